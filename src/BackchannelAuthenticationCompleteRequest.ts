@@ -1,0 +1,125 @@
+/**
+ * The body of `POST /api/{serviceId}/backchannel/authentication/complete`.
+ *
+ * @since 0.1.0
+ */
+import { Effect, Schema } from "effect"
+import type { ParseOptions } from "effect/SchemaAST"
+import { AuthleteValidationError } from "./AuthleteError.js"
+import * as Rules from "./internal/rules.js"
+import { Properties } from "./Property.js"
+
+/**
+ * What the user decided on their authentication device.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export const BackchannelAuthenticationCompleteResult = Schema.Literal(
+  "AUTHORIZED",
+  "ACCESS_DENIED",
+  "TRANSACTION_FAILED"
+).annotations({
+  identifier: "BackchannelAuthenticationCompleteResult",
+  message: () => ({ message: "must be one of AUTHORIZED, ACCESS_DENIED, TRANSACTION_FAILED", override: true })
+})
+
+/**
+ * @since 0.1.0
+ * @category models
+ */
+export type BackchannelAuthenticationCompleteResult = typeof BackchannelAuthenticationCompleteResult.Type
+
+/**
+ * The shape of the ID token's `aud`: always an array, always a string, or (`null`) the service's setting.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export const IdTokenAudType = Schema.NullOr(Schema.Literal("array", "string")).annotations({
+  identifier: "IdTokenAudType",
+  message: () => ({ message: "must be \"array\", \"string\" or null", override: true })
+})
+
+/**
+ * The request. Its `Encoded` side is exactly the wire JSON; on its `Type` side `claims`,
+ * `jwtAtClaims` and `idtHeaderParams` are plain objects rather than JSON text.
+ *
+ * @example
+ * ```ts
+ * new BackchannelAuthenticationCompleteRequest({
+ *   ticket,
+ *   result: "AUTHORIZED",
+ *   subject: "user-1",
+ *   claims: { given_name: "Taro" }
+ * })
+ * ```
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export class BackchannelAuthenticationCompleteRequest extends Schema.Class<BackchannelAuthenticationCompleteRequest>(
+  "effect-authlete/BackchannelAuthenticationCompleteRequest"
+)({
+  /** The ticket from `/backchannel/authentication`. */
+  ticket: Rules.NonEmptyText,
+  result: BackchannelAuthenticationCompleteResult,
+  /** The user's unique identifier at the authorization server. */
+  subject: Rules.Subject,
+  /** Replaces `sub` in the ID token only. */
+  sub: Schema.optional(Rules.NonEmptyText),
+  /** Seconds since the epoch; a positive value adds `auth_time` to the ID token. */
+  authTime: Schema.optional(Rules.Seconds),
+  acr: Schema.optional(Rules.NonEmptyText),
+  /** Claim values for the ID token. */
+  claims: Schema.optional(Rules.JsonObjectFromText),
+  /** Extra properties of the access token. */
+  properties: Schema.optional(Properties),
+  /** Replaces the requested scopes; must include `openid`. */
+  scopes: Schema.optional(Rules.Scopes),
+  /** Extra JWS header parameters for the ID token. */
+  idtHeaderParams: Schema.optional(Rules.JsonObjectFromText),
+  /** Used only when `result` is not AUTHORIZED. */
+  errorDescription: Schema.optional(Rules.ErrorDescription),
+  /** Used only when `result` is not AUTHORIZED. */
+  errorUri: Schema.optional(Rules.ErrorUri),
+  /** The claims the user consented to share. */
+  consentedClaims: Schema.optional(Rules.array(Rules.NonEmptyText)),
+  /** Extra claims for a JWT access token. */
+  jwtAtClaims: Schema.optional(Rules.JsonObjectFromText),
+  /** A caller-chosen access token value (PUSH mode). */
+  accessToken: Schema.optional(Rules.AccessToken),
+  accessTokenDuration: Schema.optional(Rules.Seconds),
+  refreshTokenDuration: Schema.optional(Rules.Seconds),
+  idTokenAudType: Schema.optional(IdTokenAudType)
+}) {}
+
+/**
+ * The wire JSON of a request.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export type BackchannelAuthenticationCompleteRequestJson = typeof BackchannelAuthenticationCompleteRequest.Encoded
+
+/**
+ * Decoding and encoding report every problem at once and refuse unknown fields, which are almost
+ * always typos.
+ *
+ * @since 0.1.0
+ * @category validation
+ */
+export const strictParseOptions: ParseOptions = { errors: "all", onExcessProperty: "error" }
+
+/**
+ * Decodes wire-shaped input (`claims` as JSON text) into a request, collecting every broken rule.
+ *
+ * @since 0.1.0
+ * @category validation
+ */
+export const validateCompleteRequest = (
+  input: unknown
+): Effect.Effect<BackchannelAuthenticationCompleteRequest, AuthleteValidationError> =>
+  Schema.decodeUnknown(BackchannelAuthenticationCompleteRequest)(input, strictParseOptions).pipe(
+    Effect.mapError(AuthleteValidationError.fromParseError)
+  )

@@ -1,0 +1,8 @@
+/**
+ * @since 0.1.0
+ */
+export * from "./AuthleteError.js"
+export * from "./AuthleteResult.js"
+export * from "./BackchannelAuthenticationCompleteRequest.js"
+export * from "./BackchannelAuthenticationCompleteResponse.js"
+export * from "./Property.js"

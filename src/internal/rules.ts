@@ -1,0 +1,230 @@
+/**
+ * Field rules shared by the request schemas. Every rule returns a sentence when it is broken, and no
+ * message ever repeats the value it judged: values may be secrets (caller-chosen access tokens) or
+ * personal data (claims).
+ */
+import { Arbitrary as SchemaArbitrary, ParseResult, Schema } from "effect"
+
+/** Ours: the longest value accepted in a free-text field, so a runaway string is refused early. */
+export const MAX_TEXT_LENGTH = 8_192
+/** Ours: the longest JSON text accepted in `claims`, `jwtAtClaims` or `idtHeaderParams`. */
+export const MAX_JSON_LENGTH = 1_048_576
+/** Ours: the deepest nesting accepted inside those JSON objects. */
+export const MAX_JSON_DEPTH = 32
+/** Ours: the most entries accepted in `scopes`, `consentedClaims` or `properties`. */
+export const MAX_ARRAY_LENGTH = 1_000
+/** Authlete's documented limit on `subject`. */
+export const MAX_SUBJECT_LENGTH = 100
+/** Authlete's limit on the stored, encrypted form of `properties`. */
+export const MAX_PROPERTIES_BYTES = 65_535
+/** Authlete's advice for caller-chosen access tokens: 192 bits of entropy, 32 base64url characters. */
+export const MIN_ACCESS_TOKEN_LENGTH = 32
+
+const PRINTABLE_ASCII = /^[\x20-\x7e]*$/
+// RFC 6749 scope-token and error_description character sets.
+const SCOPE_TOKEN = /^[\x21\x23-\x5b\x5d-\x7e]+$/
+const ERROR_DESCRIPTION = /^[\x20\x21\x23-\x5b\x5d-\x7e]*$/
+const ERROR_URI = /^[\x21\x23-\x5b\x5d-\x7e]*$/
+const URI_SCHEME = /^[A-Za-z][A-Za-z0-9+.-]*:/
+const WHITESPACE = /\s/
+
+export const formatCount = (n: number): string => n.toLocaleString("en-US")
+
+/** The UTF-8 length of a string, without encoding it. */
+export const utf8Length = (s: string): number => {
+  let bytes = 0
+  for (let i = 0; i < s.length; i++) {
+    const code = s.charCodeAt(i)
+    if (code < 0x80) bytes += 1
+    else if (code < 0x800) bytes += 2
+    else if (code >= 0xd800 && code <= 0xdbff && i + 1 < s.length) {
+      bytes += 4
+      i++
+    } else bytes += 3
+  }
+  return bytes
+}
+
+/** A string, with a type error that reads as a sentence. */
+export const Text = Schema.String.annotations({ message: () => "must be a string" })
+
+type Arbitrary<A> = NonNullable<Schema.Annotations.Filter<A>["arbitrary"]>
+
+/**
+ * Refines `Text` with a check that returns the broken rule as a sentence, or `undefined`; the
+ * arbitrary generates valid values for property tests (users' too).
+ */
+export const text = (check: (s: string) => string | undefined, arbitrary: Arbitrary<string>) =>
+  Text.pipe(Schema.filter(check, { arbitrary }))
+
+const tooLong = (s: string, max = MAX_TEXT_LENGTH): string | undefined =>
+  s.length > max ? `must be at most ${formatCount(max)} characters` : undefined
+
+export const nonEmptyText = (s: string): string | undefined => s.length === 0 ? "must not be empty" : tooLong(s)
+
+/** A required or optional string that must not be empty. */
+export const NonEmptyText = text(nonEmptyText, () => (fc) => fc.string({ minLength: 1, maxLength: 40 }))
+
+export const Subject = text((s) =>
+  s.length === 0
+    ? "must not be empty"
+    : s.length > MAX_SUBJECT_LENGTH || !PRINTABLE_ASCII.test(s)
+    ? `must be at most ${MAX_SUBJECT_LENGTH} characters of printable ASCII (Authlete's documented limit)`
+    : undefined, () => (fc) => fc.stringMatching(/^[\x20-\x7e]{1,100}$/))
+
+export const ScopeToken = text((s) =>
+  s.length === 0
+    ? "must not be empty"
+    : !SCOPE_TOKEN.test(s)
+    ? "must be an OAuth scope token: printable ASCII without spaces, '\"' or '\\' (RFC 6749 section 3.3)"
+    : tooLong(s), () => (fc) => fc.stringMatching(/^[\x21\x23-\x5b\x5d-\x7e]{1,24}$/))
+
+export const ErrorDescription = text((s) =>
+  !ERROR_DESCRIPTION.test(s)
+    ? "must hold only printable ASCII characters other than '\"' and '\\' (RFC 6749 %x20-21 / %x23-5B / %x5D-7E)"
+    : tooLong(s), () => (fc) => fc.stringMatching(/^[\x20\x21\x23-\x5b\x5d-\x7e]{0,80}$/))
+
+export const ErrorUri = text((s) =>
+  !URI_SCHEME.test(s)
+    ? "must be an absolute URI (a scheme such as https: followed by the rest)"
+    : !ERROR_URI.test(s)
+    ? "must hold only the characters RFC 6749 allows in error_uri (%x21 / %x23-5B / %x5D-7E)"
+    : tooLong(s), () => (fc) => fc.webUrl().filter((url) => ERROR_URI.test(url)))
+
+export const AccessToken = text((s) =>
+  s.length < MIN_ACCESS_TOKEN_LENGTH
+    ? `must be at least ${MIN_ACCESS_TOKEN_LENGTH} characters (Authlete advises 192 bits of entropy)`
+    : WHITESPACE.test(s)
+    ? "must not contain whitespace"
+    : tooLong(s), () => (fc) => fc.stringMatching(/^[A-Za-z0-9_-]{32,64}$/))
+
+/** Seconds: a whole number from 0 (meaning "not set") to `Number.MAX_SAFE_INTEGER`. */
+export const Seconds = Schema.Number.annotations({ message: () => "must be a number" }).pipe(
+  Schema.filter((n) =>
+    Number.isSafeInteger(n) && n >= 0
+      ? undefined
+      : `must be a whole number from 0 to ${Number.MAX_SAFE_INTEGER} (0 means not set)`, {
+    arbitrary: () => (fc) => fc.oneof(fc.constant(0), fc.integer({ min: 1, max: 2_000_000_000 }), fc.maxSafeNat())
+  })
+)
+
+/** An array of at most `MAX_ARRAY_LENGTH` items. */
+export const array = <A, I, R>(item: Schema.Schema<A, I, R>) =>
+  Schema.Array(item).annotations({ message: () => "must be an array" }).pipe(
+    Schema.filter(
+      (items) =>
+        items.length > MAX_ARRAY_LENGTH ? `must have at most ${formatCount(MAX_ARRAY_LENGTH)} entries` : undefined,
+      { arbitrary: (from) => (fc) => from(fc).map((items) => items.slice(0, 4)) }
+    )
+  )
+
+export const Scopes = array(ScopeToken).pipe(
+  Schema.filter(
+    (scopes) =>
+      scopes.includes("openid") ? undefined : "must include \"openid\" (CIBA requests are OpenID Connect requests)",
+    { arbitrary: () => (fc) => fc.array(SchemaArbitrary.make(ScopeToken)).map((scopes) => ["openid", ...scopes]) }
+  )
+)
+
+/** Names that would reach an object's prototype if a careless consumer merged them. */
+const PROTOTYPE_KEYS: ReadonlySet<string> = new Set(["__proto__", "constructor", "prototype"])
+
+const isPlainObject = (u: unknown): u is { readonly [x: string]: unknown } => {
+  if (typeof u !== "object" || u === null || Array.isArray(u)) return false
+  const proto = Object.getPrototypeOf(u)
+  return proto === Object.prototype || proto === null
+}
+
+/**
+ * Checks that a value is a JSON object a program can send: plain objects, arrays, strings, finite
+ * numbers, booleans and null, at most `MAX_JSON_DEPTH` deep, no prototype keys, and small enough.
+ */
+export const jsonObjectIssue = (value: { readonly [x: string]: unknown }): Schema.FilterIssue | string | undefined => {
+  let budget = MAX_JSON_LENGTH
+  const visit = (
+    node: unknown,
+    path: ReadonlyArray<string | number>,
+    depth: number
+  ): Schema.FilterIssue | undefined => {
+    if (depth > MAX_JSON_DEPTH) return { path, message: `must nest at most ${MAX_JSON_DEPTH} levels deep` }
+    switch (typeof node) {
+      case "string":
+        budget -= node.length + 2
+        break
+      case "boolean":
+        budget -= 5
+        break
+      case "number":
+        if (!Number.isFinite(node)) return { path, message: "must be a finite number (JSON has no NaN or Infinity)" }
+        budget -= 24
+        break
+      case "object": {
+        if (node === null) {
+          budget -= 4
+          break
+        }
+        if (Array.isArray(node)) {
+          budget -= 2
+          for (let i = 0; i < node.length; i++) {
+            const issue = visit(node[i], [...path, i], depth + 1)
+            if (issue !== undefined) return issue
+          }
+          break
+        }
+        if (!isPlainObject(node)) return { path, message: "must be a plain JSON value" }
+        budget -= 2
+        for (const key of Object.keys(node)) {
+          if (PROTOTYPE_KEYS.has(key)) {
+            return { path: [...path, key], message: `must not be named "${key}" (a prototype key)` }
+          }
+          budget -= key.length + 4
+          const issue = visit(node[key], [...path, key], depth + 1)
+          if (issue !== undefined) return issue
+        }
+        break
+      }
+      default:
+        return { path, message: `must be a JSON value (a ${typeof node} is not)` }
+    }
+    return budget < 0
+      ? { path: [], message: `must be at most ${formatCount(MAX_JSON_LENGTH)} characters as JSON` }
+      : undefined
+  }
+  return visit(value, [], 0)
+}
+
+/** The `Type` side of a JSON-object field: a plain object of JSON values, checked without copying. */
+export const JsonObject = Schema.declare(isPlainObject, {
+  identifier: "JsonObject",
+  message: () => "must be a JSON object (not an array, null, or a non-plain object)",
+  arbitrary: () => (fc) =>
+    fc.dictionary(
+      fc.stringMatching(/^[a-z_]{1,12}(#[a-z]{2})?$/).filter((key) => !PROTOTYPE_KEYS.has(key)),
+      fc.oneof(fc.string(), fc.integer(), fc.boolean(), fc.constant(null), fc.array(fc.string(), { maxLength: 3 }))
+    )
+}).pipe(Schema.filter(jsonObjectIssue))
+
+const parseJsonObjectText = (s: string): { readonly value: unknown } | string => {
+  if (s.length > MAX_JSON_LENGTH) return `must be at most ${formatCount(MAX_JSON_LENGTH)} characters of JSON`
+  try {
+    return { value: JSON.parse(s) }
+  } catch {
+    // JSON.parse's own message quotes the input, which may be personal data: say only what is wrong.
+    return "must be JSON text of an object; it does not parse as JSON"
+  }
+}
+
+/**
+ * JSON text of an object on the wire, a plain object in the program. Written out rather than with
+ * `Schema.parseJson` so that a parse failure never echoes the text.
+ */
+export const JsonObjectFromText = Schema.transformOrFail(Text, JsonObject, {
+  strict: true,
+  decode: (s, _, ast) => {
+    const parsed = parseJsonObjectText(s)
+    return typeof parsed === "string"
+      ? ParseResult.fail(new ParseResult.Type(ast, s, parsed))
+      : ParseResult.succeed(parsed.value as { readonly [x: string]: unknown })
+  },
+  encode: (o) => ParseResult.succeed(JSON.stringify(o))
+})
