@@ -114,6 +114,8 @@ export class AuthleteApiError extends Schema.TaggedError<AuthleteApiError>("effe
     status: Schema.Number,
     resultCode: Schema.optional(Schema.String),
     resultMessage: Schema.optional(Schema.String),
+    /** How long Authlete (or a proxy) asked the caller to wait (`Retry-After`, `RateLimit-Reset`). */
+    retryAfterMillis: Schema.optional(Schema.Number),
     body: Schema.String
   }
 ) {

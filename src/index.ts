@@ -1,8 +1,11 @@
 /**
  * @since 0.1.0
  */
+export * from "./AuthleteClient.js"
 export * from "./AuthleteError.js"
 export * from "./AuthleteResult.js"
 export * from "./BackchannelAuthenticationCompleteRequest.js"
 export * from "./BackchannelAuthenticationCompleteResponse.js"
+export * from "./Claims.js"
 export * from "./Property.js"
+export * from "./UserClaims.js"

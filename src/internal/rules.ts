@@ -127,9 +127,9 @@ export const Scopes = array(ScopeToken).pipe(
 )
 
 /** Names that would reach an object's prototype if a careless consumer merged them. */
-const PROTOTYPE_KEYS: ReadonlySet<string> = new Set(["__proto__", "constructor", "prototype"])
+export const PROTOTYPE_KEYS: ReadonlySet<string> = new Set(["__proto__", "constructor", "prototype"])
 
-const isPlainObject = (u: unknown): u is { readonly [x: string]: unknown } => {
+export const isPlainObject = (u: unknown): u is { readonly [x: string]: unknown } => {
   if (typeof u !== "object" || u === null || Array.isArray(u)) return false
   const proto = Object.getPrototypeOf(u)
   return proto === Object.prototype || proto === null
@@ -204,7 +204,7 @@ export const JsonObject = Schema.declare(isPlainObject, {
     )
 }).pipe(Schema.filter(jsonObjectIssue))
 
-const parseJsonObjectText = (s: string): { readonly value: unknown } | string => {
+export const parseJsonObjectText = (s: string): { readonly value: unknown } | string => {
   if (s.length > MAX_JSON_LENGTH) return `must be at most ${formatCount(MAX_JSON_LENGTH)} characters of JSON`
   try {
     return { value: JSON.parse(s) }

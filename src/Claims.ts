@@ -1,0 +1,140 @@
+/**
+ * Merging claim sets from several places (the user store, JSON text kept with a session, values set
+ * by the program) into the `claims` of a completion request, and filtering them by consent.
+ *
+ * @since 0.1.0
+ */
+import { Effect } from "effect"
+import { AuthleteValidationError, type ValidationIssue } from "./AuthleteError.js"
+import * as Rules from "./internal/rules.js"
+
+/**
+ * A claim set: a plain object, or JSON text of one; `undefined` stands for "nothing from here".
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export type ClaimsSource = { readonly [x: string]: unknown } | string | undefined
+
+/**
+ * @since 0.1.0
+ * @category models
+ */
+export interface MergeClaimsOptions {
+  /** Claim names the user consented to; when set, other top-level claims are dropped after merging. */
+  readonly consentedClaims?: ReadonlyArray<string> | undefined
+  /** Where the sources sit in the caller's input, to prefix the paths of the issues. */
+  readonly path?: ReadonlyArray<string | number> | undefined
+}
+
+// Names the kind of a value without showing it: sources may hold personal data.
+const kindOf = (u: unknown): string =>
+  u === null
+    ? "null"
+    : Array.isArray(u)
+    ? "an array"
+    : typeof u === "object"
+    ? "a class instance"
+    : `a ${typeof u}`
+
+// Turns one source into a checked plain object, or the broken rule with its path inside the source.
+const readSource = (
+  source: unknown
+): { readonly claims: { readonly [x: string]: unknown } } | ValidationIssue => {
+  let value = source
+  if (typeof source === "string") {
+    const parsed = Rules.parseJsonObjectText(source)
+    if (typeof parsed === "string") return { path: [], message: parsed }
+    if (!Rules.isPlainObject(parsed.value)) {
+      return { path: [], message: `must be JSON text of an object; it holds ${kindOf(parsed.value)}` }
+    }
+    value = parsed.value
+  } else if (!Rules.isPlainObject(source)) {
+    return { path: [], message: `must be a plain object or JSON text of one, not ${kindOf(source)}` }
+  }
+  const claims = value as { readonly [x: string]: unknown }
+  // The rules of the request's `claims` (JSON values only, bounded depth and size, no prototype keys),
+  // checked per source so that the issue names the source; the depth bound also stops cycles.
+  const issue = Rules.jsonObjectIssue(claims)
+  return issue === undefined
+    ? { claims }
+    : typeof issue === "string"
+    ? { path: [], message: issue }
+    : { path: issue.path.map((key) => typeof key === "symbol" ? String(key) : key), message: issue.message }
+}
+
+// JSON Merge Patch (RFC 7396): objects merge key by key, `null` removes a key, anything else replaces
+// whole. It builds new objects only (inputs stay as they were), and through a `Map` and
+// `Object.fromEntries`, which define own properties, so no key can reach a prototype.
+const mergePatch = (target: unknown, patch: unknown): unknown => {
+  if (!Rules.isPlainObject(patch)) {
+    // Arrays are copied so that changing the result never changes a source.
+    return Array.isArray(patch) ? structuredClone(patch) : patch
+  }
+  const entries = new Map<string, unknown>(Rules.isPlainObject(target) ? Object.entries(target) : [])
+  for (const [key, value] of Object.entries(patch)) {
+    if (value === null) entries.delete(key)
+    else entries.set(key, mergePatch(entries.get(key), value))
+  }
+  return Object.fromEntries(entries)
+}
+
+/**
+ * Keeps the top-level claims the user consented to: those whose name, or whose name before the first
+ * `#` (`family_name` for `family_name#ja`), is in `consentedClaims`.
+ *
+ * @since 0.1.0
+ * @category claims
+ */
+export const filterConsentedClaims = (
+  claims: { readonly [x: string]: unknown },
+  consentedClaims: ReadonlyArray<string>
+): Record<string, unknown> => {
+  const consented = new Set(consentedClaims)
+  // `Object.fromEntries` rather than assignment: a key such as `__proto__` stays an own property.
+  return Object.fromEntries(
+    Object.entries(claims).filter(([name]) => consented.has(name) || consented.has(name.split("#", 1)[0]!))
+  )
+}
+
+/**
+ * Merges claim sets; later sources win key by key. Plain objects (such as `address`) merge
+ * recursively, arrays and other values are replaced whole, and a `null` removes a key at any depth
+ * (RFC 7396). Language-tagged names (`family_name#ja`) are keys of their own. `undefined` sources are
+ * skipped; a string source is JSON text of an object.
+ *
+ * Fails with an issue at `[...path, index]` for a source that is not an object, and at the key for a
+ * prototype key (`__proto__`, `constructor`, `prototype`) or a value JSON cannot hold. No message
+ * repeats a source's text.
+ *
+ * @example
+ * ```ts
+ * mergeClaims([
+ *   { given_name: "Taro", address: { country: "JP" } },
+ *   "{\"address\":{\"locality\":\"Tokyo\"},\"family_name#ja\":\"山田\"}"
+ * ], { consentedClaims: ["given_name", "family_name", "address"] })
+ * ```
+ *
+ * @since 0.1.0
+ * @category claims
+ */
+export const mergeClaims = (
+  sources: ReadonlyArray<ClaimsSource>,
+  options?: MergeClaimsOptions
+): Effect.Effect<Record<string, unknown>, AuthleteValidationError> =>
+  Effect.suspend(() => {
+    const prefix = options?.path ?? []
+    let merged: Record<string, unknown> = {}
+    for (let index = 0; index < sources.length; index++) {
+      const source: unknown = sources[index]
+      if (source === undefined) continue
+      const read = readSource(source)
+      if (!("claims" in read)) {
+        return Effect.fail(AuthleteValidationError.single([...prefix, index, ...read.path], read.message))
+      }
+      merged = mergePatch(merged, read.claims) as Record<string, unknown>
+    }
+    return Effect.succeed(
+      options?.consentedClaims === undefined ? merged : filterConsentedClaims(merged, options.consentedClaims)
+    )
+  })
