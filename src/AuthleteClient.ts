@@ -4,7 +4,6 @@
  * @since 0.1.0
  */
 import { HttpClient, HttpClientRequest, type HttpClientResponse } from "@effect/platform"
-import { FetchHttpClient } from "@effect/platform"
 import {
   Clock,
   Config,
@@ -16,7 +15,6 @@ import {
   Layer,
   Option,
   ParseResult,
-  Predicate,
   Redacted,
   Ref,
   Schedule,
@@ -311,7 +309,7 @@ const make = (
       const request = HttpClientRequest.post(settings.servicePath + path).pipe(HttpClientRequest.bodyUnsafeJson(body))
       const attempt = Effect.flatMap(Ref.make(0), (attempts) => {
         const once = Ref.update(attempts, (n) => n + 1).pipe(
-          Effect.zipRight(withoutRedirects(httpClient.execute(request))),
+          Effect.zipRight(Http.withoutRedirects(httpClient.execute(request))),
           Effect.flatMap((response) =>
             Effect.map(Http.readCappedBody(response, settings.maxResponseBytes), (body) => [response, body] as const)
           ),
@@ -328,14 +326,14 @@ const make = (
               Effect.fail(
                 new AuthleteTransportError({
                   reason: Http.transportFailureReason(error.cause),
-                  message: `The request to Authlete failed: ${Http.scrubSecrets(errorText(error.cause), secrets)}`
+                  message: `The request to Authlete failed: ${Http.scrubSecrets(Http.errorText(error.cause), secrets)}`
                 })
               ),
             ResponseError: (error) =>
               Effect.fail(
                 new AuthleteTransportError({
                   reason: "Transport",
-                  message: `Authlete's answer broke off: ${Http.scrubSecrets(errorText(error.cause), secrets)}`
+                  message: `Authlete's answer broke off: ${Http.scrubSecrets(Http.errorText(error.cause), secrets)}`
                 })
               )
           }),
@@ -375,23 +373,6 @@ const make = (
 
     return { backchannelAuthenticationComplete } satisfies AuthleteClientService
   })
-
-const errorText = (cause: unknown): string =>
-  cause instanceof Error ? cause.message : Predicate.isString(cause) ? cause : "no detail"
-
-/**
- * fetch follows redirects unless told not to, and a followed redirect would carry the credentials to
- * another host: ask for the redirect itself (other clients never follow, and ignore this setting).
- */
-const withoutRedirects = <A, E, R>(effect: Effect.Effect<A, E, R>) =>
-  Effect.flatMap(
-    Effect.serviceOption(FetchHttpClient.RequestInit),
-    (init) =>
-      Effect.provideService(effect, FetchHttpClient.RequestInit, {
-        ...Option.getOrElse(init, () => ({})),
-        redirect: "manual"
-      })
-  )
 
 /** Span attributes: Authlete's action and result code (never a token, a secret or the ticket). */
 const annotateResult = (outcome: unknown) => {

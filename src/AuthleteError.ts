@@ -167,3 +167,41 @@ export type AuthleteError =
   | AuthleteApiError
   | AuthleteTransportError
   | AuthleteResponseError
+
+/**
+ * Authlete answered `SERVER_ERROR`: the request to it was wrong or Authlete failed. No notification
+ * was sent; the authorization server answers 500 on its side.
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export class AuthleteServerError extends Schema.TaggedError<AuthleteServerError>(
+  "effect-authlete/AuthleteServerError"
+)("AuthleteServerError", {
+  resultCode: Schema.optional(Schema.String),
+  resultMessage: Schema.optional(Schema.String)
+}) {
+  override get message(): string {
+    return `Authlete answered SERVER_ERROR${this.resultCode === undefined ? "" : ` ${this.resultCode}`}${
+      this.resultMessage === undefined ? "" : `: ${this.resultMessage}`
+    }`
+  }
+}
+
+/**
+ * The client's notification endpoint (CIBA Core 10.2) did not take the notification: it is not a
+ * safe URL (`InvalidEndpoint`), answered a redirect (`Redirect`, never followed) or another non-2xx
+ * status (`Status`), the connection failed (`Transport`) or the attempt ran out of time (`Timeout`).
+ * The notification token is never part of it.
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export class ClientNotificationError extends Schema.TaggedError<ClientNotificationError>(
+  "effect-authlete/ClientNotificationError"
+)("ClientNotificationError", {
+  reason: Schema.Literal("InvalidEndpoint", "Redirect", "Status", "Transport", "Timeout"),
+  status: Schema.optional(Schema.Number),
+  endpoint: Schema.String,
+  message: Schema.String
+}) {}

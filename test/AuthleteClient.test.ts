@@ -1,7 +1,7 @@
 import { FetchHttpClient, HttpClient } from "@effect/platform"
 import { NodeHttpClient } from "@effect/platform-node"
 import { assert, describe, it } from "@effect/vitest"
-import { Chunk, ConfigProvider, Effect, Exit, Fiber, Layer, Logger, LogLevel, Redacted, TestClock } from "effect"
+import { ConfigProvider, Effect, Exit, Fiber, Layer, Logger, LogLevel, Redacted } from "effect"
 import {
   AuthleteClient,
   type AuthleteClientOptionsV3,
@@ -10,6 +10,7 @@ import {
   BackchannelAuthenticationCompleteRequest,
   BackchannelAuthenticationCompleteResponse
 } from "effect-authlete"
+import { passNextSleep } from "./support/clock.js"
 import { type Answer, closedPort, json, loopbackServer, type Received } from "./support/loopback.js"
 
 const TOKEN = "service-access-token-4f1c2a9d8e7b6a5c"
@@ -59,24 +60,6 @@ const exchange = (
     const server = yield* loopbackServer(answer)
     const exit = yield* Effect.exit(Effect.provide(complete(), v3(server.url, FetchHttpClient.layer, extra)))
     return { exit, received: server.received }
-  })
-
-/**
- * Waits (in real time) until the test clock has a sleep due within `withinMillis`, then passes it.
- * Tests that use it give the client a timeout far beyond that window, so only a retry's sleep matches.
- */
-const passNextSleep = (withinMillis: number) =>
-  Effect.gen(function*() {
-    for (let i = 0; i < 500; i++) {
-      const now = yield* TestClock.currentTimeMillis
-      const due = Chunk.toArray(yield* TestClock.sleeps()).filter((at) => at > now && at <= now + withinMillis)
-      if (due.length > 0) {
-        yield* TestClock.adjust(Math.max(...due) - now)
-        return Math.max(...due) - now
-      }
-      yield* Effect.promise(() => new Promise((resolve) => setTimeout(resolve, 5)))
-    }
-    return assert.fail("no retry was scheduled")
   })
 
 describe("AuthleteClient", () => {

@@ -3,7 +3,7 @@
  * HTTP, what a transport failure means, reading a body under a cap, the server's retry hints, and
  * keeping secrets out of what errors carry.
  */
-import type { HttpClientResponse } from "@effect/platform"
+import { FetchHttpClient, type HttpClientResponse } from "@effect/platform"
 import { Chunk, Effect, Option, Stream } from "effect"
 
 /** `localhost`, `127.0.0.0/8` and `[::1]`: the only hosts reached over plain `http:`. */
@@ -176,3 +176,18 @@ export const jsonStringField = (json: unknown, field: string): Option.Option<str
   typeof json === "object" && json !== null && typeof (json as Record<string, unknown>)[field] === "string"
     ? Option.some((json as Record<string, string>)[field])
     : Option.none()
+
+/**
+ * fetch follows redirects unless told not to, and a followed redirect would carry the credentials to
+ * another host: ask for the redirect itself (other clients never follow, and ignore this setting).
+ */
+export const withoutRedirects = <A, E, R>(effect: Effect.Effect<A, E, R>) =>
+  Effect.flatMap(Effect.serviceOption(FetchHttpClient.RequestInit), (init) =>
+    Effect.provideService(effect, FetchHttpClient.RequestInit, {
+      ...Option.getOrElse(init, () => ({})),
+      redirect: "manual"
+    }))
+
+/** The message of whatever a transport failed with, for an error's text. */
+export const errorText = (cause: unknown): string =>
+  cause instanceof Error ? cause.message : typeof cause === "string" ? cause : "no detail"
