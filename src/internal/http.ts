@@ -182,11 +182,14 @@ export const jsonStringField = (json: unknown, field: string): Option.Option<str
  * another host: ask for the redirect itself (other clients never follow, and ignore this setting).
  */
 export const withoutRedirects = <A, E, R>(effect: Effect.Effect<A, E, R>) =>
-  Effect.flatMap(Effect.serviceOption(FetchHttpClient.RequestInit), (init) =>
-    Effect.provideService(effect, FetchHttpClient.RequestInit, {
-      ...Option.getOrElse(init, () => ({})),
-      redirect: "manual"
-    }))
+  Effect.flatMap(
+    Effect.serviceOption(FetchHttpClient.RequestInit),
+    (init) =>
+      Effect.provideService(effect, FetchHttpClient.RequestInit, {
+        ...Option.getOrElse(init, () => ({})),
+        redirect: "manual"
+      })
+  )
 
 /** The message of whatever a transport failed with, for an error's text. */
 export const errorText = (cause: unknown): string =>
