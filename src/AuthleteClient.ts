@@ -234,8 +234,13 @@ const make = (
       ),
       // Authlete is a third party: no trace context leaves for it.
       HttpClient.withTracerPropagation(false),
+      // The transport's own span would keep the failed request, Authorization header included, in its
+      // exit; this client's span (one per call) carries what matters instead.
+      HttpClient.withTracerDisabledWhen(() => true),
       transform
     )
+
+    const serverAddress = new URL(settings.apiUrl).host
 
     /** Turns an answer into the decoded response or the error it stands for. */
     const interpret = <A>(
@@ -306,6 +311,11 @@ const make = (
       callSecrets: ReadonlyArray<string | undefined>
     ): Effect.Effect<A, AuthleteError> => {
       const secrets = [...settings.secrets, ...callSecrets]
+      const spanTarget = {
+        "http.request.method": "POST",
+        "server.address": serverAddress,
+        "url.path": `/api${settings.servicePath}${path}`
+      }
       const request = HttpClientRequest.post(settings.servicePath + path).pipe(HttpClientRequest.bodyUnsafeJson(body))
       const attempt = Effect.flatMap(Ref.make(0), (attempts) => {
         const once = Ref.update(attempts, (n) => n + 1).pipe(
@@ -350,9 +360,9 @@ const make = (
           onNone: () => once,
           onSome: (policy) => Effect.retry(once, policy)
         })
-        return Effect.ensuring(
-          retried,
-          Effect.flatMap(Ref.get(attempts), (n) => Effect.annotateCurrentSpan("authlete.attempts", n))
+        return Effect.annotateCurrentSpan(spanTarget).pipe(
+          Effect.zipRight(retried),
+          Effect.ensuring(Effect.flatMap(Ref.get(attempts), (n) => Effect.annotateCurrentSpan("authlete.attempts", n)))
         )
       })
       return attempt

@@ -84,7 +84,12 @@ const make = (options: ClientNotifierOptions = {}) =>
   Effect.gen(function*() {
     const timeout = Duration.decode(options.timeout ?? "10 seconds")
     const transform = options.transformClient ?? ((client: HttpClient.HttpClient) => client)
-    const httpClient = (yield* HttpClient.HttpClient).pipe(HttpClient.withTracerPropagation(false), transform)
+    // No trace context for a third party, and no transport span keeping the token in a failed request.
+    const httpClient = (yield* HttpClient.HttpClient).pipe(
+      HttpClient.withTracerPropagation(false),
+      HttpClient.withTracerDisabledWhen(() => true),
+      transform
+    )
     const retry = options.retry === "none" ? Option.none() : Option.some({
       schedule: options.retry?.schedule ?? defaultSchedule,
       while: options.retry?.while ?? isRetriedByDefault

@@ -12,6 +12,7 @@ import {
 } from "effect-authlete"
 import { passNextSleep } from "./support/clock.js"
 import { type Answer, closedPort, json, loopbackServer, type Received } from "./support/loopback.js"
+import { observe } from "./support/observe.js"
 
 const TOKEN = "service-access-token-4f1c2a9d8e7b6a5c"
 const SECRET = "service-api-secret-9a8b7c6d5e4f3a2b"
@@ -446,4 +447,35 @@ describe("AuthleteClient", () => {
         assert.notInclude(JSON.stringify(v2), SECRET)
       }))
   })
+})
+
+describe("AuthleteClient tracing", () => {
+  it.scoped("one span per call, with status, action, result code and attempts, and no trace headers", () =>
+    Effect.gen(function*() {
+      const server = yield* loopbackServer((_, index) =>
+        index === 0 ? json(503, {}, { "retry-after": "1" }) : json(200, POLL_OK)
+      )
+      const fiber = yield* Effect.fork(
+        observe(Effect.provide(complete(), v3(server.url, FetchHttpClient.layer, patient)))
+      )
+      yield* passNextSleep(5_000)
+      const { exit, observed } = yield* Fiber.join(fiber)
+      assert.isTrue(Exit.isSuccess(exit))
+      const spans = observed.spans.filter((span) => span.name === "AuthleteClient.backchannelAuthenticationComplete")
+      assert.strictEqual(spans.length, 1)
+      const attributes = Object.fromEntries(spans[0].attributes)
+      assert.strictEqual(attributes["http.response.status_code"], 200)
+      assert.strictEqual(attributes["authlete.action"], "NO_ACTION")
+      assert.strictEqual(attributes["authlete.result_code"], "A198001")
+      assert.strictEqual(attributes["authlete.attempts"], 2)
+      assert.strictEqual(attributes["url.path"], "/api/715948317/backchannel/authentication/complete")
+      for (const text of observed.texts()) {
+        assert.notInclude(text, TOKEN)
+        assert.notInclude(text, TICKET)
+      }
+      for (const received of server.received) {
+        assert.isUndefined(received.headers.traceparent)
+        assert.isUndefined(received.headers.b3)
+      }
+    }))
 })

@@ -64,7 +64,10 @@ export const readCappedBody = (
 ) => {
   const declared = Number(response.headers["content-length"])
   if (Number.isFinite(declared) && response.headers["content-length"] !== undefined) {
-    if (declared > maxBytes) return Effect.succeed<CappedBody>({ text: "", tooLarge: true })
+    if (declared > maxBytes) {
+      // Open the stream and close it at once: its finaliser cancels the body, and the connection with it.
+      return Effect.as(Effect.ignore(Stream.runHead(response.stream)), { text: "", tooLarge: true } as CappedBody)
+    }
     return Effect.map(response.text, (text): CappedBody => ({ text, tooLarge: false }))
   }
   return response.stream.pipe(
