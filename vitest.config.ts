@@ -7,6 +7,7 @@ const src = (path: string) => fileURLToPath(new URL(`./src/${path}`, import.meta
 export default defineConfig({
   resolve: {
     alias: [
+      { find: /^effect-authlete\/simulator$/, replacement: src("simulator/index.ts") },
       { find: /^effect-authlete$/, replacement: src("index.ts") }
     ]
   },

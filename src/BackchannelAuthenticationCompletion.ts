@@ -4,7 +4,7 @@
  *
  * @since 0.1.0
  */
-import { Data, Effect, Either, Redacted } from "effect"
+import { Data, Effect, Either, Redacted, Schema } from "effect"
 import { AuthleteClient } from "./AuthleteClient.js"
 import {
   type AuthleteError,
@@ -69,10 +69,10 @@ export const CompletionOutcome = Data.taggedEnum<CompletionOutcome>()
 
 type JsonObject = { readonly [x: string]: unknown }
 
-/** Moves the issues of a one-source merge (at `[0, ...]`) to the field they belong to. */
-const atField = (field: string) => (error: AuthleteValidationError) =>
+/** Moves issues to the field they belong to, dropping the first `drop` path segments (a one-source merge's `0`). */
+const atField = (field: string) => (error: AuthleteValidationError, drop = 1) =>
   new AuthleteValidationError({
-    issues: error.issues.map((issue) => ({ path: [field, ...issue.path.slice(1)], message: issue.message }))
+    issues: error.issues.map((issue) => ({ path: [field, ...issue.path.slice(drop)], message: issue.message }))
   })
 
 /** One claims field: merged sources, or nothing when absent or merged to `{}`. */
@@ -84,18 +84,21 @@ const claimsField = (
   if (value === undefined) return Effect.succeed(undefined)
   const merged = Array.isArray(value)
     ? mergeClaims(value as ReadonlyArray<ClaimsSource>, { path: [field], consentedClaims })
-    : Effect.mapError(mergeClaims([value as ClaimsSource], { consentedClaims }), atField(field))
+    : Effect.mapError(mergeClaims([value as ClaimsSource], { consentedClaims }), (error) => atField(field)(error))
   // Authlete's reference handler leaves out claims that came out empty.
   return Effect.map(merged, (claims) => Object.keys(claims).length === 0 ? undefined : claims)
 }
 
-/** `idtHeaderParams`: one object or JSON text of one, checked by the same rules as claims. */
+const decodeHeaderParams = Schema.decodeUnknown(Rules.JsonObject)
+const decodeHeaderParamsText = Schema.decodeUnknown(Rules.JsonObjectFromText)
+
+/** `idtHeaderParams`: one object or JSON text of one, taken as it is (nothing to merge). */
 const headerParamsField = (value: unknown): Effect.Effect<JsonObject | undefined, AuthleteValidationError> =>
   value === undefined
     ? Effect.succeed(undefined)
-    : Array.isArray(value)
-    ? Effect.fail(AuthleteValidationError.single(["idtHeaderParams"], "must be a JSON object or JSON text of one"))
-    : Effect.mapError(mergeClaims([value as ClaimsSource]), atField("idtHeaderParams"))
+    : (typeof value === "string" ? decodeHeaderParamsText(value) : decodeHeaderParams(value)).pipe(
+      Effect.mapError((error) => atField("idtHeaderParams")(AuthleteValidationError.fromParseError(error), 0))
+    )
 
 /**
  * Validates a wire-shaped request whose claims may still be separate sources, and merges them:

@@ -1,0 +1,271 @@
+/**
+ * An embedded Authlete for CIBA: a real HTTP server on loopback that answers the four v3 CIBA APIs
+ * for one service, for tests and demos.
+ *
+ * @since 0.1.0
+ */
+import { HttpServer } from "@effect/platform"
+import type { HttpServerError } from "@effect/platform"
+import { NodeHttpClient, NodeHttpServer } from "@effect/platform-node"
+import { Cause, Context, Effect, Layer, Redacted, Ref } from "effect"
+import type { ConfigError, Duration, Scope } from "effect"
+import * as Http from "node:http"
+import { AuthleteClient, type AuthleteClientOptionsV3 } from "../AuthleteClient.js"
+import { makeEngine } from "./internal/ciba.js"
+import { generateSigningKey, type PublicJwk, randomDigits, randomToken } from "./internal/crypto.js"
+import { makeFaults } from "./internal/faults.js"
+import * as Codes from "./internal/resultCodes.js"
+import { makeApp } from "./internal/server.js"
+
+/**
+ * A client registered with the simulated service. The secret is compared in constant time.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface SimulatedClient {
+  readonly clientId: number
+  readonly clientIdAlias?: string | undefined
+  readonly clientSecret: string
+  readonly clientName?: string | undefined
+  readonly deliveryMode: "POLL" | "PING" | "PUSH"
+  /** Where the authorization server POSTs PING and PUSH notifications (reported by `/complete`). */
+  readonly clientNotificationEndpoint?: string | undefined
+  /** `true` makes `user_code` mandatory (the client's and the service's settings combined). */
+  readonly userCodeRequired?: boolean | undefined
+}
+
+/**
+ * A request the simulator received, before any processing. The `Authorization` header's value is
+ * replaced by `"<redacted>"`.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface RecordedRequest {
+  readonly method: string
+  readonly path: string
+  /** Lower-case names. */
+  readonly headers: { readonly [name: string]: string }
+  /** The parsed JSON body, the raw text when it is not a JSON object, or `undefined` when empty. */
+  readonly body: unknown
+}
+
+/**
+ * @since 0.1.0
+ * @category models
+ */
+export interface AuthleteSimulatorOptions {
+  /** Default: 12 random digits. */
+  readonly serviceId?: string | undefined
+  /** The service access token callers must present. Default: 43 random base64url characters. */
+  readonly accessToken?: Redacted.Redacted<string> | undefined
+  /** Default 0: a free port. The server listens on 127.0.0.1 only. */
+  readonly port?: number | undefined
+  /** Default: one POLL, one PING and one PUSH client with random secrets and no notification endpoints. */
+  readonly clients?: ReadonlyArray<SimulatedClient> | undefined
+  /** `iss` of the ID tokens. Default: the simulator's base URL. */
+  readonly issuer?: string | undefined
+  /** Seconds a ticket stays usable before `/issue`. Default 600. */
+  readonly ticketLifetime?: number | undefined
+  /** Seconds an `auth_req_id` lives when the client asked for no `requested_expiry` (`expiresIn`). Default 600. */
+  readonly authReqIdLifetime?: number | undefined
+  /** Seconds between polls (`interval`). Default 5. */
+  readonly interval?: number | undefined
+  /** Default 3600. */
+  readonly accessTokenDuration?: number | undefined
+  /** Default 86400. */
+  readonly refreshTokenDuration?: number | undefined
+  /** Default 3600. */
+  readonly idTokenDuration?: number | undefined
+  /** The service's `aud` shape, used when `/complete` does not choose. Default `"string"`. */
+  readonly idTokenAudType?: "array" | "string" | undefined
+  /**
+   * The HTTP status sent with `/complete`'s `SERVER_ERROR` answers. Authlete's is unconfirmed; the
+   * default is 200 (the action carries the error). Set 400 or 500 to test the other reading.
+   */
+  readonly completeServerErrorStatus?: number | undefined
+}
+
+/**
+ * What the simulator offers a test.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface AuthleteSimulatorService {
+  /** `http://127.0.0.1:<port>` */
+  readonly baseUrl: string
+  readonly serviceId: string
+  readonly accessToken: Redacted.Redacted<string>
+  /** `iss` of the ID tokens it signs. */
+  readonly issuer: string
+  /** The public key of the ID tokens (ES256), as a JWK Set. */
+  readonly jwks: { readonly keys: ReadonlyArray<PublicJwk> }
+  readonly clients: Effect.Effect<ReadonlyArray<SimulatedClient>>
+  /** The first registered client with that delivery mode. */
+  readonly clientFor: (
+    deliveryMode: SimulatedClient["deliveryMode"]
+  ) => Effect.Effect<SimulatedClient, Cause.NoSuchElementException>
+  /** Sets (or with `undefined` removes) a client's notification endpoint. */
+  readonly setClientNotificationEndpoint: (
+    clientId: number,
+    endpoint: string | undefined
+  ) => Effect.Effect<void, Cause.NoSuchElementException>
+  /** Every request received so far, oldest first. */
+  readonly requests: Effect.Effect<ReadonlyArray<RecordedRequest>>
+  /** Adds latency to every answer until `reset`. */
+  readonly delay: (duration: Duration.DurationInput) => Effect.Effect<void>
+  /** Answers the next `n` requests with `status` and `body` (default Authlete's A001101), unprocessed. */
+  readonly failNext: (n: number, status: number, body?: unknown) => Effect.Effect<void>
+  /** Answers the next `n` requests with 429 and `Retry-After: retryAfterSeconds`, unprocessed. */
+  readonly rateLimitNext: (n: number, retryAfterSeconds: number) => Effect.Effect<void>
+  /** Clears the delay and any queued faults. */
+  readonly reset: Effect.Effect<void>
+}
+
+/** Three clients, one per delivery mode, with fresh secrets. */
+const defaultClients = (): ReadonlyArray<SimulatedClient> =>
+  (["POLL", "PING", "PUSH"] as const).map((deliveryMode, i) => ({
+    clientId: 3001 + i,
+    clientIdAlias: `${deliveryMode.toLowerCase()}-client`,
+    clientSecret: randomToken(64),
+    clientName: `Simulated ${deliveryMode} client`,
+    deliveryMode
+  }))
+
+/** An option in seconds; a nonsensical one is a programming error, so the layer dies with a sentence. */
+const seconds = (value: number | undefined, fallback: number, name: string, min = 1): Effect.Effect<number> =>
+  value === undefined
+    ? Effect.succeed(fallback)
+    : Number.isSafeInteger(value) && value >= min
+    ? Effect.succeed(value)
+    : Effect.dieMessage(`AuthleteSimulator: ${name} must be a whole number of seconds, at least ${min}`)
+
+const make = (
+  options: AuthleteSimulatorOptions
+): Effect.Effect<AuthleteSimulatorService, never, HttpServer.HttpServer | Scope.Scope> =>
+  Effect.gen(function*() {
+    const server = yield* HttpServer.HttpServer
+    const address = server.address
+    const baseUrl = address._tag === "TcpAddress" ? `http://${address.hostname}:${address.port}` : "http://127.0.0.1"
+    const serviceId = options.serviceId ?? randomDigits(12)
+    const accessToken = options.accessToken ?? Redacted.make(randomToken())
+    const issuer = options.issuer ?? baseUrl
+    const key = generateSigningKey()
+    // Captured once: expiry follows whichever Clock built the simulator (TestClock in tests).
+    const clock = yield* Effect.clock
+    const clients = yield* Ref.make(options.clients ?? defaultClients())
+    const recorded = yield* Ref.make<ReadonlyArray<RecordedRequest>>([])
+    const faults = yield* makeFaults
+    const engine = yield* makeEngine(
+      {
+        issuer,
+        key,
+        ticketLifetime: yield* seconds(options.ticketLifetime, 600, "ticketLifetime"),
+        authReqIdLifetime: yield* seconds(options.authReqIdLifetime, 600, "authReqIdLifetime"),
+        interval: yield* seconds(options.interval, 5, "interval", 0),
+        accessTokenDuration: yield* seconds(options.accessTokenDuration, 3600, "accessTokenDuration"),
+        refreshTokenDuration: yield* seconds(options.refreshTokenDuration, 86400, "refreshTokenDuration"),
+        idTokenDuration: yield* seconds(options.idTokenDuration, 3600, "idTokenDuration"),
+        idTokenAudType: options.idTokenAudType ?? "string",
+        completeServerErrorStatus: options.completeServerErrorStatus ?? 200
+      },
+      clients,
+      clock
+    )
+    yield* HttpServer.serveEffect(makeApp({ serviceId, accessToken, engine, faults, recorded, clock }))
+
+    return {
+      baseUrl,
+      serviceId,
+      accessToken,
+      issuer,
+      jwks: { keys: [key.publicJwk] },
+      clients: Ref.get(clients),
+      clientFor: (deliveryMode) =>
+        Effect.flatMap(Ref.get(clients), (all) => {
+          const client = all.find((candidate) => candidate.deliveryMode === deliveryMode)
+          return client === undefined
+            ? Effect.fail(
+              new Cause.NoSuchElementException(`AuthleteSimulator: no ${deliveryMode} client is registered`)
+            )
+            : Effect.succeed(client)
+        }),
+      setClientNotificationEndpoint: (clientId, endpoint) =>
+        Effect.flatMap(
+          Ref.modify(clients, (all) =>
+            all.some((client) => client.clientId === clientId)
+              ? [true, all.map((client) => client.clientId === clientId ? withEndpoint(client, endpoint) : client)]
+              : [false, all]),
+          (found) =>
+            found
+              ? Effect.void
+              : Effect.fail(new Cause.NoSuchElementException(`AuthleteSimulator: no client with ID ${clientId}`))
+        ),
+      requests: Ref.get(recorded),
+      delay: faults.delay,
+      failNext: (n, status, body) => faults.enqueue(n, { status, body: body ?? Codes.serverError, headers: {} }),
+      rateLimitNext: (n, retryAfterSeconds) =>
+        faults.enqueue(n, {
+          status: 429,
+          body: "Too Many Requests",
+          headers: { "retry-after": String(Math.max(0, Math.ceil(retryAfterSeconds))) }
+        }),
+      reset: faults.reset
+    } satisfies AuthleteSimulatorService
+  })
+
+const withEndpoint = (client: SimulatedClient, endpoint: string | undefined): SimulatedClient => {
+  const { clientNotificationEndpoint: _, ...rest } = client
+  return endpoint === undefined ? rest : { ...rest, clientNotificationEndpoint: endpoint }
+}
+
+/**
+ * The simulator's tag.
+ *
+ * @example
+ * ```ts
+ * Effect.gen(function*() {
+ *   const simulator = yield* AuthleteSimulator
+ *   const client = yield* simulator.clientFor("POLL")
+ *   // POST `${simulator.baseUrl}/api/${simulator.serviceId}/backchannel/authentication` ...
+ * }).pipe(Effect.provide(AuthleteSimulator.layer()))
+ * ```
+ *
+ * @since 0.1.0
+ * @category tags
+ */
+export class AuthleteSimulator extends Context.Tag("effect-authlete/AuthleteSimulator")<
+  AuthleteSimulator,
+  AuthleteSimulatorService
+>() {
+  /** Starts the server on 127.0.0.1 for the lifetime of the layer. */
+  static readonly layer = (
+    options: AuthleteSimulatorOptions = {}
+  ): Layer.Layer<AuthleteSimulator, HttpServerError.ServeError> =>
+    Layer.scoped(AuthleteSimulator, make(options)).pipe(
+      Layer.provide(NodeHttpServer.layer(() => Http.createServer(), { port: options.port ?? 0, host: "127.0.0.1" }))
+    )
+
+  /**
+   * The simulator together with an `AuthleteClient` pointed at it (over undici). `client` adjusts
+   * the client (timeout, retries, ...).
+   */
+  static readonly layerClient = (
+    options: AuthleteSimulatorOptions = {},
+    client: Omit<AuthleteClientOptionsV3, "apiVersion" | "baseUrl" | "serviceId" | "accessToken"> = {}
+  ): Layer.Layer<AuthleteSimulator | AuthleteClient, HttpServerError.ServeError | ConfigError.ConfigError> =>
+    Layer.unwrapEffect(
+      Effect.map(AuthleteSimulator, (simulator) =>
+        AuthleteClient.layer({
+          ...client,
+          baseUrl: simulator.baseUrl,
+          serviceId: simulator.serviceId,
+          accessToken: simulator.accessToken
+        }))
+    ).pipe(
+      Layer.provide(NodeHttpClient.layerUndici),
+      Layer.provideMerge(AuthleteSimulator.layer(options))
+    )
+}

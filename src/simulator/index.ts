@@ -1,0 +1,7 @@
+/**
+ * `effect-authlete/simulator`: an embedded Authlete for CIBA, for tests and demos.
+ *
+ * @since 0.1.0
+ */
+export * from "./AuthleteSimulator.js"
+export type { PublicJwk } from "./internal/crypto.js"

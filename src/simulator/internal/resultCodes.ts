@@ -1,0 +1,130 @@
+/**
+ * The result codes the simulator answers with. Codes marked "Authlete" appear with these messages in
+ * Authlete's own material; the others are the simulator's own, numbered after Authlete's scheme
+ * (`A` + API number + class digit + two digits; class 0 success, 1 Authlete, 2 service, 3 client).
+ */
+
+/** A result code and its message, rendered the way Authlete renders them: `[A179001] ...`. */
+export interface Result {
+  readonly resultCode: string
+  readonly resultMessage: string
+}
+
+const result = (code: string, message: string): Result => ({
+  resultCode: code,
+  resultMessage: `[${code}] ${message}`
+})
+
+// Shared by every API.
+
+/** Authlete. */
+export const authorizationHeaderMissing = result("A001202", "Authorization header is missing.")
+/** Authlete. */
+export const serverError = result("A001101", "Authlete Server error.")
+/** Simulator's own. */
+export const accessTokenInvalid = result("A001203", "The access token in the Authorization header is invalid.")
+/** Simulator's own. */
+export const accessTokenForOtherService = (serviceId: string) =>
+  result("A001204", `The access token does not grant access to the service (ID = ${serviceId}).`)
+/** Simulator's own. */
+export const bodyNotJson = result("A001205", "The request body is not a JSON object.")
+
+/** Simulator's own: the API call's body breaks the API's schema. `api` is the API number (179, 183, ...). */
+export const malformedRequest = (api: number, problems: string) =>
+  result(`A${api}201`, `The request to the API is malformed: ${problems}`)
+
+// /backchannel/authentication (API 179).
+
+/** Authlete. */
+export const authenticationOk = result("A179001", "The backchannel authentication request was processed successfully.")
+/** Simulator's own. */
+export const clientAuthenticationFailed = (detail: string) =>
+  result("A179301", `Client authentication failed: ${detail}`)
+/** Simulator's own. */
+export const scopeMissing = result("A179302", "The backchannel authentication request does not contain 'scope'.")
+/** Simulator's own. */
+export const openidScopeMissing = result(
+  "A179303",
+  "The 'scope' of a backchannel authentication request must contain 'openid'."
+)
+/** Simulator's own. */
+export const hintMissing = result(
+  "A179304",
+  "The backchannel authentication request contains none of 'login_hint', 'id_token_hint' and 'login_hint_token'."
+)
+/** Simulator's own. */
+export const hintAmbiguous = result(
+  "A179305",
+  "The backchannel authentication request contains more than one of 'login_hint', 'id_token_hint' and 'login_hint_token'."
+)
+/** Simulator's own. */
+export const idTokenHintInvalid = result("A179306", "The 'id_token_hint' is not an ID token issued by this service.")
+/** Simulator's own. */
+export const notificationTokenMissing = (mode: string) =>
+  result("A179307", `The client uses the ${mode} mode, so 'client_notification_token' is required.`)
+/** Simulator's own. */
+export const requestedExpiryInvalid = result("A179308", "The 'requested_expiry' must be a positive integer.")
+/** Simulator's own. */
+export const userCodeMissing = result(
+  "A179309",
+  "The client requires 'user_code', but the request does not contain it."
+)
+/** Simulator's own. */
+export const parameterRepeated = (name: string) =>
+  result("A179310", `The request parameter '${name}' is included more than once.`)
+/** Simulator's own. */
+export const requestObjectUnsupported = result("A179311", "The simulator does not support request objects.")
+/** Simulator's own. */
+export const clientCredentialsConflict = result(
+  "A179312",
+  "The client presented its credentials in both the Authorization header and the request body."
+)
+
+// /backchannel/authentication/issue (API 183).
+
+/** Authlete. */
+export const issueOk = result("A183001", "An auth_req_id was issued successfully.")
+/** Simulator's own. */
+export const issueTicketUnknown = result("A183202", "The ticket does not exist.")
+/** Simulator's own. */
+export const issueTicketExpired = result("A183203", "The ticket has expired.")
+/** Simulator's own. */
+export const issueTicketUsed = result("A183204", "An auth_req_id has already been issued for the ticket.")
+
+// /backchannel/authentication/fail (API 185).
+
+/** Authlete. */
+export const failOk = result(
+  "A185001",
+  "Successfully generated an error response for the backchannel authentication request."
+)
+
+// /backchannel/authentication/complete (API 198).
+
+/** Authlete (the POLL/AUTHORIZED message; the simulator uses the same pattern for every mode and result). */
+export const completeOk = (mode: string, outcome: string) =>
+  result(
+    "A198001",
+    "Successfully updated the database so that the token endpoint can generate tokens " +
+      `(mode = ${mode.toLowerCase()}, result = ${outcome}).`
+  )
+/** Simulator's own. */
+export const completeTicketUnknown = result("A198202", "The ticket does not exist or has already been used.")
+/** Simulator's own. */
+export const completeTicketNotIssued = result(
+  "A198203",
+  "No auth_req_id has been issued for the ticket; call /backchannel/authentication/issue first."
+)
+/** Simulator's own. */
+export const completeAuthReqIdExpired = result("A198204", "The auth_req_id has expired.")
+
+/**
+ * The OAuth error JSON Authlete puts in `responseContent` for errors it finds itself:
+ * `{"error_description":"[A...] ...","error":"...","error_uri":"https://docs.authlete.com/#A..."}`.
+ */
+export const oauthError = (error: string, cause: Result): string =>
+  JSON.stringify({
+    error_description: cause.resultMessage,
+    error,
+    error_uri: `https://docs.authlete.com/#${cause.resultCode}`
+  })
