@@ -17,8 +17,7 @@ import {
   ParseResult,
   Redacted,
   Ref,
-  Schedule,
-  Schema
+  Schedule
 } from "effect"
 import {
   AuthleteApiError,
@@ -29,11 +28,21 @@ import {
   formatPath,
   MAX_ERROR_BODY_LENGTH
 } from "./AuthleteError.js"
-import {
-  BackchannelAuthenticationCompleteRequest,
-  strictParseOptions
-} from "./BackchannelAuthenticationCompleteRequest.js"
-import { BackchannelAuthenticationCompleteResponse } from "./BackchannelAuthenticationCompleteResponse.js"
+import type {
+  BackchannelAuthenticationRequest,
+  BackchannelAuthenticationResponse
+} from "./BackchannelAuthentication.js"
+import type { BackchannelAuthenticationCompleteRequest } from "./BackchannelAuthenticationCompleteRequest.js"
+import type { BackchannelAuthenticationCompleteResponse } from "./BackchannelAuthenticationCompleteResponse.js"
+import type {
+  BackchannelAuthenticationFailRequest,
+  BackchannelAuthenticationFailResponse
+} from "./BackchannelAuthenticationFail.js"
+import type {
+  BackchannelAuthenticationIssueRequest,
+  BackchannelAuthenticationIssueResponse
+} from "./BackchannelAuthenticationIssue.js"
+import * as Endpoints from "./internal/endpoints.js"
 import * as Http from "./internal/http.js"
 
 /**
@@ -44,6 +53,21 @@ import * as Http from "./internal/http.js"
  * @category models
  */
 export interface AuthleteClientService {
+  /**
+   * Hands a client's backchannel authentication request to Authlete (`/backchannel/authentication`),
+   * which answers `USER_IDENTIFICATION` with a ticket, or an error to return to the client.
+   */
+  readonly backchannelAuthentication: (
+    request: BackchannelAuthenticationRequest
+  ) => Effect.Effect<BackchannelAuthenticationResponse, AuthleteError>
+  /** Issues the `auth_req_id` for a ticket (`/backchannel/authentication/issue`). */
+  readonly backchannelAuthenticationIssue: (
+    request: BackchannelAuthenticationIssueRequest
+  ) => Effect.Effect<BackchannelAuthenticationIssueResponse, AuthleteError>
+  /** Refuses a request before `/issue` (`/backchannel/authentication/fail`), deleting its ticket. */
+  readonly backchannelAuthenticationFail: (
+    request: BackchannelAuthenticationFailRequest
+  ) => Effect.Effect<BackchannelAuthenticationFailResponse, AuthleteError>
   /**
    * Tells Authlete how the user decided (`/backchannel/authentication/complete`). Takes the class
    * instance or a plain object of its shape; a plain object that breaks a rule fails with
@@ -211,9 +235,6 @@ const settingsFrom = (options: AuthleteClientOptions): Either.Either<Settings, C
   })
 }
 
-const encodeComplete = Schema.encodeUnknown(BackchannelAuthenticationCompleteRequest)
-const decodeComplete = Schema.decodeUnknownEither(BackchannelAuthenticationCompleteResponse)
-
 const describeParseError = (error: ParseResult.ParseError): string =>
   AuthleteValidationError.fromParseError(error).issues
     .map((issue) => issue.path.length === 0 ? issue.message : `${formatPath(issue.path)}: ${issue.message}`)
@@ -247,11 +268,11 @@ const make = (
       response: HttpClientResponse.HttpClientResponse,
       body: Http.CappedBody,
       decode: (json: unknown) => Either.Either<A, ParseResult.ParseError>,
-      secrets: ReadonlyArray<string | undefined>,
+      secrets: () => ReadonlyArray<string | undefined>,
       now: number
     ): Either.Either<A, AuthleteError> => {
       const status = response.status
-      const keep = (text: string) => Http.bodyForError(text, secrets, MAX_ERROR_BODY_LENGTH)
+      const keep = (text: string) => Http.bodyForError(text, secrets(), MAX_ERROR_BODY_LENGTH)
       if (status >= 200 && status < 300) {
         if (body.tooLarge) {
           return Either.left(
@@ -288,7 +309,7 @@ const make = (
       const resultCode = hasResultBody ? Option.getOrUndefined(Http.jsonStringField(json, "resultCode")) : undefined
       const resultMessage = hasResultBody
         ? Option.getOrUndefined(
-          Option.map(Http.jsonStringField(json, "resultMessage"), (message) => Http.scrubSecrets(message, secrets))
+          Option.map(Http.jsonStringField(json, "resultMessage"), (message) => Http.scrubSecrets(message, secrets()))
         )
         : undefined
       const retryAfterMillis = Http.requestedRetryDelayMillis(response.headers, now)
@@ -308,9 +329,11 @@ const make = (
       path: string,
       body: unknown,
       decode: (json: unknown) => Either.Either<A, ParseResult.ParseError>,
-      callSecrets: ReadonlyArray<string | undefined>
+      callSecrets: () => ReadonlyArray<string | undefined>
     ): Effect.Effect<A, AuthleteError> => {
-      const secrets = [...settings.secrets, ...callSecrets]
+      // Only an error needs the list, so it is made only then.
+      let secretsMemo: ReadonlyArray<string | undefined> | undefined
+      const secrets = () => (secretsMemo ??= [...settings.secrets, ...callSecrets()])
       const spanTarget = {
         "http.request.method": "POST",
         "server.address": serverAddress,
@@ -336,14 +359,16 @@ const make = (
               Effect.fail(
                 new AuthleteTransportError({
                   reason: Http.transportFailureReason(error.cause),
-                  message: `The request to Authlete failed: ${Http.scrubSecrets(Http.errorText(error.cause), secrets)}`
+                  message: `The request to Authlete failed: ${
+                    Http.scrubSecrets(Http.errorText(error.cause), secrets())
+                  }`
                 })
               ),
             ResponseError: (error) =>
               Effect.fail(
                 new AuthleteTransportError({
                   reason: "Transport",
-                  message: `Authlete's answer broke off: ${Http.scrubSecrets(Http.errorText(error.cause), secrets)}`
+                  message: `Authlete's answer broke off: ${Http.scrubSecrets(Http.errorText(error.cause), secrets())}`
                 })
               )
           }),
@@ -368,20 +393,28 @@ const make = (
       return attempt
     }
 
-    const backchannelAuthenticationComplete = Effect.fn("AuthleteClient.backchannelAuthenticationComplete")(
-      function*(request: BackchannelAuthenticationCompleteRequest) {
-        const body = yield* Effect.mapError(
-          encodeComplete(request, strictParseOptions),
-          AuthleteValidationError.fromParseError
-        )
-        return yield* post("/backchannel/authentication/complete", body, decodeComplete, [
-          request.ticket,
-          request.accessToken
-        ])
-      }
-    )
+    /** One method of the service: validate and encode, POST, decode; one span per call. */
+    const method = <Request, RequestJson, Response>(
+      name: keyof AuthleteClientService,
+      endpoint: Endpoints.Endpoint<Request, RequestJson, Response>
+    ) =>
+      Effect.fn(`AuthleteClient.${name}`)(function*(request: Request) {
+        const body = yield* Effect.mapError(endpoint.encode(request), AuthleteValidationError.fromParseError)
+        return yield* post(endpoint.path, body, endpoint.decodeResponse, () => endpoint.secretsOf(request))
+      })
 
-    return { backchannelAuthenticationComplete } satisfies AuthleteClientService
+    return {
+      backchannelAuthentication: method("backchannelAuthentication", Endpoints.backchannelAuthentication),
+      backchannelAuthenticationIssue: method(
+        "backchannelAuthenticationIssue",
+        Endpoints.backchannelAuthenticationIssue
+      ),
+      backchannelAuthenticationFail: method("backchannelAuthenticationFail", Endpoints.backchannelAuthenticationFail),
+      backchannelAuthenticationComplete: method(
+        "backchannelAuthenticationComplete",
+        Endpoints.backchannelAuthenticationComplete
+      )
+    } satisfies AuthleteClientService
   })
 
 /** Span attributes: Authlete's action and result code (never a token, a secret or the ticket). */
@@ -451,32 +484,57 @@ export class AuthleteClient extends Context.Tag("effect-authlete/AuthleteClient"
     Layer.effect(AuthleteClient, Effect.flatMap(config, make))
 
   /**
-   * A client that answers from your handler and records every request it accepted (after the same
-   * validation as the live client), for your own tests.
+   * A client for your own tests: it validates each request as the live client does, records it,
+   * and answers from your handlers (a function alone answers `backchannelAuthenticationComplete`).
+   * A method without a handler fails with `AuthleteApiError` 501.
    */
   static readonly layerTest = (
-    handler: (
-      request: BackchannelAuthenticationCompleteRequest
-    ) => Effect.Effect<BackchannelAuthenticationCompleteResponse, AuthleteError>
+    handlers: AuthleteTestHandlers | NonNullable<AuthleteTestHandlers["backchannelAuthenticationComplete"]>
   ): Layer.Layer<AuthleteClient | AuthleteClientRecorder> =>
     Layer.effectContext(Effect.gen(function*() {
+      const all: AuthleteTestHandlers = typeof handlers === "function"
+        ? { backchannelAuthenticationComplete: handlers }
+        : handlers
       const recorded = yield* Ref.make<ReadonlyArray<RecordedRequest>>([])
-      const service: AuthleteClientService = {
-        backchannelAuthenticationComplete: Effect.fn("AuthleteClient.backchannelAuthenticationComplete")(
-          function*(request: BackchannelAuthenticationCompleteRequest) {
-            const body = yield* Effect.mapError(
-              encodeComplete(request, strictParseOptions),
-              AuthleteValidationError.fromParseError
-            )
-            const decoded = yield* Effect.orDie(
-              Schema.decodeUnknown(BackchannelAuthenticationCompleteRequest)(body)
-            )
-            yield* Ref.update(
-              recorded,
-              (all) => [...all, { endpoint: "backchannel/authentication/complete" as const, request: decoded, body }]
-            )
-            return yield* handler(decoded)
+      const method = <Request, RequestJson, Response>(
+        name: RecordedRequest["method"],
+        endpoint: Endpoints.Endpoint<Request, RequestJson, Response>,
+        handler: ((request: Request) => Effect.Effect<Response, AuthleteError>) | undefined
+      ) =>
+        Effect.fn(`AuthleteClient.${name}`)(function*(request: Request) {
+          const body = yield* Effect.mapError(endpoint.encode(request), AuthleteValidationError.fromParseError)
+          // What the wire would hold, read back: the handler sees exactly what Authlete would.
+          const sent = yield* Effect.orDie(endpoint.decodeRequest(body))
+          yield* Ref.update(recorded, (all) => [...all, { method: name, request: sent, body } as RecordedRequest])
+          if (handler === undefined) {
+            return yield* new AuthleteApiError({
+              status: 501,
+              resultMessage: `AuthleteClient.layerTest has no handler for ${name}`,
+              body: ""
+            })
           }
+          return yield* handler(sent)
+        })
+      const service: AuthleteClientService = {
+        backchannelAuthentication: method(
+          "backchannelAuthentication",
+          Endpoints.backchannelAuthentication,
+          all.backchannelAuthentication
+        ),
+        backchannelAuthenticationIssue: method(
+          "backchannelAuthenticationIssue",
+          Endpoints.backchannelAuthenticationIssue,
+          all.backchannelAuthenticationIssue
+        ),
+        backchannelAuthenticationFail: method(
+          "backchannelAuthenticationFail",
+          Endpoints.backchannelAuthenticationFail,
+          all.backchannelAuthenticationFail
+        ),
+        backchannelAuthenticationComplete: method(
+          "backchannelAuthenticationComplete",
+          Endpoints.backchannelAuthenticationComplete,
+          all.backchannelAuthenticationComplete
         )
       }
       return Context.make(AuthleteClient, service).pipe(
@@ -495,17 +553,27 @@ export class AuthleteClient extends Context.Tag("effect-authlete/AuthleteClient"
 }
 
 /**
- * A request `AuthleteClient.layerTest` accepted: the validated request and the JSON that would have
- * been sent.
+ * Answers for `AuthleteClient.layerTest`, one per method; each receives the validated request.
  *
  * @since 0.1.0
  * @category testing
  */
-export interface RecordedRequest {
-  readonly endpoint: "backchannel/authentication/complete"
-  readonly request: BackchannelAuthenticationCompleteRequest
-  readonly body: unknown
-}
+export type AuthleteTestHandlers = { readonly [Method in keyof AuthleteClientService]?: AuthleteClientService[Method] }
+
+/**
+ * A request `AuthleteClient.layerTest` accepted: the method, the validated request, and the JSON that
+ * would have been sent.
+ *
+ * @since 0.1.0
+ * @category testing
+ */
+export type RecordedRequest = {
+  readonly [Method in keyof AuthleteClientService]: {
+    readonly method: Method
+    readonly request: Parameters<AuthleteClientService[Method]>[0]
+    readonly body: unknown
+  }
+}[keyof AuthleteClientService]
 
 /**
  * What `AuthleteClient.layerTest` saw.

@@ -259,7 +259,8 @@ describe("completeBackchannelAuthentication", () => {
         consentedClaims: ["given_name", "family_name", "member_since"]
       })
       assert.strictEqual(outcome._tag, "NoAction")
-      const [sent] = yield* Effect.flatMap(AuthleteClientRecorder, (recorder) => recorder.requests)
+      const [sent] = (yield* Effect.flatMap(AuthleteClientRecorder, (recorder) => recorder.requests))
+        .filter((recorded) => recorded.method === "backchannelAuthenticationComplete")
       assert.deepStrictEqual(sent.request.claims, { given_name: "Taro", family_name: "山田", member_since: 2019 })
     }).pipe(
       Effect.provide(Layer.mergeAll(
