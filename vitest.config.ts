@@ -8,6 +8,7 @@ export default defineConfig({
   resolve: {
     alias: [
       { find: /^effect-authlete\/simulator$/, replacement: src("simulator/index.ts") },
+      { find: /^effect-authlete\/undici$/, replacement: src("undici/index.ts") },
       { find: /^effect-authlete$/, replacement: src("index.ts") }
     ]
   },

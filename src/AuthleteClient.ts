@@ -3,7 +3,7 @@
  *
  * @since 0.1.0
  */
-import { HttpClient, HttpClientRequest, type HttpClientResponse } from "@effect/platform"
+import { HttpClient } from "@effect/platform"
 import {
   Clock,
   Config,
@@ -23,7 +23,6 @@ import {
   AuthleteApiError,
   type AuthleteError,
   AuthleteResponseError,
-  AuthleteTransportError,
   AuthleteValidationError,
   formatPath,
   MAX_ERROR_BODY_LENGTH
@@ -44,6 +43,10 @@ import type {
 } from "./BackchannelAuthenticationIssue.js"
 import * as Endpoints from "./internal/endpoints.js"
 import * as Http from "./internal/http.js"
+import * as Transport from "./internal/transport.js"
+
+/** The tracer Effect runs with when the application installed none: it records nothing. */
+const nativeTracer = Effect.runSync(Effect.tracer)
 
 /**
  * What `AuthleteClient` offers. Every method validates its request before sending it, and fails only
@@ -173,8 +176,15 @@ const defaultRetrySchedule: Schedule.Schedule<unknown, AuthleteError> = Schedule
 
 interface Settings {
   readonly apiUrl: string
+  /** `https://us.authlete.com` */
+  readonly origin: string
+  /** A base URL's own path, without a trailing slash (`""` for Authlete's own hosts). */
+  readonly pathPrefix: string
+  /** `/{serviceId}` in v3, `""` in v2. */
   readonly servicePath: string
-  readonly authorize: (request: HttpClientRequest.HttpClientRequest) => HttpClientRequest.HttpClientRequest
+  /** Authorization, Accept and Content-Type, made once: the credential is written into a header here only. */
+  readonly headers: Readonly<Record<string, string>>
+  /** The credential, as given and as sent, to remove from anything an error shows. */
   readonly secrets: ReadonlyArray<string>
   readonly timeout: Duration.Duration
   readonly maxResponseBytes: number
@@ -206,20 +216,25 @@ const settingsFrom = (options: AuthleteClientOptions): Either.Either<Settings, C
   if (!Number.isSafeInteger(maxResponseBytes) || maxResponseBytes < 1) {
     return Either.left(invalid("maxResponseBytes", "maxResponseBytes must be a positive whole number"))
   }
-  const apiUrl = `${url.origin}${url.pathname.replace(/\/+$/, "")}/api`
+  const pathPrefix = url.pathname.replace(/\/+$/, "")
+  const apiUrl = `${url.origin}${pathPrefix}/api`
   const retry = options.retry === "none" ? Option.none() : Option.some({
     schedule: options.retry?.schedule ?? defaultRetrySchedule,
     while: options.retry?.while ?? isSafeToRetry
   })
-  const common = { apiUrl, timeout, maxResponseBytes, retry }
+  const common = { apiUrl, origin: url.origin, pathPrefix, timeout, maxResponseBytes, retry }
   if (options.apiVersion === "V2") {
     if (options.apiKey === "") return Either.left(invalid("apiKey", "apiKey must not be empty"))
     const secret = Redacted.value(options.apiSecret)
+    // HTTP Basic over the UTF-8 bytes (btoa alone refuses characters beyond Latin-1).
+    const authorization = `Basic ${
+      btoa(String.fromCharCode(...new TextEncoder().encode(`${options.apiKey}:${secret}`)))
+    }`
     return Either.right({
       ...common,
       servicePath: "",
-      authorize: HttpClientRequest.basicAuth(options.apiKey, options.apiSecret),
-      secrets: [secret]
+      headers: { authorization, accept: "application/json", "content-type": "application/json" },
+      secrets: [secret, authorization]
     })
   }
   // Percent-encoding keeps `/` inside the segment, but URL parsing still folds "." and ".." segments
@@ -230,7 +245,11 @@ const settingsFrom = (options: AuthleteClientOptions): Either.Either<Settings, C
   return Either.right({
     ...common,
     servicePath: `/${encodeURIComponent(options.serviceId)}`,
-    authorize: HttpClientRequest.bearerToken(options.accessToken),
+    headers: {
+      authorization: `Bearer ${Redacted.value(options.accessToken)}`,
+      accept: "application/json",
+      "content-type": "application/json"
+    },
     secrets: [Redacted.value(options.accessToken)]
   })
 }
@@ -248,34 +267,25 @@ const make = (
 ): Effect.Effect<AuthleteClientService, ConfigError.ConfigError, HttpClient.HttpClient> =>
   Effect.gen(function*() {
     const settings = yield* settingsFrom(options)
-    const transform = options.transformClient ?? ((client: HttpClient.HttpClient) => client)
-    const httpClient = (yield* HttpClient.HttpClient).pipe(
-      HttpClient.mapRequest((request) =>
-        settings.authorize(HttpClientRequest.acceptJson(HttpClientRequest.prependUrl(request, settings.apiUrl)))
-      ),
-      // Authlete is a third party: no trace context leaves for it.
-      HttpClient.withTracerPropagation(false),
-      // The transport's own span would keep the failed request, Authorization header included, in its
-      // exit; this client's span (one per call) carries what matters instead.
-      HttpClient.withTracerDisabledWhen(() => true),
-      transform
-    )
-
+    const client = yield* HttpClient.HttpClient
+    // A transformed client keeps only the portable path: the transformation must see every request.
+    const postJson = options.transformClient === undefined
+      ? Transport.postJsonOf(client)
+      : Transport.postJsonOver(options.transformClient(client))
+    const timeoutMillis = Duration.toMillis(settings.timeout)
     const serverAddress = new URL(settings.apiUrl).host
 
     /** Turns an answer into the decoded response or the error it stands for. */
     const interpret = <A>(
-      response: HttpClientResponse.HttpClientResponse,
-      body: Http.CappedBody,
+      exchange: Transport.Exchange,
       decode: (json: unknown) => Either.Either<A, ParseResult.ParseError>,
-      secrets: () => ReadonlyArray<string | undefined>,
-      now: number
-    ): Either.Either<A, AuthleteError> => {
-      const status = response.status
+      secrets: () => ReadonlyArray<string | undefined>
+    ): Effect.Effect<A, AuthleteError> => {
+      const { body, status } = exchange
       const keep = (text: string) => Http.bodyForError(text, secrets(), MAX_ERROR_BODY_LENGTH)
       if (status >= 200 && status < 300) {
         if (body.tooLarge) {
-          return Either.left(
+          return Effect.fail(
             new AuthleteResponseError({
               status,
               body: "",
@@ -287,7 +297,7 @@ const make = (
         try {
           json = JSON.parse(body.text)
         } catch {
-          return Either.left(
+          return Effect.fail(
             new AuthleteResponseError({ status, body: keep(body.text), message: "Authlete's answer is not JSON" })
           )
         }
@@ -298,110 +308,122 @@ const make = (
             message: `Authlete's answer does not decode: ${describeParseError(error)}`
           }))
       }
-      let json: unknown = undefined
-      try {
-        json = JSON.parse(body.text)
-      } catch {
-        // Proxies answer with HTML; the text is kept as the body.
-      }
-      const hasResultBody = statusesWithResultBody.has(status) ||
-        Option.isSome(Http.jsonStringField(json, "resultCode"))
-      const resultCode = hasResultBody ? Option.getOrUndefined(Http.jsonStringField(json, "resultCode")) : undefined
-      const resultMessage = hasResultBody
-        ? Option.getOrUndefined(
-          Option.map(Http.jsonStringField(json, "resultMessage"), (message) => Http.scrubSecrets(message, secrets()))
-        )
-        : undefined
-      const retryAfterMillis = Http.requestedRetryDelayMillis(response.headers, now)
-      return Either.left(
-        new AuthleteApiError({
+      return Effect.map(Clock.currentTimeMillis, (now) => {
+        let json: unknown = undefined
+        try {
+          json = JSON.parse(body.text)
+        } catch {
+          // Proxies answer with HTML; the text is kept as the body.
+        }
+        const hasResultBody = statusesWithResultBody.has(status) ||
+          Option.isSome(Http.jsonStringField(json, "resultCode"))
+        const resultCode = hasResultBody ? Option.getOrUndefined(Http.jsonStringField(json, "resultCode")) : undefined
+        const resultMessage = hasResultBody
+          ? Option.getOrUndefined(
+            Option.map(Http.jsonStringField(json, "resultMessage"), (message) => Http.scrubSecrets(message, secrets()))
+          )
+          : undefined
+        const retryAfterMillis = Http.requestedRetryDelayMillis(exchange.headers, now)
+        return new AuthleteApiError({
           status,
           ...(resultCode === undefined ? {} : { resultCode }),
           ...(resultMessage === undefined ? {} : { resultMessage }),
           ...(retryAfterMillis === undefined ? {} : { retryAfterMillis }),
           body: body.tooLarge ? "" : keep(body.text)
         })
-      )
+      }).pipe(Effect.flip)
     }
 
-    /** One POST with the JSON body, under the timeout, retried by the policy. */
+    /** Retries by the policy; the retry machinery is entered only once an attempt failed. */
+    const withRetries = <A>(once: Effect.Effect<A, AuthleteError>): Effect.Effect<A, AuthleteError> =>
+      Option.match(settings.retry, {
+        onNone: () => once,
+        onSome: (policy) =>
+          Effect.catchAll(once, (first) => {
+            if (!policy.while(first)) return Effect.fail(first)
+            // `Effect.retry` from the failure at hand: its first run replays it, the next ones try again.
+            let replayed = false
+            return Effect.retry(
+              Effect.suspend(() => {
+                if (replayed) return once
+                replayed = true
+                return Effect.fail(first)
+              }),
+              policy
+            )
+          })
+      })
+
+    /**
+     * One call: POST the JSON body under the timeout, interpret the answer, retry by the policy. When
+     * an application installed a tracer, the call is its span, with Authlete's status, action, result
+     * code and the number of attempts; with Effect's built-in tracer nothing is recorded, so no span
+     * is made.
+     */
     const post = <A>(
+      url: string,
       path: string,
-      body: unknown,
+      body: string,
       decode: (json: unknown) => Either.Either<A, ParseResult.ParseError>,
-      callSecrets: () => ReadonlyArray<string | undefined>
+      callSecrets: () => ReadonlyArray<string | undefined>,
+      spanName: string
     ): Effect.Effect<A, AuthleteError> => {
       // Only an error needs the list, so it is made only then.
       let secretsMemo: ReadonlyArray<string | undefined> | undefined
       const secrets = () => (secretsMemo ??= [...settings.secrets, ...callSecrets()])
-      const spanTarget = {
-        "http.request.method": "POST",
-        "server.address": serverAddress,
-        "url.path": `/api${settings.servicePath}${path}`
-      }
-      const request = HttpClientRequest.post(settings.servicePath + path).pipe(HttpClientRequest.bodyUnsafeJson(body))
-      const attempt = Effect.flatMap(Ref.make(0), (attempts) => {
-        const once = Ref.update(attempts, (n) => n + 1).pipe(
-          Effect.zipRight(Http.withoutRedirects(httpClient.execute(request))),
-          Effect.flatMap((response) =>
-            Effect.map(Http.readCappedBody(response, settings.maxResponseBytes), (body) => [response, body] as const)
+      const transportOptions = { timeoutMillis, maxBytes: settings.maxResponseBytes, secrets }
+      return Effect.tracerWith((tracer) => {
+        if (tracer === nativeTracer) {
+          return withRetries(
+            Effect.flatMap(postJson(url, settings.headers, body, transportOptions), (exchange) =>
+              interpret(exchange, decode, secrets))
+          )
+        }
+        let attempts = 0
+        const once = Effect.suspend(() => {
+          attempts++
+          return postJson(url, settings.headers, body, transportOptions)
+        }).pipe(
+          Effect.tap((exchange) =>
+            Effect.annotateCurrentSpan("http.response.status_code", exchange.status)
           ),
-          Effect.timeoutFail({
-            duration: settings.timeout,
-            onTimeout: () =>
-              new AuthleteTransportError({
-                reason: "Timeout",
-                message: `No complete answer from Authlete within ${Duration.format(settings.timeout)}`
-              })
-          }),
-          Effect.catchTags({
-            RequestError: (error) =>
-              Effect.fail(
-                new AuthleteTransportError({
-                  reason: Http.transportFailureReason(error.cause),
-                  message: `The request to Authlete failed: ${
-                    Http.scrubSecrets(Http.errorText(error.cause), secrets())
-                  }`
-                })
-              ),
-            ResponseError: (error) =>
-              Effect.fail(
-                new AuthleteTransportError({
-                  reason: "Transport",
-                  message: `Authlete's answer broke off: ${Http.scrubSecrets(Http.errorText(error.cause), secrets())}`
-                })
-              )
-          }),
-          Effect.flatMap(([response, body]) =>
-            Effect.annotateCurrentSpan("http.response.status_code", response.status).pipe(
-              Effect.zipRight(Clock.currentTimeMillis),
-              Effect.flatMap((now) => interpret(response, body, decode, secrets, now))
-            )
-          ),
+          Effect.flatMap((exchange) => interpret(exchange, decode, secrets)),
           Effect.tap(annotateResult),
           Effect.tapError(annotateResult)
         )
-        const retried = Option.match(settings.retry, {
-          onNone: () => once,
-          onSome: (policy) => Effect.retry(once, policy)
-        })
-        return Effect.annotateCurrentSpan(spanTarget).pipe(
-          Effect.zipRight(retried),
-          Effect.ensuring(Effect.flatMap(Ref.get(attempts), (n) => Effect.annotateCurrentSpan("authlete.attempts", n)))
+        return withRetries(once).pipe(
+          Effect.ensuring(Effect.suspend(() => Effect.annotateCurrentSpan("authlete.attempts", attempts))),
+          Effect.withSpan(spanName, {
+            kind: "client",
+            attributes: { "http.request.method": "POST", "server.address": serverAddress, "url.path": path }
+          })
         )
       })
-      return attempt
     }
 
-    /** One method of the service: validate and encode, POST, decode; one span per call. */
+    /** One method of the service: validate and encode, then POST and decode. */
     const method = <Request, RequestJson, Response>(
       name: keyof AuthleteClientService,
       endpoint: Endpoints.Endpoint<Request, RequestJson, Response>
-    ) =>
-      Effect.fn(`AuthleteClient.${name}`)(function*(request: Request) {
-        const body = yield* Effect.mapError(endpoint.encode(request), AuthleteValidationError.fromParseError)
-        return yield* post(endpoint.path, body, endpoint.decodeResponse, () => endpoint.secretsOf(request))
-      })
+    ) => {
+      const path = `/api${settings.servicePath}${endpoint.path}`
+      const url = `${settings.origin}${settings.pathPrefix}${path}`
+      const spanName = `AuthleteClient.${name}`
+      return (request: Request): Effect.Effect<Response, AuthleteError> =>
+        Effect.suspend(() => {
+          const encoded = endpoint.encode(request)
+          return Either.isLeft(encoded)
+            ? Effect.fail(AuthleteValidationError.fromParseError(encoded.left))
+            : post(
+              url,
+              path,
+              JSON.stringify(encoded.right),
+              endpoint.decodeResponse,
+              () => endpoint.secretsOf(request),
+              spanName
+            )
+        })
+    }
 
     return {
       backchannelAuthentication: method("backchannelAuthentication", Endpoints.backchannelAuthentication),

@@ -3,32 +3,13 @@
  *
  * @since 0.1.0
  */
-import { Effect, Schema } from "effect"
+import { Effect, ParseResult, Schema } from "effect"
 import type { ParseOptions } from "effect/SchemaAST"
 import { AuthleteValidationError } from "./AuthleteError.js"
+import { BackchannelAuthenticationCompleteResult } from "./BackchannelAuthenticationCompleteResult.js"
+import * as Checks from "./internal/completeRequestChecks.js"
 import * as Rules from "./internal/rules.js"
 import { Properties } from "./Property.js"
-
-/**
- * What the user decided on their authentication device.
- *
- * @since 0.1.0
- * @category models
- */
-export const BackchannelAuthenticationCompleteResult = Schema.Literal(
-  "AUTHORIZED",
-  "ACCESS_DENIED",
-  "TRANSACTION_FAILED"
-).annotations({
-  identifier: "BackchannelAuthenticationCompleteResult",
-  message: () => ({ message: "must be one of AUTHORIZED, ACCESS_DENIED, TRANSACTION_FAILED", override: true })
-})
-
-/**
- * @since 0.1.0
- * @category models
- */
-export type BackchannelAuthenticationCompleteResult = typeof BackchannelAuthenticationCompleteResult.Type
 
 /**
  * The shape of the ID token's `aud`: always an array, always a string, or (`null`) the service's setting.
@@ -41,26 +22,7 @@ export const IdTokenAudType = Schema.NullOr(Schema.Literal("array", "string")).a
   message: () => ({ message: "must be \"array\", \"string\" or null", override: true })
 })
 
-/**
- * The request. Its `Encoded` side is exactly the wire JSON; on its `Type` side `claims`,
- * `jwtAtClaims` and `idtHeaderParams` are plain objects rather than JSON text.
- *
- * @example
- * ```ts
- * new BackchannelAuthenticationCompleteRequest({
- *   ticket,
- *   result: "AUTHORIZED",
- *   subject: "user-1",
- *   claims: { given_name: "Taro" }
- * })
- * ```
- *
- * @since 0.1.0
- * @category models
- */
-export class BackchannelAuthenticationCompleteRequest extends Schema.Class<BackchannelAuthenticationCompleteRequest>(
-  "effect-authlete/BackchannelAuthenticationCompleteRequest"
-)({
+const fields = {
   /** The ticket from `/backchannel/authentication`. */
   ticket: Rules.NonEmptyText,
   result: BackchannelAuthenticationCompleteResult,
@@ -92,7 +54,38 @@ export class BackchannelAuthenticationCompleteRequest extends Schema.Class<Backc
   accessTokenDuration: Schema.optional(Rules.Seconds),
   refreshTokenDuration: Schema.optional(Rules.Seconds),
   idTokenAudType: Schema.optional(IdTokenAudType)
-}) {}
+}
+
+// Schema.Class re-derives its validator on every construction when a field transforms (as the
+// JSON-text fields do), which costs a compilation per `new`; this one is compiled once, and used only
+// when the compiled checks (the same rules, written out) did not accept the fields.
+const validateFields = ParseResult.validateSync(Schema.Struct(fields))
+
+/**
+ * The request. Its `Encoded` side is exactly the wire JSON; on its `Type` side `claims`,
+ * `jwtAtClaims` and `idtHeaderParams` are plain objects rather than JSON text.
+ *
+ * @example
+ * ```ts
+ * new BackchannelAuthenticationCompleteRequest({
+ *   ticket,
+ *   result: "AUTHORIZED",
+ *   subject: "user-1",
+ *   claims: { given_name: "Taro" }
+ * })
+ * ```
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export class BackchannelAuthenticationCompleteRequest extends Schema.Class<BackchannelAuthenticationCompleteRequest>(
+  "effect-authlete/BackchannelAuthenticationCompleteRequest"
+)(fields) {
+  constructor(props: Schema.Struct.Constructor<typeof fields>, options?: Schema.MakeOptions) {
+    const unchecked = options === true || (typeof options === "object" && options.disableValidation === true)
+    super(unchecked || Checks.accepts(props) ? props : validateFields(props), true)
+  }
+}
 
 /**
  * The wire JSON of a request.

@@ -16,7 +16,16 @@ export class Property extends Schema.Class<Property>("effect-authlete/Property")
   key: Rules.NonEmptyText,
   value: Rules.Text,
   hidden: Schema.optional(Schema.Boolean.annotations({ message: () => "must be a boolean" }))
-}) {}
+}) {
+  constructor(props: Schema.Struct.Constructor<typeof Property.fields>, options?: Schema.MakeOptions) {
+    // The same rules written out, so the common case skips the schema's validator; anything else
+    // goes to it, for its errors.
+    const accepted = typeof props.key === "string" && Rules.nonEmptyText(props.key) === undefined &&
+      typeof props.value === "string" && (props.hidden === undefined || typeof props.hidden === "boolean") &&
+      Object.keys(props).every((name) => name === "key" || name === "value" || name === "hidden")
+    super(props, accepted ? true : options)
+  }
+}
 
 // Gson, which Authlete's server-side JSON follows, writes these five as six-byte \u00XX escapes.
 const HTML_ESCAPED = /[<>&=']/g
@@ -47,12 +56,13 @@ export const storedPropertiesSize = (
 }
 
 /**
- * The `properties` field: at most the entries Authlete can store.
+ * The `properties` field: at most the entries Authlete can store. Entries are `{ key, value, hidden? }`
+ * objects, so a `Property` instance and a plain object of its shape are both taken.
  *
  * @since 0.1.0
  * @category schemas
  */
-export const Properties = Rules.array(Property).pipe(
+export const Properties = Rules.array(Schema.Struct(Property.fields)).pipe(
   Schema.filter((properties) => {
     const size = storedPropertiesSize(properties)
     return size > Rules.MAX_PROPERTIES_BYTES

@@ -10,6 +10,7 @@ import {
   BackchannelAuthenticationCompleteRequest,
   BackchannelAuthenticationCompleteResponse
 } from "effect-authlete"
+import { UndiciHttpClient } from "effect-authlete/undici"
 import { passNextSleep } from "./support/clock.js"
 import { type Answer, closedPort, json, loopbackServer, type Received } from "./support/loopback.js"
 import { observe } from "./support/observe.js"
@@ -35,6 +36,7 @@ const POLL_OK = {
 const patient = { timeout: "1 hour" } as const
 
 const transports = [
+  { name: "UndiciHttpClient (its lean path)", layer: UndiciHttpClient.layer },
   { name: "FetchHttpClient", layer: FetchHttpClient.layer },
   { name: "NodeHttpClient.layerUndici", layer: NodeHttpClient.layerUndici }
 ] as const

@@ -3,6 +3,7 @@ import { NodeHttpClient } from "@effect/platform-node"
 import { assert, describe, it } from "@effect/vitest"
 import { Effect, Fiber, Layer, Redacted } from "effect"
 import { ClientNotifier, type ClientNotifierOptions, ClientNotifierRecorder } from "effect-authlete"
+import { UndiciHttpClient } from "effect-authlete/undici"
 import { passNextSleep } from "./support/clock.js"
 import { type Answer, closedPort, loopbackServer, type Received } from "./support/loopback.js"
 
@@ -31,7 +32,13 @@ const deliver = (answer: (received: Received, index: number) => Answer, options:
 const patient = { timeout: "1 hour" } as const
 
 describe("ClientNotifier", () => {
-  for (const [name, transport] of [["fetch", FetchHttpClient.layer], ["undici", NodeHttpClient.layerUndici]] as const) {
+  for (
+    const [name, transport] of [
+      ["fetch", FetchHttpClient.layer],
+      ["platform undici", NodeHttpClient.layerUndici],
+      ["UndiciHttpClient", UndiciHttpClient.layer]
+    ] as const
+  ) {
     it.scoped(`over ${name}: POSTs the body unchanged with the bearer token and JSON content type; 204 is delivered`, () =>
       Effect.gen(function*() {
         const endpoint = yield* loopbackServer(() => ({ status: 204 }))

@@ -41,5 +41,6 @@ describe("the root entry", () => {
     const simulator = packagesReachedFrom(resolve(src, "simulator/index.ts"))
     assert.isTrue(simulator.has("@effect/platform-node"))
     assert.isTrue(packagesReachedFrom(resolve(src, "cli/main.ts")).has("@effect/cli"))
+    assert.isTrue(packagesReachedFrom(resolve(src, "undici/index.ts")).has("undici"))
   })
 })

@@ -12,6 +12,7 @@ import {
   ClientNotifier,
   completeBackchannelAuthentication
 } from "effect-authlete"
+import { UndiciHttpClient } from "effect-authlete/undici"
 import type * as Http from "node:http"
 import { type Answer, closedPort, json, loopbackServer, type Received } from "./support/loopback.js"
 import { observe } from "./support/observe.js"
@@ -294,7 +295,9 @@ const driveClock = <A, E>(fiber: Fiber.RuntimeFiber<A, E>) =>
     return yield* Effect.die("the fault never settled")
   })
 
-const runFault = (fault: Fault) =>
+const transports = { fetch: FetchHttpClient.layer, undici: UndiciHttpClient.layer } as const
+
+const runFault = (fault: Fault, transport: keyof typeof transports) =>
   Effect.gen(function*() {
     const endpoint = fault.endpoint === undefined || fault.endpoint === "refused"
       ? undefined
@@ -309,7 +312,7 @@ const runFault = (fault: Fault) =>
       ? { apiVersion: "V2", baseUrl, apiKey: "21653835348762", apiSecret: Redacted.make(API_SECRET), timeout }
       : { baseUrl, serviceId: "715948317", accessToken: Redacted.make(TOKEN), timeout }
     const layer = Layer.merge(AuthleteClient.layer(options), ClientNotifier.layer({ timeout })).pipe(
-      Layer.provide(FetchHttpClient.layer)
+      Layer.provide(transports[transport])
     )
     const program = observe(Effect.provide(completeBackchannelAuthentication(input), layer))
     const { exit, observed } = fault.live
@@ -355,9 +358,12 @@ const runFault = (fault: Fault) =>
   })
 
 describe("fault matrix", () => {
-  for (const fault of faults) {
-    if (fault.live) it.live(fault.name, () => Effect.scoped(runFault(fault)))
-    else it.scoped(fault.name, () => runFault(fault))
+  for (const transport of ["fetch", "undici"] as const) {
+    for (const fault of faults) {
+      const name = `${fault.name} (${transport})`
+      if (fault.live) it.live(name, () => Effect.scoped(runFault(fault, transport)))
+      else it.scoped(name, () => runFault(fault, transport))
+    }
   }
 
   it("a 50 MiB answer is cut off near the cap, not read whole", () => {

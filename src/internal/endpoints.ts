@@ -2,10 +2,12 @@
  * The four CIBA APIs as data: path, request and response schemas, and which request values are
  * secrets to keep out of errors. The live client and the test layer are both built from this table.
  */
-import { type Effect, type Either, type ParseResult, Schema } from "effect"
+import type { Effect, Either, ParseResult } from "effect"
+import { Schema } from "effect"
 import { BackchannelAuthenticationRequest, BackchannelAuthenticationResponse } from "../BackchannelAuthentication.js"
 import {
   BackchannelAuthenticationCompleteRequest,
+  type BackchannelAuthenticationCompleteRequestJson,
   strictParseOptions
 } from "../BackchannelAuthenticationCompleteRequest.js"
 import { BackchannelAuthenticationCompleteResponse } from "../BackchannelAuthenticationCompleteResponse.js"
@@ -17,11 +19,12 @@ import {
   BackchannelAuthenticationIssueRequest,
   BackchannelAuthenticationIssueResponse
 } from "../BackchannelAuthenticationIssue.js"
+import * as Codecs from "./codecs.js"
 
 export interface Endpoint<Request, RequestJson, Response> {
   readonly path: string
   /** Validates a request (an instance or a plain object of its shape) and encodes it to wire JSON. */
-  readonly encode: (request: Request) => Effect.Effect<RequestJson, ParseResult.ParseError>
+  readonly encode: (request: Request) => Either.Either<RequestJson, ParseResult.ParseError>
   /** Decodes wire JSON back into a request (the test layer hands handlers what the wire held). */
   readonly decodeRequest: (json: RequestJson) => Effect.Effect<Request, ParseResult.ParseError>
   readonly decodeResponse: (json: unknown) => Either.Either<Response, ParseResult.ParseError>
@@ -35,7 +38,7 @@ const endpoint = <Request, RequestJson, Response, ResponseJson>(
   response: Schema.Schema<Response, ResponseJson>,
   secretsOf: (request: Request) => ReadonlyArray<string | undefined>
 ): Endpoint<Request, RequestJson, Response> => {
-  const encode = Schema.encodeUnknown(request)
+  const encode = Schema.encodeUnknownEither(request)
   return {
     path,
     encode: (value) => encode(value, strictParseOptions),
@@ -77,9 +80,18 @@ export const backchannelAuthenticationFail = endpoint(
   (request) => [request.ticket]
 )
 
-export const backchannelAuthenticationComplete = endpoint(
-  "/backchannel/authentication/complete",
+// The hot path: compiled codecs, with the schemas as the reference (internal/codecs.ts).
+export const backchannelAuthenticationComplete: Endpoint<
   BackchannelAuthenticationCompleteRequest,
-  BackchannelAuthenticationCompleteResponse,
-  (request) => [request.ticket, request.accessToken]
-)
+  BackchannelAuthenticationCompleteRequestJson,
+  BackchannelAuthenticationCompleteResponse
+> = {
+  ...endpoint(
+    "/backchannel/authentication/complete",
+    BackchannelAuthenticationCompleteRequest,
+    BackchannelAuthenticationCompleteResponse,
+    (request) => [request.ticket, request.accessToken]
+  ),
+  encode: (request) => Codecs.encodeCompleteRequest(request),
+  decodeResponse: Codecs.decodeCompleteResponse
+}

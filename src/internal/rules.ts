@@ -60,50 +60,74 @@ export const text = (check: (s: string) => string | undefined, arbitrary: Arbitr
 const tooLong = (s: string, max = MAX_TEXT_LENGTH): string | undefined =>
   s.length > max ? `must be at most ${formatCount(max)} characters` : undefined
 
+// Each rule is a plain check, returning the broken rule as a sentence or `undefined`, so that the
+// schemas below and the compiled codecs (internal/codecs.ts) judge values the very same way.
+
 export const nonEmptyText = (s: string): string | undefined => s.length === 0 ? "must not be empty" : tooLong(s)
 
-/** A required or optional string that must not be empty. */
-export const NonEmptyText = text(nonEmptyText, () => (fc) => fc.string({ minLength: 1, maxLength: 40 }))
-
-export const Subject = text((s) =>
+export const subject = (s: string): string | undefined =>
   s.length === 0
     ? "must not be empty"
     : s.length > MAX_SUBJECT_LENGTH || !PRINTABLE_ASCII.test(s)
     ? `must be at most ${MAX_SUBJECT_LENGTH} characters of printable ASCII (Authlete's documented limit)`
-    : undefined, () => (fc) => fc.stringMatching(/^[\x20-\x7e]{1,100}$/))
+    : undefined
 
-export const ScopeToken = text((s) =>
+export const scopeToken = (s: string): string | undefined =>
   s.length === 0
     ? "must not be empty"
     : !SCOPE_TOKEN.test(s)
     ? "must be an OAuth scope token: printable ASCII without spaces, '\"' or '\\' (RFC 6749 section 3.3)"
-    : tooLong(s), () => (fc) => fc.stringMatching(/^[\x21\x23-\x5b\x5d-\x7e]{1,24}$/))
+    : tooLong(s)
 
-export const ErrorDescription = text((s) =>
+export const errorDescription = (s: string): string | undefined =>
   !ERROR_DESCRIPTION.test(s)
     ? "must hold only printable ASCII characters other than '\"' and '\\' (RFC 6749 %x20-21 / %x23-5B / %x5D-7E)"
-    : tooLong(s), () => (fc) => fc.stringMatching(/^[\x20\x21\x23-\x5b\x5d-\x7e]{0,80}$/))
+    : tooLong(s)
 
-export const ErrorUri = text((s) =>
+export const errorUri = (s: string): string | undefined =>
   !URI_SCHEME.test(s)
     ? "must be an absolute URI (a scheme such as https: followed by the rest)"
     : !ERROR_URI.test(s)
     ? "must hold only the characters RFC 6749 allows in error_uri (%x21 / %x23-5B / %x5D-7E)"
-    : tooLong(s), () => (fc) => fc.webUrl().filter((url) => ERROR_URI.test(url)))
+    : tooLong(s)
 
-export const AccessToken = text((s) =>
+export const accessToken = (s: string): string | undefined =>
   s.length < MIN_ACCESS_TOKEN_LENGTH
     ? `must be at least ${MIN_ACCESS_TOKEN_LENGTH} characters (Authlete advises 192 bits of entropy)`
     : WHITESPACE.test(s)
     ? "must not contain whitespace"
-    : tooLong(s), () => (fc) => fc.stringMatching(/^[A-Za-z0-9_-]{32,64}$/))
+    : tooLong(s)
+
+export const seconds = (n: number): string | undefined =>
+  Number.isSafeInteger(n) && n >= 0
+    ? undefined
+    : `must be a whole number from 0 to ${Number.MAX_SAFE_INTEGER} (0 means not set)`
+
+export const arrayLength = (items: ReadonlyArray<unknown>): string | undefined =>
+  items.length > MAX_ARRAY_LENGTH ? `must have at most ${formatCount(MAX_ARRAY_LENGTH)} entries` : undefined
+
+export const includesOpenId = (scopes: ReadonlyArray<string>): string | undefined =>
+  scopes.includes("openid") ? undefined : "must include \"openid\" (CIBA requests are OpenID Connect requests)"
+
+/** A required or optional string that must not be empty. */
+export const NonEmptyText = text(nonEmptyText, () => (fc) => fc.string({ minLength: 1, maxLength: 40 }))
+
+export const Subject = text(subject, () => (fc) => fc.stringMatching(/^[\x20-\x7e]{1,100}$/))
+
+export const ScopeToken = text(scopeToken, () => (fc) => fc.stringMatching(/^[\x21\x23-\x5b\x5d-\x7e]{1,24}$/))
+
+export const ErrorDescription = text(
+  errorDescription,
+  () => (fc) => fc.stringMatching(/^[\x20\x21\x23-\x5b\x5d-\x7e]{0,80}$/)
+)
+
+export const ErrorUri = text(errorUri, () => (fc) => fc.webUrl().filter((url) => ERROR_URI.test(url)))
+
+export const AccessToken = text(accessToken, () => (fc) => fc.stringMatching(/^[A-Za-z0-9_-]{32,64}$/))
 
 /** Seconds: a whole number from 0 (meaning "not set") to `Number.MAX_SAFE_INTEGER`. */
 export const Seconds = Schema.Number.annotations({ message: () => "must be a number" }).pipe(
-  Schema.filter((n) =>
-    Number.isSafeInteger(n) && n >= 0
-      ? undefined
-      : `must be a whole number from 0 to ${Number.MAX_SAFE_INTEGER} (0 means not set)`, {
+  Schema.filter(seconds, {
     arbitrary: () => (fc) => fc.oneof(fc.constant(0), fc.integer({ min: 1, max: 2_000_000_000 }), fc.maxSafeNat())
   })
 )
@@ -111,19 +135,13 @@ export const Seconds = Schema.Number.annotations({ message: () => "must be a num
 /** An array of at most `MAX_ARRAY_LENGTH` items. */
 export const array = <A, I, R>(item: Schema.Schema<A, I, R>) =>
   Schema.Array(item).annotations({ message: () => "must be an array" }).pipe(
-    Schema.filter(
-      (items) =>
-        items.length > MAX_ARRAY_LENGTH ? `must have at most ${formatCount(MAX_ARRAY_LENGTH)} entries` : undefined,
-      { arbitrary: (from) => (fc) => from(fc).map((items) => items.slice(0, 4)) }
-    )
+    Schema.filter(arrayLength, { arbitrary: (from) => (fc) => from(fc).map((items) => items.slice(0, 4)) })
   )
 
 export const Scopes = array(ScopeToken).pipe(
-  Schema.filter(
-    (scopes) =>
-      scopes.includes("openid") ? undefined : "must include \"openid\" (CIBA requests are OpenID Connect requests)",
-    { arbitrary: () => (fc) => fc.array(SchemaArbitrary.make(ScopeToken)).map((scopes) => ["openid", ...scopes]) }
-  )
+  Schema.filter(includesOpenId, {
+    arbitrary: () => (fc) => fc.array(SchemaArbitrary.make(ScopeToken)).map((scopes) => ["openid", ...scopes])
+  })
 )
 
 /** Names that would reach an object's prototype if a careless consumer merged them. */
