@@ -1,0 +1,141 @@
+/**
+ * What every client sends and what the canned Authlete answers, shared by the server, the clients
+ * and the library-only workloads.
+ */
+
+/** The service the clients address: `POST /api/{SERVICE_ID}/backchannel/authentication/complete`. */
+export const SERVICE_ID = "715948317"
+/** The bearer token every client sends (the canned server checks nothing). */
+export const ACCESS_TOKEN = "bench-service-access-token-0123456789abcdef"
+export const COMPLETE_PATH = `/api/${SERVICE_ID}/backchannel/authentication/complete`
+
+/** The server's fixed 200 body: Authlete's POLL/AUTHORIZED example plus a few fields. */
+export const CANNED_RESPONSE = {
+  resultCode: "A198001",
+  resultMessage: "[A198001] Successfully updated the database so that the token endpoint can generate tokens " +
+    "(mode = poll, result = AUTHORIZED).",
+  action: "NO_ACTION",
+  authReqId: "_mzc-ZQdAhSPuMxTlO-MC_oqaOqYCrdNQ39PVxisaiE",
+  clientId: 26862190133482,
+  clientIdAliasUsed: false,
+  clientName: "My CIBA Client",
+  deliveryMode: "POLL",
+  accessTokenDuration: 0,
+  refreshTokenDuration: 0,
+  idTokenDuration: 0,
+  grantId: "p2zqnHGMWlUwtY0nFy0Pz8UjAx6dqNdN0SZSp0nAqAE",
+  serviceAttributes: [
+    { key: "attribute1-key", value: "attribute1-value" },
+    { key: "attribute2-key", value: "attribute2-value" }
+  ]
+} as const
+
+/** The action every client must report for the canned body (checked once per child). */
+export const EXPECTED_ACTION = "NO_ACTION"
+
+/** The claims of the ID token in the network workloads' request. */
+export const CLAIMS = { given_name: "Taro", family_name: "Yamada", "family_name#ja": "山田" } as const
+
+/**
+ * The network workloads' request, as a typical POLL completion: ticket, result, subject, auth time
+ * and claims. `ticket` varies per call so nothing can be cached. `claims` is an object here (the
+ * program side); on the wire it is JSON text.
+ */
+export const networkRequestFields = (i: number) => ({
+  ticket: `NFIHGx_btVrWmtAD093D-87JxvT4DAtuijEk-${i}`,
+  result: "AUTHORIZED" as const,
+  subject: "john",
+  authTime: 1_700_000_000,
+  claims: CLAIMS
+})
+
+/** The same request as wire JSON (what the floor clients send). */
+export const networkRequestWire = (i: number) => ({
+  ticket: `NFIHGx_btVrWmtAD093D-87JxvT4DAtuijEk-${i}`,
+  result: "AUTHORIZED" as const,
+  subject: "john",
+  authTime: 1_700_000_000,
+  claims: JSON.stringify(CLAIMS)
+})
+
+/** A request with all 18 fields set, program side (JSON-text fields as objects). */
+export const fullRequestFields = {
+  ticket: "NFIHGx_btVrWmtAD093D-87JxvT4DAtuijEkLVHbS4Q",
+  result: "ACCESS_DENIED" as const,
+  subject: "john",
+  sub: "pairwise-7f3a9c",
+  authTime: 1_700_000_000,
+  acr: "urn:mace:incommon:iap:silver",
+  claims: { given_name: "Taro", family_name: "Yamada", "family_name#ja": "山田", email: "taro@example.com" },
+  properties: [
+    { key: "example_parameter", value: "example_value" },
+    { key: "hidden_parameter", value: "hidden_value", hidden: true }
+  ],
+  scopes: ["openid", "profile", "email"],
+  idtHeaderParams: { kid: "key-2024", typ: "JWT" },
+  errorDescription: "The user denied the request on the device.",
+  errorUri: "https://as.example.com/errors/access_denied",
+  consentedClaims: ["given_name", "family_name", "email"],
+  jwtAtClaims: { tenant: "acme", roles: ["reader", "writer"] },
+  accessToken: "Zq3kX9pL2mN8vB4cR7tY1wE6uI0oA5sD-_gH",
+  accessTokenDuration: 3600,
+  refreshTokenDuration: 86400,
+  idTokenAudType: "array" as const
+}
+
+/** The same request as wire JSON. */
+export const fullRequestWire = {
+  ...fullRequestFields,
+  claims: JSON.stringify(fullRequestFields.claims),
+  idtHeaderParams: JSON.stringify(fullRequestFields.idtHeaderParams),
+  jwtAtClaims: JSON.stringify(fullRequestFields.jwtAtClaims)
+}
+
+/** A response with every field of the response schema set (PUSH mode, so tokens are present). */
+export const fullResponse = {
+  resultCode: "A198002",
+  resultMessage: "[A198002] Successfully generated the content of the notification (mode = push, result = AUTHORIZED).",
+  action: "NOTIFICATION",
+  responseContent:
+    "{\"auth_req_id\":\"_mzc-ZQdAhSPuMxTlO-MC_oqaOqYCrdNQ39PVxisaiE\",\"access_token\":\"7FfwOnGjVHwxXhs0lmHDVZ4ybp\"," +
+    "\"token_type\":\"Bearer\",\"expires_in\":3600,\"id_token\":\"eyJhbGciOiJFUzI1NiJ9.eyJzdWIiOiJqb2huIn0.sig\"}",
+  clientId: 26862190133482,
+  clientIdAlias: "my-ciba-client",
+  clientIdAliasUsed: true,
+  clientName: "My CIBA Client",
+  deliveryMode: "PUSH",
+  clientNotificationEndpoint: "https://client.example.com/ciba/notify",
+  clientNotificationToken: "my-client-notification-token",
+  authReqId: "_mzc-ZQdAhSPuMxTlO-MC_oqaOqYCrdNQ39PVxisaiE",
+  accessToken: "7FfwOnGjVHwxXhs0lmHDVZ4ybp",
+  refreshToken: "xkL8W1cQ2s0jXQ0oEvKf3v3d3oTbZ0f0q8Y2rF6pZ7U",
+  idToken: "eyJhbGciOiJFUzI1NiJ9.eyJzdWIiOiJqb2huIn0.sig",
+  accessTokenDuration: 3600,
+  refreshTokenDuration: 86400,
+  idTokenDuration: 3600,
+  jwtAccessToken: "eyJhbGciOiJFUzI1NiIsInR5cCI6ImF0K2p3dCJ9.eyJzdWIiOiJqb2huIn0.sig",
+  resources: ["https://rs.example.com/a", "https://rs.example.com/b"],
+  authorizationDetails: {
+    elements: [
+      {
+        type: "payment_initiation",
+        locations: ["https://rs.example.com/payments"],
+        actions: ["initiate", "status"],
+        dataTypes: ["transaction"],
+        identifier: "payment-1",
+        privileges: ["write"],
+        otherFields: "{\"instructedAmount\":{\"currency\":\"EUR\",\"amount\":\"123.50\"}}"
+      }
+    ]
+  },
+  serviceAttributes: [
+    { key: "attribute1-key", value: "attribute1-value" },
+    { key: "attribute2-key", value: "attribute2-value" }
+  ],
+  clientAttributes: [{ key: "client-attribute-key", value: "client-attribute-value" }],
+  grantId: "p2zqnHGMWlUwtY0nFy0Pz8UjAx6dqNdN0SZSp0nAqAE",
+  clientEntityId: "https://client.example.com/entity",
+  clientEntityIdUsed: false,
+  metadataDocumentLocation: "https://client.example.com/metadata.json",
+  metadataDocumentUsed: false
+}

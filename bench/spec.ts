@@ -1,0 +1,152 @@
+/**
+ * The plan: clients, workloads, and what a child reports. Shared by bench/run.ts and bench/child.ts.
+ */
+
+export type NetworkClient = "effect-undici" | "effect-platform" | "effect-fetch" | "sdk" | "undici" | "fetch"
+export type LibraryClient = "effect-authlete" | "sdk-zod"
+export type ClientName = NetworkClient | LibraryClient
+
+export type WorkloadName = "seq" | "c32" | "encode" | "validate" | "decode" | "memory"
+
+export interface Workload {
+  readonly name: WorkloadName
+  /** What is measured, with `{calls}` standing for the count. */
+  readonly title: string
+  readonly kind: "network" | "library"
+  /** Timed operations (completions or library operations). */
+  readonly calls: number
+  /** Untimed operations first, in the same process. */
+  readonly warmup: number
+  readonly concurrency: number
+  /** Rounds this workload runs in (default: all); the memory workload is a trend within one process. */
+  readonly rounds?: number
+  readonly clients: ReadonlyArray<ClientName>
+}
+
+export const CLIENT_TITLES: Record<ClientName, string> = {
+  "effect-undici": "effect-authlete, UndiciHttpClient.layer (effect-authlete/undici)",
+  "effect-platform": "effect-authlete, NodeHttpClient.layerUndici (@effect/platform-node)",
+  "effect-fetch": "effect-authlete, FetchHttpClient",
+  sdk: "@authlete/typescript-sdk ciba.complete",
+  undici: "undici.request + JSON (the floor)",
+  fetch: "global fetch + JSON (reference)",
+  "effect-authlete": "effect-authlete (Effect Schema)",
+  "sdk-zod": "@authlete/typescript-sdk models (zod)"
+}
+
+/** The HTTP client the README recommends for Node: the one the targets are judged on. */
+export const RECOMMENDED: NetworkClient = "effect-undici"
+export const EFFECT_CLIENTS: ReadonlyArray<ClientName> = ["effect-undici", "effect-platform", "effect-fetch"]
+
+const network: ReadonlyArray<NetworkClient> = [
+  "effect-undici",
+  "effect-platform",
+  "effect-fetch",
+  "sdk",
+  "undici",
+  "fetch"
+]
+
+export const WORKLOADS: ReadonlyArray<Workload> = [
+  {
+    name: "seq",
+    title: "{calls} sequential completions",
+    kind: "network",
+    calls: 10_000,
+    warmup: 1_000,
+    concurrency: 1,
+    clients: network
+  },
+  {
+    name: "c32",
+    title: "{calls} completions at concurrency 32",
+    kind: "network",
+    calls: 20_000,
+    warmup: 2_000,
+    concurrency: 32,
+    clients: network
+  },
+  {
+    name: "encode",
+    title: "validate + encode a request with all 18 fields (as AuthleteClient does per call), {calls} times",
+    kind: "library",
+    calls: 100_000,
+    warmup: 10_000,
+    concurrency: 1,
+    clients: ["effect-authlete", "sdk-zod"]
+  },
+  {
+    name: "validate",
+    title: "validate wire input (all 18 fields, strict) + encode, {calls} times",
+    kind: "library",
+    calls: 100_000,
+    warmup: 10_000,
+    concurrency: 1,
+    clients: ["effect-authlete"]
+  },
+  {
+    name: "decode",
+    title: "decode a full response (every field), {calls} times",
+    kind: "library",
+    calls: 100_000,
+    warmup: 10_000,
+    concurrency: 1,
+    clients: ["effect-authlete", "sdk-zod"]
+  },
+  {
+    name: "memory",
+    title: "{calls} completions at concurrency 32 in one process, memory every 10,000 (first round only)",
+    kind: "network",
+    calls: 100_000,
+    warmup: 0,
+    concurrency: 32,
+    rounds: 1,
+    clients: ["effect-undici", "effect-fetch", "undici"]
+  }
+]
+
+/** What the parent tells a child. */
+export interface ChildSpec {
+  readonly client: ClientName
+  readonly workload: WorkloadName
+  readonly baseUrl: string
+  readonly calls: number
+  readonly warmup: number
+  readonly concurrency: number
+  /** The child gives up (and reports an error) past this wall-clock time. */
+  readonly deadlineMs: number
+}
+
+export interface MemorySample {
+  readonly calls: number
+  /** RSS as found, then after a full GC, and the heap in use after it. */
+  readonly rss: number
+  readonly rssAfterGc: number
+  readonly heapUsedAfterGc: number
+}
+
+/** What a child reports. */
+export interface ChildResult {
+  readonly client: ClientName
+  readonly workload: WorkloadName
+  readonly calls: number
+  readonly wallMicros: number
+  /** Wall time per operation (sequential: latency; concurrent: inverse throughput). */
+  readonly perCallMicros: number
+  readonly perSecond: number
+  /** This process's CPU time (user + system, all threads) per operation. */
+  readonly cpuPerCallMicros: number
+  /** The canned server's CPU time per completion, network workloads only. */
+  readonly serverCpuPerCallMicros?: number
+  /** Peak RSS of the child (`process.resourceUsage().maxRSS`), warm-up included. */
+  readonly peakRssBytes: number
+  readonly memory?: ReadonlyArray<MemorySample>
+  /** Library workloads: per-operation time including `JSON.stringify`/`JSON.parse`. */
+  readonly withJsonPerCallMicros?: number
+  /** The machine's 1-minute load average when the timing ended: above ~2, something else was running. */
+  readonly loadAverage: number
+}
+
+export type ChildMessage =
+  | { readonly type: "result"; readonly result: ChildResult }
+  | { readonly type: "error"; readonly message: string }
