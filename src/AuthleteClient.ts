@@ -372,22 +372,20 @@ const make = (
       let secretsMemo: ReadonlyArray<string | undefined> | undefined
       const secrets = () => (secretsMemo ??= [...settings.secrets, ...callSecrets()])
       const transportOptions = { timeoutMillis, maxBytes: settings.maxResponseBytes, secrets }
+      const answer = (exchange: Transport.Exchange) => interpret(exchange, decode, secrets)
       return Effect.tracerWith((tracer) => {
         if (tracer === nativeTracer) {
-          return withRetries(
-            Effect.flatMap(postJson(url, settings.headers, body, transportOptions), (exchange) =>
-              interpret(exchange, decode, secrets))
-          )
+          return withRetries(postJson(url, settings.headers, body, transportOptions, answer))
         }
         let attempts = 0
         const once = Effect.suspend(() => {
           attempts++
-          return postJson(url, settings.headers, body, transportOptions)
+          return postJson(url, settings.headers, body, transportOptions, (exchange) =>
+            Effect.zipRight(
+              Effect.annotateCurrentSpan("http.response.status_code", exchange.status),
+              answer(exchange)
+            ))
         }).pipe(
-          Effect.tap((exchange) =>
-            Effect.annotateCurrentSpan("http.response.status_code", exchange.status)
-          ),
-          Effect.flatMap((exchange) => interpret(exchange, decode, secrets)),
           Effect.tap(annotateResult),
           Effect.tapError(annotateResult)
         )

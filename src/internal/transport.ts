@@ -24,15 +24,17 @@ export interface PostJsonOptions {
 
 /**
  * One POST of JSON text to an absolute URL with the given headers (Content-Type included), never
- * following redirects, under a deadline that covers reading the body. Fails only with
+ * following redirects, under a deadline that covers reading the body; the answer goes to `then`
+ * (the caller's interpretation, run where the answer lands). A failure to get an answer is an
  * `AuthleteTransportError`.
  */
-export type PostJson = (
+export type PostJson = <A, E>(
   url: string,
   headers: Readonly<Record<string, string>>,
   body: string,
-  options: PostJsonOptions
-) => Effect.Effect<Exchange, AuthleteTransportError>
+  options: PostJsonOptions,
+  then: (exchange: Exchange) => Effect.Effect<A, E>
+) => Effect.Effect<A, AuthleteTransportError | E>
 
 /**
  * An `HttpClient` that carries this property offers a lean path for JSON POSTs; the Authlete client
@@ -90,7 +92,7 @@ export const postJsonOver = (client: HttpClient.HttpClient): PostJson => {
   // No trace context for a third party, and no transport span: it would keep the failed request,
   // Authorization header included, in its exit.
   const quiet = client.pipe(HttpClient.withTracerPropagation(false), HttpClient.withTracerDisabledWhen(() => true))
-  return (url, headers, body, options) =>
+  return (url, headers, body, options, then) =>
     withDeadline(
       Http.withoutRedirects(
         quiet.execute(
@@ -126,7 +128,7 @@ export const postJsonOver = (client: HttpClient.HttpClient): PostJson => {
       ),
       options.timeoutMillis,
       () => timeoutError(options.timeoutMillis)
-    )
+    ).pipe(Effect.flatMap(then))
 }
 
 /** The client's lean path when it has one, else the portable one. */

@@ -11,7 +11,7 @@ import { Effect, Layer, Stream } from "effect"
 import { Agent, type Dispatcher, fetch as undiciFetch } from "undici"
 import { AuthleteTransportError } from "../AuthleteError.js"
 import * as Http from "../internal/http.js"
-import { type Exchange, type PostJson, PostJsonId, timeoutError } from "../internal/transport.js"
+import { type Exchange, type PostJson, PostJsonId, type PostJsonOptions, timeoutError } from "../internal/transport.js"
 
 /**
  * @since 0.1.0
@@ -50,88 +50,102 @@ const targetOf = (url: string) => {
 const STOPPED = new Error("effect-authlete stopped the request")
 
 /**
- * One JSON POST on undici's dispatcher directly: no `AbortSignal` (it costs a third of the
- * throughput), no body stream; the handler collects the body under the cap, and the deadline and
- * an interruption abort through the dispatch controller.
+ * Collects one answer under the cap and settles once: with the exchange, a transport error, or the
+ * deadline's timeout. A class rather than closures: one allocation per request on the hot path.
  */
-const postJsonWith = (dispatcher: Dispatcher): PostJson => (url, headers, body, options) =>
-  Effect.async<Exchange, AuthleteTransportError>((resume) => {
-    let controller: Dispatcher.DispatchController | undefined
-    let settled = false
-    let status = 0
-    let responseHeaders: Record<string, string | undefined> = {}
-    const chunks: Array<Buffer> = []
-    let size = 0
-    const stop = () => {
-      if (controller !== undefined && !controller.aborted) controller.abort(STOPPED)
-    }
-    const settle = (outcome: Effect.Effect<Exchange, AuthleteTransportError>) => {
-      if (settled) return
-      settled = true
-      clearTimeout(timer)
-      resume(outcome)
-    }
-    const tooLarge = () => {
-      settle(Effect.succeed({ status, headers: responseHeaders, body: { text: "", tooLarge: true } }))
-      stop()
-    }
-    const timer = setTimeout(() => {
-      settle(Effect.fail(timeoutError(options.timeoutMillis)))
-      stop()
+class JsonExchange<A, E> implements Dispatcher.DispatchHandler {
+  private controller: Dispatcher.DispatchController | undefined = undefined
+  private settled = false
+  private status = 0
+  private headers: Record<string, string | undefined> = {}
+  private readonly chunks: Array<Buffer> = []
+  private size = 0
+  private readonly timer: ReturnType<typeof setTimeout>
+
+  constructor(
+    private readonly options: PostJsonOptions,
+    private readonly then: (exchange: Exchange) => Effect.Effect<A, E>,
+    private readonly resume: (outcome: Effect.Effect<A, E | AuthleteTransportError>) => void
+  ) {
+    this.timer = setTimeout(() => {
+      this.settle(Effect.fail(timeoutError(options.timeoutMillis)))
+      this.stop()
     }, options.timeoutMillis)
-    const failed = (error: unknown) =>
-      settle(Effect.fail(
-        new AuthleteTransportError({
-          reason: Http.transportFailureReason(error),
-          message: `The request to Authlete failed: ${Http.scrubSecrets(Http.errorText(error), options.secrets())}`
-        })
-      ))
+  }
+
+  private settle(outcome: Effect.Effect<A, E | AuthleteTransportError>) {
+    if (this.settled) return
+    this.settled = true
+    clearTimeout(this.timer)
+    this.resume(outcome)
+  }
+
+  private stop() {
+    if (this.controller !== undefined && !this.controller.aborted) this.controller.abort(STOPPED)
+  }
+
+  private tooLarge() {
+    this.settle(this.then({ status: this.status, headers: this.headers, body: { text: "", tooLarge: true } }))
+    this.stop()
+  }
+
+  failed(error: unknown) {
+    this.settle(Effect.fail(
+      new AuthleteTransportError({
+        reason: Http.transportFailureReason(error),
+        message: `The request to Authlete failed: ${Http.scrubSecrets(Http.errorText(error), this.options.secrets())}`
+      })
+    ))
+  }
+
+  onRequestStart(controller: Dispatcher.DispatchController) {
+    this.controller = controller
+    // Timed out while queued for a connection: it goes no further.
+    if (this.settled) this.stop()
+  }
+
+  onResponseStart(_: Dispatcher.DispatchController, statusCode: number, headers: Dispatcher.ResponseData["headers"]) {
+    if (statusCode < 200) return
+    this.status = statusCode
+    this.headers = flatHeaders(headers)
+    const declared = this.headers["content-length"]
+    if (declared !== undefined && Number(declared) > this.options.maxBytes) this.tooLarge()
+  }
+
+  onResponseData(_: Dispatcher.DispatchController, chunk: Buffer) {
+    if (this.settled) return
+    this.size += chunk.length
+    if (this.size > this.options.maxBytes) return this.tooLarge()
+    this.chunks.push(chunk)
+  }
+
+  onResponseEnd() {
+    const { chunks } = this
+    const text = chunks.length === 1 ? chunks[0].toString("utf8") : Buffer.concat(chunks).toString("utf8")
+    this.settle(this.then({ status: this.status, headers: this.headers, body: { text, tooLarge: false } }))
+  }
+
+  onResponseError(_: Dispatcher.DispatchController, error: Error) {
+    this.failed(error)
+  }
+}
+
+/**
+ * One JSON POST on undici's dispatcher directly: no `AbortSignal` (it costs a third of the
+ * throughput), no body stream; the handler collects the body under the cap, and the deadline aborts
+ * through the dispatch controller.
+ */
+const postJsonWith = (dispatcher: Dispatcher): PostJson => (url, headers, body, options, then) =>
+  Effect.async((resume) => {
+    const exchange = new JsonExchange(options, then, resume)
     const { origin, path } = targetOf(url)
     try {
-      dispatcher.dispatch({
-        origin,
-        path,
-        method: "POST",
-        headers,
-        body
-      }, {
-        onRequestStart: (dispatchController) => {
-          controller = dispatchController
-          // Settled before it started (timed out in the queue, or interrupted): it goes no further.
-          if (settled) stop()
-        },
-        onResponseStart: (_, statusCode, incoming) => {
-          if (statusCode < 200) return
-          status = statusCode
-          responseHeaders = flatHeaders(incoming)
-          const declared = responseHeaders["content-length"]
-          if (declared !== undefined && Number(declared) > options.maxBytes) tooLarge()
-        },
-        onResponseData: (_, chunk) => {
-          if (settled) return
-          size += chunk.length
-          if (size > options.maxBytes) return tooLarge()
-          chunks.push(chunk)
-        },
-        onResponseEnd: () =>
-          settle(Effect.succeed({
-            status,
-            headers: responseHeaders,
-            body: {
-              text: chunks.length === 1 ? chunks[0].toString("utf8") : Buffer.concat(chunks).toString("utf8"),
-              tooLarge: false
-            }
-          })),
-        onResponseError: (_, error) => failed(error)
-      })
+      dispatcher.dispatch({ origin, path, method: "POST", headers, body }, exchange)
     } catch (error) {
-      failed(error)
+      exchange.failed(error)
     }
-    return Effect.sync(() => {
-      settled = true
-      clearTimeout(timer)
-      stop()
-    })
+    // No canceler: registering one costs Effect about 8 µs a call. An interrupted call's request,
+    // already on its way, ends at its answer or at the deadline (which aborts it), and is ignored.
   })
 
 const bodyOf = (body: HttpClientRequest.HttpClientRequest["body"]): RequestInit["body"] => {
