@@ -86,11 +86,11 @@ const boolean = ofType("boolean")
 /** Decodes the listed fields of an object (absent and `null` read as absent), or asks the schema. */
 const fieldsOf = (
   value: unknown,
-  decoders: ReadonlyArray<readonly [string, Decoder]>
+  decoders: ReadonlyArray<readonly [string, Decoder]>,
+  props: Record<string, unknown> = {}
 ): Answer<Record<string, unknown>> => {
   if (typeof value !== "object" || value === null || Array.isArray(value)) return ASK_SCHEMA
   const input = value as Record<string, unknown>
-  const props: Record<string, unknown> = {}
   for (const [name, decode] of decoders) {
     const field = input[name]
     if (field === undefined || field === null) continue
@@ -159,8 +159,9 @@ const responseDecoders: ReadonlyArray<readonly [string, Decoder]> = [
 ]
 
 const compiledDecode = (json: unknown): Answer<BackchannelAuthenticationCompleteResponse> => {
-  const props = fieldsOf(json, responseDecoders)
-  return props === ASK_SCHEMA ? ASK_SCHEMA : instanceOf(BackchannelAuthenticationCompleteResponse, props)
+  // Decoded straight into the instance (see `instanceOf`): no intermediate object to copy.
+  const response = fieldsOf(json, responseDecoders, Object.create(BackchannelAuthenticationCompleteResponse.prototype))
+  return response === ASK_SCHEMA ? ASK_SCHEMA : response as BackchannelAuthenticationCompleteResponse
 }
 
 const schemaDecode = Schema.decodeUnknownEither(BackchannelAuthenticationCompleteResponse)
