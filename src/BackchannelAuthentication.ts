@@ -4,10 +4,11 @@
  *
  * @since 0.1.0
  */
-import { Effect, Schema } from "effect"
-import { AuthleteValidationError } from "./AuthleteError.js"
-import { strictParseOptions } from "./BackchannelAuthenticationCompleteRequest.js"
+import type { Effect } from "effect"
+import { Schema } from "effect"
+import type { AuthleteValidationError } from "./AuthleteError.js"
 import { AuthorizationDetails, DeliveryMode, Pair } from "./BackchannelAuthenticationCompleteResponse.js"
+import { responseField, validator } from "./internal/models.js"
 import { openLiteral } from "./internal/openLiteral.js"
 import * as Rules from "./internal/rules.js"
 
@@ -87,12 +88,11 @@ export type BackchannelAuthenticationRequestJson = typeof BackchannelAuthenticat
  * @since 0.1.0
  * @category validation
  */
-export const validateBackchannelAuthenticationRequest = (
+export const validateBackchannelAuthenticationRequest: (
   input: unknown
-): Effect.Effect<BackchannelAuthenticationRequest, AuthleteValidationError> =>
-  Schema.decodeUnknown(BackchannelAuthenticationRequest)(input, strictParseOptions).pipe(
-    Effect.mapError(AuthleteValidationError.fromParseError)
-  )
+) => Effect.Effect<BackchannelAuthenticationRequest, AuthleteValidationError> = validator(
+  BackchannelAuthenticationRequest
+)
 
 /**
  * What the authorization server does next: identify the user (`USER_IDENTIFICATION`) or answer the
@@ -115,7 +115,7 @@ export const BackchannelAuthenticationAction = openLiteral(
 export type BackchannelAuthenticationAction = typeof BackchannelAuthenticationAction.Type
 
 /** Every response field is optional on the wire; `null` reads as absent. */
-const field = <A, I>(schema: Schema.Schema<A, I>) => Schema.optionalWith(schema, { nullable: true })
+const field = responseField
 
 /**
  * A value with a BCP 47 language tag (`{ tag: "ja", value: "..." }`).

@@ -3,11 +3,12 @@
  *
  * @since 0.1.0
  */
-import { Effect, ParseResult, Schema } from "effect"
+import { type Effect, ParseResult, Schema } from "effect"
 import type { ParseOptions } from "effect/SchemaAST"
-import { AuthleteValidationError } from "./AuthleteError.js"
+import type { AuthleteValidationError } from "./AuthleteError.js"
 import { BackchannelAuthenticationCompleteResult } from "./BackchannelAuthenticationCompleteResult.js"
 import * as Checks from "./internal/completeRequestChecks.js"
+import * as Models from "./internal/models.js"
 import * as Rules from "./internal/rules.js"
 import { Properties } from "./Property.js"
 
@@ -102,7 +103,7 @@ export type BackchannelAuthenticationCompleteRequestJson = typeof BackchannelAut
  * @since 0.1.0
  * @category validation
  */
-export const strictParseOptions: ParseOptions = { errors: "all", onExcessProperty: "error" }
+export const strictParseOptions: ParseOptions = Models.strictParseOptions
 
 /**
  * Decodes wire-shaped input (`claims` as JSON text) into a request, collecting every broken rule.
@@ -110,9 +111,8 @@ export const strictParseOptions: ParseOptions = { errors: "all", onExcessPropert
  * @since 0.1.0
  * @category validation
  */
-export const validateCompleteRequest = (
+export const validateCompleteRequest: (
   input: unknown
-): Effect.Effect<BackchannelAuthenticationCompleteRequest, AuthleteValidationError> =>
-  Schema.decodeUnknown(BackchannelAuthenticationCompleteRequest)(input, strictParseOptions).pipe(
-    Effect.mapError(AuthleteValidationError.fromParseError)
-  )
+) => Effect.Effect<BackchannelAuthenticationCompleteRequest, AuthleteValidationError> = Models.validator(
+  BackchannelAuthenticationCompleteRequest
+)

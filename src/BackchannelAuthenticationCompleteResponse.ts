@@ -4,6 +4,7 @@
  * @since 0.1.0
  */
 import { Schema } from "effect"
+import { responseField } from "./internal/models.js"
 import { openLiteral } from "./internal/openLiteral.js"
 
 /**
@@ -34,8 +35,7 @@ export const DeliveryMode = openLiteral("POLL", "PING", "PUSH")
  */
 export type DeliveryMode = typeof DeliveryMode.Type
 
-/** Every response field is optional on the wire; `null` reads as absent. */
-const field = <A, I>(schema: Schema.Schema<A, I>) => Schema.optionalWith(schema, { nullable: true })
+const field = responseField
 
 /**
  * A `{ key, value }` attribute of the service or the client.

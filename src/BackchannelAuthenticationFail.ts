@@ -4,9 +4,10 @@
  *
  * @since 0.1.0
  */
-import { Effect, Schema } from "effect"
-import { AuthleteValidationError } from "./AuthleteError.js"
-import { strictParseOptions } from "./BackchannelAuthenticationCompleteRequest.js"
+import type { Effect } from "effect"
+import { Schema } from "effect"
+import type { AuthleteValidationError } from "./AuthleteError.js"
+import { responseField, validator } from "./internal/models.js"
 import { openLiteral } from "./internal/openLiteral.js"
 import * as Rules from "./internal/rules.js"
 
@@ -73,12 +74,11 @@ export type BackchannelAuthenticationFailRequestJson = typeof BackchannelAuthent
  * @since 0.1.0
  * @category validation
  */
-export const validateBackchannelAuthenticationFailRequest = (
+export const validateBackchannelAuthenticationFailRequest: (
   input: unknown
-): Effect.Effect<BackchannelAuthenticationFailRequest, AuthleteValidationError> =>
-  Schema.decodeUnknown(BackchannelAuthenticationFailRequest)(input, strictParseOptions).pipe(
-    Effect.mapError(AuthleteValidationError.fromParseError)
-  )
+) => Effect.Effect<BackchannelAuthenticationFailRequest, AuthleteValidationError> = validator(
+  BackchannelAuthenticationFailRequest
+)
 
 /**
  * Which status the endpoint answers the client with: 400, 403 (`ACCESS_DENIED`) or 500. Open.
@@ -95,7 +95,7 @@ export const BackchannelAuthenticationFailAction = openLiteral("BAD_REQUEST", "F
 export type BackchannelAuthenticationFailAction = typeof BackchannelAuthenticationFailAction.Type
 
 /** Every response field is optional on the wire; `null` reads as absent. */
-const field = <A, I>(schema: Schema.Schema<A, I>) => Schema.optionalWith(schema, { nullable: true })
+const field = responseField
 
 /**
  * The response. Unknown fields are ignored; an unknown `action` is kept.

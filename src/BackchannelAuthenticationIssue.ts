@@ -4,9 +4,10 @@
  *
  * @since 0.1.0
  */
-import { Effect, Schema } from "effect"
-import { AuthleteValidationError } from "./AuthleteError.js"
-import { strictParseOptions } from "./BackchannelAuthenticationCompleteRequest.js"
+import type { Effect } from "effect"
+import { Schema } from "effect"
+import type { AuthleteValidationError } from "./AuthleteError.js"
+import { responseField, validator } from "./internal/models.js"
 import { openLiteral } from "./internal/openLiteral.js"
 import * as Rules from "./internal/rules.js"
 
@@ -37,12 +38,11 @@ export type BackchannelAuthenticationIssueRequestJson = typeof BackchannelAuthen
  * @since 0.1.0
  * @category validation
  */
-export const validateBackchannelAuthenticationIssueRequest = (
+export const validateBackchannelAuthenticationIssueRequest: (
   input: unknown
-): Effect.Effect<BackchannelAuthenticationIssueRequest, AuthleteValidationError> =>
-  Schema.decodeUnknown(BackchannelAuthenticationIssueRequest)(input, strictParseOptions).pipe(
-    Effect.mapError(AuthleteValidationError.fromParseError)
-  )
+) => Effect.Effect<BackchannelAuthenticationIssueRequest, AuthleteValidationError> = validator(
+  BackchannelAuthenticationIssueRequest
+)
 
 /**
  * What the authorization server does next. `INVALID_TICKET`: the ticket does not exist or has
@@ -60,7 +60,7 @@ export const BackchannelAuthenticationIssueAction = openLiteral("OK", "INVALID_T
 export type BackchannelAuthenticationIssueAction = typeof BackchannelAuthenticationIssueAction.Type
 
 /** Every response field is optional on the wire; `null` reads as absent. */
-const field = <A, I>(schema: Schema.Schema<A, I>) => Schema.optionalWith(schema, { nullable: true })
+const field = responseField
 
 /**
  * The response. Unknown fields are ignored; an unknown `action` is kept.
