@@ -5,10 +5,11 @@
  *
  * @since 0.1.0
  */
-import { HttpClient, HttpClientRequest } from "@effect/platform"
+import { HttpClient } from "@effect/platform"
 import { Context, Duration, Effect, Layer, Option, Redacted, Ref, Schedule } from "effect"
 import { ClientNotificationError } from "./AuthleteError.js"
 import * as Http from "./internal/http.js"
+import * as Transport from "./internal/transport.js"
 
 /**
  * One notification: where, with which token, and the body to send as it is.
@@ -82,14 +83,12 @@ const shownEndpoint = (url: URL): string => `${url.origin}${url.pathname}`
 
 const make = (options: ClientNotifierOptions = {}) =>
   Effect.gen(function*() {
-    const timeout = Duration.decode(options.timeout ?? "10 seconds")
-    const transform = options.transformClient ?? ((client: HttpClient.HttpClient) => client)
-    // No trace context for a third party, and no transport span keeping the token in a failed request.
-    const httpClient = (yield* HttpClient.HttpClient).pipe(
-      HttpClient.withTracerPropagation(false),
-      HttpClient.withTracerDisabledWhen(() => true),
-      transform
-    )
+    const timeoutMillis = Duration.toMillis(options.timeout ?? "10 seconds")
+    const client = yield* HttpClient.HttpClient
+    // The lean JSON POST when the client has one, unless a transformation must see every request.
+    const postJson = options.transformClient === undefined
+      ? Transport.postJsonOf(client)
+      : Transport.postJsonOver(options.transformClient(client))
     const retry = options.retry === "none" ? Option.none() : Option.some({
       schedule: options.retry?.schedule ?? defaultSchedule,
       while: options.retry?.while ?? isRetriedByDefault
@@ -115,50 +114,40 @@ const make = (options: ClientNotifierOptions = {}) =>
           message: `The client notification endpoint ${unsafe}`
         })
       }
-      const secrets = [Redacted.value(notification.token)]
-      const request = HttpClientRequest.post(url).pipe(
-        HttpClientRequest.bearerToken(notification.token),
-        HttpClientRequest.bodyText(notification.body, "application/json")
-      )
+      const token = Redacted.value(notification.token)
+      const headers = { authorization: `Bearer ${token}`, "content-type": "application/json" }
+      const transportOptions = { timeoutMillis, maxBytes: MAX_IGNORED_BODY_BYTES, secrets: () => [token] }
       const failed = (reason: ClientNotificationError["reason"], message: string, status?: number) =>
         new ClientNotificationError({
           reason,
           endpoint,
-          message: Http.scrubSecrets(message, secrets),
+          message: Http.scrubSecrets(message, [token]),
           ...(status === undefined ? {} : { status })
         })
-      const attempts = yield* Ref.make(0)
-      const once = Ref.update(attempts, (n) => n + 1).pipe(
-        Effect.zipRight(Http.withoutRedirects(httpClient.execute(request))),
-        // The answer's body means nothing to CIBA; it is drained (within a cap) so the connection is reused.
-        Effect.tap((response) => Http.readCappedBody(response, MAX_IGNORED_BODY_BYTES)),
-        Effect.timeoutFail({
-          duration: timeout,
-          onTimeout: () => failed("Timeout", `No answer from ${endpoint} within ${Duration.format(timeout)}`)
-        }),
-        Effect.catchTags({
-          RequestError: (error) =>
-            Effect.fail(failed("Transport", `The notification to ${endpoint} failed: ${Http.errorText(error.cause)}`)),
-          ResponseError: (error) =>
-            Effect.fail(failed("Transport", `The answer from ${endpoint} broke off: ${Http.errorText(error.cause)}`))
-        }),
-        Effect.flatMap((response): Effect.Effect<ClientNotificationDelivered, ClientNotificationError> => {
-          const status = response.status
-          if (status >= 200 && status < 300) return Effect.succeed({ status })
-          return Effect.fail(
+      // The answer's body means nothing to CIBA; the transport reads it (within a cap) and drops it.
+      const answered = ({ status }: Transport.Exchange) =>
+        status >= 200 && status < 300
+          ? Effect.succeed<ClientNotificationDelivered>({ status })
+          : Effect.fail(
             status >= 300 && status < 400
               ? failed("Redirect", `${endpoint} answered ${status}; CIBA forbids following it`, status)
               : failed("Status", `${endpoint} answered ${status}`, status)
           )
-        })
+      let attempts = 0
+      const once = Effect.suspend(() => {
+        attempts++
+        return postJson(url.href, headers, notification.body, transportOptions, answered)
+      }).pipe(
+        Effect.catchTag("AuthleteTransportError", (error) =>
+          Effect.fail(
+            failed(error.reason === "Timeout" ? "Timeout" : "Transport", `Notifying ${endpoint}: ${error.message}`)
+          ))
       )
       const delivered = yield* Option.match(retry, {
         onNone: () => once,
         onSome: (policy) => Effect.retry(once, policy)
       }).pipe(
-        Effect.ensuring(
-          Effect.flatMap(Ref.get(attempts), (n) => Effect.annotateCurrentSpan("ciba.notification.attempts", n))
-        )
+        Effect.ensuring(Effect.suspend(() => Effect.annotateCurrentSpan("ciba.notification.attempts", attempts)))
       )
       yield* Effect.annotateCurrentSpan("http.response.status_code", delivered.status)
       return delivered

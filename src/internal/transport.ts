@@ -1,7 +1,8 @@
 /**
- * How the Authlete client moves one JSON POST: over any `@effect/platform` `HttpClient`, or, when the
- * `HttpClient` offers it, over its own lean path (`effect-authlete/undici` does). Both give the same
- * `Exchange` or `AuthleteTransportError`, so everything above them behaves the same.
+ * How this library moves one JSON POST (to Authlete, and to a client's notification endpoint): over
+ * any `@effect/platform` `HttpClient`, or, when the `HttpClient` offers it, over its own lean path
+ * (`effect-authlete/undici` does). Both give the same `Exchange` or `AuthleteTransportError`, so
+ * everything above them behaves the same.
  */
 import { HttpClient, HttpClientRequest } from "@effect/platform"
 import { Duration, Effect, Runtime } from "effect"
@@ -52,7 +53,7 @@ export const hasPostJson = (client: HttpClient.HttpClient): client is HttpClient
 export const timeoutError = (timeoutMillis: number) =>
   new AuthleteTransportError({
     reason: "Timeout",
-    message: `No complete answer from Authlete within ${Duration.format(Duration.millis(timeoutMillis))}`
+    message: `No complete answer within ${Duration.format(Duration.millis(timeoutMillis))}`
   })
 
 /**
@@ -110,18 +111,14 @@ export const postJsonOver = (client: HttpClient.HttpClient): PostJson => {
             Effect.fail(
               new AuthleteTransportError({
                 reason: Http.transportFailureReason(error.cause),
-                message: `The request to Authlete failed: ${
-                  Http.scrubSecrets(Http.errorText(error.cause), options.secrets())
-                }`
+                message: `The request failed: ${Http.scrubSecrets(Http.errorText(error.cause), options.secrets())}`
               })
             ),
           ResponseError: (error) =>
             Effect.fail(
               new AuthleteTransportError({
                 reason: "Transport",
-                message: `Authlete's answer broke off: ${
-                  Http.scrubSecrets(Http.errorText(error.cause), options.secrets())
-                }`
+                message: `The answer broke off: ${Http.scrubSecrets(Http.errorText(error.cause), options.secrets())}`
               })
             )
         })

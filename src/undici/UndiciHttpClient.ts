@@ -93,7 +93,7 @@ class JsonExchange<A, E> implements Dispatcher.DispatchHandler {
     this.settle(Effect.fail(
       new AuthleteTransportError({
         reason: Http.transportFailureReason(error),
-        message: `The request to Authlete failed: ${Http.scrubSecrets(Http.errorText(error), this.options.secrets())}`
+        message: `The request failed: ${Http.scrubSecrets(Http.errorText(error), this.options.secrets())}`
       })
     ))
   }
