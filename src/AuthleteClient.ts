@@ -24,7 +24,6 @@ import {
   type AuthleteError,
   AuthleteResponseError,
   AuthleteValidationError,
-  formatPath,
   MAX_ERROR_BODY_LENGTH
 } from "./AuthleteError.js"
 import type {
@@ -175,7 +174,6 @@ const defaultRetrySchedule: Schedule.Schedule<unknown, AuthleteError> = Schedule
 )
 
 interface Settings {
-  readonly apiUrl: string
   /** `https://us.authlete.com` */
   readonly origin: string
   /** A base URL's own path, without a trailing slash (`""` for Authlete's own hosts). */
@@ -217,12 +215,11 @@ const settingsFrom = (options: AuthleteClientOptions): Either.Either<Settings, C
     return Either.left(invalid("maxResponseBytes", "maxResponseBytes must be a positive whole number"))
   }
   const pathPrefix = url.pathname.replace(/\/+$/, "")
-  const apiUrl = `${url.origin}${pathPrefix}/api`
   const retry = options.retry === "none" ? Option.none() : Option.some({
     schedule: options.retry?.schedule ?? defaultRetrySchedule,
     while: options.retry?.while ?? isSafeToRetry
   })
-  const common = { apiUrl, origin: url.origin, pathPrefix, timeout, maxResponseBytes, retry }
+  const common = { origin: url.origin, pathPrefix, timeout, maxResponseBytes, retry }
   if (options.apiVersion === "V2") {
     if (options.apiKey === "") return Either.left(invalid("apiKey", "apiKey must not be empty"))
     const secret = Redacted.value(options.apiSecret)
@@ -254,11 +251,6 @@ const settingsFrom = (options: AuthleteClientOptions): Either.Either<Settings, C
   })
 }
 
-const describeParseError = (error: ParseResult.ParseError): string =>
-  AuthleteValidationError.fromParseError(error).issues
-    .map((issue) => issue.path.length === 0 ? issue.message : `${formatPath(issue.path)}: ${issue.message}`)
-    .join("; ")
-
 const statusesWithResultBody: ReadonlySet<number> = new Set([400, 401, 403, 500])
 
 /** Builds the service over the application's `HttpClient` (`AuthleteClient.make`). */
@@ -273,7 +265,7 @@ const make = (
       ? Transport.postJsonOf(client)
       : Transport.postJsonOver(options.transformClient(client))
     const timeoutMillis = Duration.toMillis(settings.timeout)
-    const serverAddress = new URL(settings.apiUrl).host
+    const serverAddress = new URL(settings.origin).host
 
     /** Turns an answer into the decoded response or the error it stands for. */
     const interpret = <A>(
@@ -305,7 +297,7 @@ const make = (
           new AuthleteResponseError({
             status,
             body: keep(body.text),
-            message: `Authlete's answer does not decode: ${describeParseError(error)}`
+            message: `Authlete's answer does not decode: ${AuthleteValidationError.fromParseError(error).rules}`
           }))
       }
       return Effect.map(Clock.currentTimeMillis, (now) => {

@@ -57,13 +57,17 @@ export class AuthleteValidationError extends Schema.TaggedError<AuthleteValidati
     return new AuthleteValidationError({ issues: [{ path, message }] })
   }
 
-  override get message(): string {
-    const rules = this.issues.map((issue) =>
+  /** The broken rules as one line: `ticket: must not be empty; scopes: ...`. */
+  get rules(): string {
+    return this.issues.map((issue) =>
       issue.path.length === 0 ? issue.message : `${formatPath(issue.path)}: ${issue.message}`
-    )
+    ).join("; ")
+  }
+
+  override get message(): string {
     return `Invalid input, nothing was sent (${this.issues.length} ${
       this.issues.length === 1 ? "problem" : "problems"
-    }): ${rules.join("; ")}`
+    }): ${this.rules}`
   }
 }
 
