@@ -1,26 +1,24 @@
 /**
  * effect-authlete's `AuthleteClient`, as an application would run it: one `ManagedRuntime` built
- * from `AuthleteClient.layer` over an `HttpClient` layer, and `runtime.runPromise` per completion
+ * from `AuthleteClient.layer` over an `HttpTransport` layer, and `runtime.runPromise` per completion
  * (an authorization server runs one program per incoming request, so the concurrent workload is 32
  * such callers, not one `Effect.forEach`).
  *
  * Loaded only by the children that measure these clients (bench/child.ts imports it on demand).
  */
-import { FetchHttpClient } from "@effect/platform"
-import type { HttpClient } from "@effect/platform"
 import * as NodeHttpClient from "@effect/platform-node/NodeHttpClient"
 import { Effect, Layer, ManagedRuntime, Redacted } from "effect"
-import { AuthleteClient, BackchannelAuthenticationCompleteRequest } from "../src/index.js"
-import { UndiciHttpClient } from "../src/undici/index.js"
+import { AuthleteClient, BackchannelAuthenticationCompleteRequest, HttpTransport } from "../src/index.js"
+import { UndiciTransport } from "../src/undici/index.js"
 import type { BenchClient } from "./clients.js"
 import { ACCESS_TOKEN, networkRequestFields, SERVICE_ID } from "./fixtures.js"
 
 const makeEffectClient = async (
   baseUrl: string,
-  httpClient: Layer.Layer<HttpClient.HttpClient>
+  transport: Layer.Layer<HttpTransport>
 ): Promise<BenchClient> => {
   const layer = AuthleteClient.layer({ baseUrl, serviceId: SERVICE_ID, accessToken: Redacted.make(ACCESS_TOKEN) })
-    .pipe(Layer.provide(httpClient))
+    .pipe(Layer.provide(transport))
   const runtime = ManagedRuntime.make(layer)
   await runtime.runPromise(Effect.void)
   return {
@@ -36,11 +34,12 @@ const makeEffectClient = async (
   }
 }
 
-/** Over `UndiciHttpClient.layer` from `effect-authlete/undici`, the HTTP client the README recommends for Node. */
-export const effectUndici = (baseUrl: string) => makeEffectClient(baseUrl, UndiciHttpClient.layer)
+/** Over `UndiciTransport.layer` from `effect-authlete/undici`, the transport the README recommends for Node. */
+export const effectUndici = (baseUrl: string) => makeEffectClient(baseUrl, UndiciTransport.layer)
 
-/** Over `@effect/platform-node`'s `NodeHttpClient.layerUndici`. */
-export const effectPlatform = (baseUrl: string) => makeEffectClient(baseUrl, NodeHttpClient.layerUndici)
+/** Over `HttpTransport.layer` on `@effect/platform-node`'s `NodeHttpClient.layerUndici`. */
+export const effectPlatform = (baseUrl: string) =>
+  makeEffectClient(baseUrl, HttpTransport.layer.pipe(Layer.provide(NodeHttpClient.layerUndici)))
 
-/** Over `FetchHttpClient.layer` (global `fetch`), the portable one. */
-export const effectFetch = (baseUrl: string) => makeEffectClient(baseUrl, FetchHttpClient.layer)
+/** Over `HttpTransport.layerFetch` (global `fetch`), the portable one. */
+export const effectFetch = (baseUrl: string) => makeEffectClient(baseUrl, HttpTransport.layerFetch)

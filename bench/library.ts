@@ -8,8 +8,8 @@ import {
   BackchannelAuthenticationCompleteResponse$inboundSchema
 } from "@authlete/typescript-sdk/models"
 import { Either, Schema } from "effect"
-import { BackchannelAuthenticationCompleteRequest, strictParseOptions } from "../src/index.js"
-import { decodeCompleteResponse, encodeCompleteRequest } from "../src/internal/codecs.js"
+import { AuthleteApis, BackchannelAuthenticationCompleteRequest, strictParseOptions } from "../src/index.js"
+import { codecsOf } from "../src/internal/api.js"
 import { fullRequestFields, fullRequestWire, fullResponse } from "./fixtures.js"
 
 export interface LibraryOp {
@@ -22,11 +22,13 @@ export interface LibraryOp {
 const encodeRequest = Schema.encodeSync(BackchannelAuthenticationCompleteRequest, strictParseOptions)
 const validateRequest = Schema.decodeUnknownSync(BackchannelAuthenticationCompleteRequest, strictParseOptions)
 const responseText = JSON.stringify(fullResponse)
+const { decodeResponse: decodeCompleteResponse, encodeRequest: encodeCompleteRequest } = codecsOf(
+  AuthleteApis.backchannelAuthenticationComplete
+)
 
 const effectEncode: LibraryOp = {
   description: "what AuthleteClient does with each request: validate every rule of all 18 fields " +
-    "(program side, claims as objects) and encode to the wire object (compiled codec; the schema " +
-    "decides anything it does not accept)",
+    "(program side, claims as objects) and encode to the wire object (the codec compiled from the schema)",
   run: () => Either.getOrThrow(encodeCompleteRequest(fullRequestFields)),
   withJson: () => JSON.stringify(Either.getOrThrow(encodeCompleteRequest(fullRequestFields)))
 }
@@ -39,7 +41,7 @@ const effectValidate: LibraryOp = {
 
 const effectDecode: LibraryOp = {
   description: "what AuthleteClient does with each answer: decode a parsed full response into the " +
-    "BackchannelAuthenticationCompleteResponse class (compiled codec; the schema decides anything it does not accept)",
+    "BackchannelAuthenticationCompleteResponse class (the codec compiled from the schema)",
   run: () => Either.getOrThrow(decodeCompleteResponse(fullResponse)),
   withJson: () => Either.getOrThrow(decodeCompleteResponse(JSON.parse(responseText)))
 }

@@ -1,11 +1,15 @@
 /**
- * The three ways to provide `AuthleteClient`: live over an `HttpClient`, from the `AUTHLETE_*`
+ * The three ways to provide `AuthleteClient`: live over an `HttpTransport`, from the `AUTHLETE_*`
  * environment, and a test layer. Run it with `npx tsx examples/layers.ts`: it starts the embedded
  * simulator and points the live and environment layers at it, so it needs no Authlete account.
  */
-import { FetchHttpClient } from "@effect/platform"
 import { ConfigProvider, Console, Effect, Layer, Redacted } from "effect"
-import { AuthleteClient, AuthleteClientRecorder, BackchannelAuthenticationCompleteResponse } from "effect-authlete"
+import {
+  AuthleteClient,
+  AuthleteClientRecorder,
+  BackchannelAuthenticationCompleteResponse,
+  HttpTransport
+} from "effect-authlete"
 import { AuthleteSimulator } from "effect-authlete/simulator"
 
 /** What the application does: hand a client's CIBA request to Authlete. */
@@ -24,15 +28,15 @@ Effect.gen(function*() {
   const simulator = yield* AuthleteSimulator
   const { clientId, clientSecret } = yield* simulator.clientFor("POLL")
 
-  // 1. Live: the options in code, the HttpClient of your choice (fetch here; see the README for Node).
+  // 1. Live: the options in code, the transport of your choice (fetch here; UndiciTransport on Node).
   const AuthleteLive = AuthleteClient.layer({
     baseUrl: simulator.baseUrl, // "https://us.authlete.com" in production
     serviceId: simulator.serviceId,
     accessToken: simulator.accessToken // Redacted.make(process.env.TOKEN!)
-  }).pipe(Layer.provide(FetchHttpClient.layer))
+  }).pipe(Layer.provide(HttpTransport.layerFetch))
   yield* Console.log("live:", yield* Effect.provide(program(clientId, clientSecret), AuthleteLive))
 
-  // 2. From Config: by default the AUTHLETE_* environment variables Authlete's SDKs read.
+  // 2. From Config: by default the AUTHLETE_* environment variables of Authlete's Java and Python SDKs.
   const environment = ConfigProvider.fromMap(
     new Map([
       ["AUTHLETE_BASE_URL", simulator.baseUrl],
@@ -41,7 +45,7 @@ Effect.gen(function*() {
     ])
   )
   const AuthleteFromEnv = AuthleteClient.layerConfig().pipe(
-    Layer.provide(FetchHttpClient.layer),
+    Layer.provide(HttpTransport.layerFetch),
     Layer.provide(Layer.setConfigProvider(environment))
   )
   yield* Console.log("config:", yield* Effect.provide(program(clientId, clientSecret), AuthleteFromEnv))

@@ -1,9 +1,9 @@
 /**
- * The tagged service through which an Effect application reaches Authlete.
+ * The tagged service through which an Effect application reaches Authlete. Its methods are the APIs
+ * of `AuthleteApis`, one each.
  *
  * @since 0.1.0
  */
-import { HttpClient } from "@effect/platform"
 import {
   Clock,
   Config,
@@ -14,11 +14,11 @@ import {
   Either,
   Layer,
   Option,
-  ParseResult,
   Redacted,
   Ref,
   Schedule
 } from "effect"
+import { type AuthleteApi, type AuthleteApiName, AuthleteApis } from "./AuthleteApi.js"
 import {
   AuthleteApiError,
   type AuthleteError,
@@ -26,62 +26,39 @@ import {
   AuthleteValidationError,
   MAX_ERROR_BODY_LENGTH
 } from "./AuthleteError.js"
-import type {
-  BackchannelAuthenticationRequest,
-  BackchannelAuthenticationResponse
-} from "./BackchannelAuthentication.js"
-import type { BackchannelAuthenticationCompleteRequest } from "./BackchannelAuthenticationCompleteRequest.js"
-import type { BackchannelAuthenticationCompleteResponse } from "./BackchannelAuthenticationCompleteResponse.js"
-import type {
-  BackchannelAuthenticationFailRequest,
-  BackchannelAuthenticationFailResponse
-} from "./BackchannelAuthenticationFail.js"
-import type {
-  BackchannelAuthenticationIssueRequest,
-  BackchannelAuthenticationIssueResponse
-} from "./BackchannelAuthenticationIssue.js"
-import * as Endpoints from "./internal/endpoints.js"
+import { HttpTransport, type HttpTransportResponse } from "./HttpTransport.js"
+import * as Api from "./internal/api.js"
 import * as Http from "./internal/http.js"
+import * as Retry from "./internal/retry.js"
+import * as Tracing from "./internal/tracing.js"
 import * as Transport from "./internal/transport.js"
 
-/** The tracer Effect runs with when the application installed none: it records nothing. */
-const nativeTracer = Effect.runSync(Effect.tracer)
+/**
+ * One method of the service: an API's request in, its decoded answer out. A request without
+ * required fields may be left out.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+// eslint-disable-next-line @typescript-eslint/no-empty-object-type -- "every field optional" is what is asked
+export type AuthleteMethod<Api> = {} extends AuthleteApi.Request<Api>
+  ? (request?: AuthleteApi.Request<Api>) => Effect.Effect<AuthleteApi.Response<Api>, AuthleteError>
+  : (request: AuthleteApi.Request<Api>) => Effect.Effect<AuthleteApi.Response<Api>, AuthleteError>
 
 /**
- * What `AuthleteClient` offers. Every method validates its request before sending it, and fails only
+ * What `AuthleteClient` offers: one method per API of `AuthleteApis`. Every method validates its
+ * request before sending it (the class instance or a plain object of its shape), and fails only
  * with `AuthleteError`.
  *
  * @since 0.1.0
  * @category models
  */
-export interface AuthleteClientService {
-  /**
-   * Hands a client's backchannel authentication request to Authlete (`/backchannel/authentication`),
-   * which answers `USER_IDENTIFICATION` with a ticket, or an error to return to the client.
-   */
-  readonly backchannelAuthentication: (
-    request: BackchannelAuthenticationRequest
-  ) => Effect.Effect<BackchannelAuthenticationResponse, AuthleteError>
-  /** Issues the `auth_req_id` for a ticket (`/backchannel/authentication/issue`). */
-  readonly backchannelAuthenticationIssue: (
-    request: BackchannelAuthenticationIssueRequest
-  ) => Effect.Effect<BackchannelAuthenticationIssueResponse, AuthleteError>
-  /** Refuses a request before `/issue` (`/backchannel/authentication/fail`), deleting its ticket. */
-  readonly backchannelAuthenticationFail: (
-    request: BackchannelAuthenticationFailRequest
-  ) => Effect.Effect<BackchannelAuthenticationFailResponse, AuthleteError>
-  /**
-   * Tells Authlete how the user decided (`/backchannel/authentication/complete`). Takes the class
-   * instance or a plain object of its shape; a plain object that breaks a rule fails with
-   * `AuthleteValidationError` and nothing is sent.
-   */
-  readonly backchannelAuthenticationComplete: (
-    request: BackchannelAuthenticationCompleteRequest
-  ) => Effect.Effect<BackchannelAuthenticationCompleteResponse, AuthleteError>
+export type AuthleteClientService = {
+  readonly [Name in AuthleteApiName]: AuthleteMethod<typeof AuthleteApis[Name]>
 }
 
 /**
- * Which errors are retried, and on what schedule. The schedule's input is the error.
+ * Which errors are retried, on what schedule, within what budget. The schedule's input is the error.
  *
  * @since 0.1.0
  * @category models
@@ -89,6 +66,8 @@ export interface AuthleteClientService {
 export interface RetryPolicy {
   readonly schedule?: Schedule.Schedule<unknown, AuthleteError> | undefined
   readonly while?: ((error: AuthleteError) => boolean) | undefined
+  /** Attempts and waits together; default 60 seconds. */
+  readonly budget?: Duration.DurationInput | undefined
 }
 
 interface CommonOptions {
@@ -97,10 +76,8 @@ interface CommonOptions {
   readonly timeout?: Duration.DurationInput | undefined
   /** `"none"`, or a policy that widens or replaces the default (see `AuthleteClient.isSafeToRetry`). */
   readonly retry?: "none" | RetryPolicy | undefined
-  /** Ours: the largest answer read, in bytes. Default 1 MiB; a larger one fails without being read. */
+  /** Ours: the largest answer read, in bytes, as decoded. Default 1 MiB; a larger one fails without being read. */
   readonly maxResponseBytes?: number | undefined
-  /** An escape hatch to adjust the `HttpClient` (proxies, extra headers, logging). */
-  readonly transformClient?: ((client: HttpClient.HttpClient) => HttpClient.HttpClient) | undefined
 }
 
 /**
@@ -136,12 +113,12 @@ export type AuthleteClientOptions = AuthleteClientOptionsV3 | AuthleteClientOpti
 /** Ours: the default cap on an answer's size. */
 export const DEFAULT_MAX_RESPONSE_BYTES = 1_048_576
 
-const RETRY_BUDGET = Duration.seconds(60)
+const DEFAULT_BUDGET_MILLIS = 60_000
 
 /**
- * The default retry rule (`AuthleteClient.isSafeToRetry`): only what Authlete provably did not process. `/complete` is not
- * repeatable (in PUSH mode it mints tokens), so a refused connection, 429 and 503 are retried, and
- * 500, 502, 504, timeouts and broken connections are not.
+ * The default retry rule (`AuthleteClient.isSafeToRetry`): only what Authlete provably did not
+ * process. `/complete` is not repeatable (in PUSH mode it mints tokens), so a refused connection, 429
+ * and 503 are retried, and 500, 502, 504, timeouts and broken connections are not.
  *
  * @since 0.1.0
  * @category retries
@@ -150,25 +127,33 @@ const isSafeToRetry = (error: AuthleteError): boolean =>
   (error._tag === "AuthleteTransportError" && error.reason === "Connect") ||
   (error._tag === "AuthleteApiError" && (error.status === 429 || error.status === 503))
 
+/**
+ * The rule for APIs that change nothing (`repeatable`): also 5xx, timeouts and broken connections.
+ *
+ * @since 0.1.0
+ * @category retries
+ */
+const isSafeToRepeat = (error: AuthleteError): boolean =>
+  isSafeToRetry(error) ||
+  (error._tag === "AuthleteTransportError" && (error.reason === "Timeout" || error.reason === "Transport")) ||
+  (error._tag === "AuthleteApiError" && error.status >= 500)
+
 const requestedDelay = (error: AuthleteError): Duration.Duration | undefined =>
   error._tag === "AuthleteApiError" && error.retryAfterMillis !== undefined
     ? Duration.millis(error.retryAfterMillis)
     : undefined
 
 /**
- * The default retry schedule (`AuthleteClient.defaultRetrySchedule`): wait as long as the server asked (`Retry-After`, `RateLimit-Reset`),
- * otherwise exponential backoff with jitter from 500 ms; at most 3 retries and 60 seconds in all.
+ * The default retry schedule (`AuthleteClient.defaultRetrySchedule`): wait as long as the server
+ * asked (`Retry-After`, `RateLimit-Reset`), otherwise exponential backoff with jitter from 500 ms; at
+ * most 3 retries. The budget (60 seconds by default, attempts included) is kept apart from it.
  *
  * @since 0.1.0
  * @category retries
  */
 const defaultRetrySchedule: Schedule.Schedule<unknown, AuthleteError> = Schedule.identity<AuthleteError>().pipe(
   Schedule.intersect(Schedule.exponential("500 millis").pipe(Schedule.jittered)),
-  Schedule.intersect(Schedule.elapsed),
-  Schedule.whileOutput(([[error, backoff], elapsed]) =>
-    Duration.lessThanOrEqualTo(Duration.sum(elapsed, requestedDelay(error) ?? backoff), RETRY_BUDGET)
-  ),
-  Schedule.modifyDelay(([[error]], backoff) => requestedDelay(error) ?? backoff),
+  Schedule.modifyDelay(([error], backoff) => requestedDelay(error) ?? backoff),
   Schedule.intersect(Schedule.recurs(3)),
   Schedule.asVoid
 )
@@ -180,254 +165,193 @@ interface Settings {
   readonly pathPrefix: string
   /** `/{serviceId}` in v3, `""` in v2. */
   readonly servicePath: string
-  /** Authorization, Accept and Content-Type, made once: the credential is written into a header here only. */
-  readonly headers: Readonly<Record<string, string>>
-  /** The credential, as given and as sent, to remove from anything an error shows. */
+  /** Authorization and Accept (and Content-Type for POSTs), made once: the credential is written into a header here only. */
+  readonly getHeaders: Readonly<Record<string, string>>
+  readonly postHeaders: Readonly<Record<string, string>>
+  /** The credential in every form it could be echoed in, to remove from anything an error shows. */
   readonly secrets: ReadonlyArray<string>
-  readonly timeout: Duration.Duration
+  readonly timeoutMillis: number
   readonly maxResponseBytes: number
-  readonly retry: Option.Option<
-    { readonly schedule: Schedule.Schedule<unknown, AuthleteError>; readonly while: (error: AuthleteError) => boolean }
-  >
+  readonly retry: (api: AuthleteApi) => Retry.RetryPolicy<AuthleteError> | undefined
 }
 
-const invalid = (path: string, message: string) => ConfigError.InvalidData([path], message)
+// ----------------------------------------------------------------------------------- option checks
 
-/** Checks the options once, when the layer is built: a bad base URL never reaches a request. */
-const settingsFrom = (options: AuthleteClientOptions): Either.Either<Settings, ConfigError.ConfigError> => {
+type Check<A> = (value: A) => Either.Either<A, string>
+
+const baseUrlCheck: Check<string> = (value) => {
   let url: URL
   try {
-    url = new URL(options.baseUrl)
+    url = new URL(value)
   } catch {
-    return Either.left(invalid("baseUrl", "baseUrl must be an absolute URL such as https://us.authlete.com"))
+    return Either.left("must be an absolute URL such as https://us.authlete.com")
   }
   const unsafe = Http.unsafeUrlReason(url)
-  if (unsafe !== undefined) return Either.left(invalid("baseUrl", `baseUrl ${unsafe}`))
-  if (url.search !== "" || url.hash !== "") {
-    return Either.left(invalid("baseUrl", "baseUrl must not have a query or a fragment"))
-  }
-  const timeout = Duration.decode(options.timeout ?? "30 seconds")
-  if (!Duration.isFinite(timeout) || Duration.toMillis(timeout) <= 0) {
-    return Either.left(invalid("timeout", "timeout must be a positive, finite duration"))
-  }
-  const maxResponseBytes = options.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES
-  if (!Number.isSafeInteger(maxResponseBytes) || maxResponseBytes < 1) {
-    return Either.left(invalid("maxResponseBytes", "maxResponseBytes must be a positive whole number"))
-  }
-  const pathPrefix = url.pathname.replace(/\/+$/, "")
-  const retry = options.retry === "none" ? Option.none() : Option.some({
-    schedule: options.retry?.schedule ?? defaultRetrySchedule,
-    while: options.retry?.while ?? isSafeToRetry
-  })
-  const common = { origin: url.origin, pathPrefix, timeout, maxResponseBytes, retry }
-  if (options.apiVersion === "V2") {
-    if (options.apiKey === "") return Either.left(invalid("apiKey", "apiKey must not be empty"))
-    const secret = Redacted.value(options.apiSecret)
-    // HTTP Basic over the UTF-8 bytes (btoa alone refuses characters beyond Latin-1).
-    const authorization = `Basic ${
-      btoa(String.fromCharCode(...new TextEncoder().encode(`${options.apiKey}:${secret}`)))
-    }`
-    return Either.right({
-      ...common,
-      servicePath: "",
-      headers: { authorization, accept: "application/json", "content-type": "application/json" },
-      secrets: [secret, authorization]
+  if (unsafe !== undefined) return Either.left(unsafe)
+  if (url.search !== "" || url.hash !== "") return Either.left("must not have a query or a fragment")
+  return Either.right(value)
+}
+
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/
+
+const identifierCheck = (what: string): Check<string> => (value) =>
+  typeof value !== "string" || value === ""
+    ? Either.left(`must be ${what}, not empty`)
+    : LONE_SURROGATE.test(value)
+    ? Either.left(`must be ${what} of well-formed Unicode (it holds a lone surrogate)`)
+    : Either.right(value)
+
+const serviceIdCheck: Check<string> = (value) =>
+  Either.flatMap(identifierCheck("a service id")(value), (id) =>
+    // Percent-encoding keeps `/` inside the segment, but URL parsing still folds "." and ".."
+    // segments (even encoded ones), so those are refused outright.
+    /^(\.|%2e)+$/i.test(id) ? Either.left("must be a service id, not dots") : Either.right(id))
+
+const secretCheck = (what: string): Check<Redacted.Redacted<string>> => (value) => {
+  const text = Redacted.isRedacted(value) ? Redacted.value(value) : undefined
+  return typeof text !== "string" || text === ""
+    ? Either.left(`must be ${what}, not empty`)
+    : Transport.invalidHeader({ value: text }) !== undefined || text.includes("\t") || text.trim() !== text
+    ? Either.left(`must be ${what} that an HTTP header can carry (no spaces at the ends, no control characters)`)
+    : Either.right(value)
+}
+
+const optionChecks = {
+  baseUrl: baseUrlCheck,
+  serviceId: serviceIdCheck,
+  apiKey: identifierCheck("the service API key"),
+  accessToken: secretCheck("the service access token"),
+  apiSecret: secretCheck("the service API secret")
+} as const
+
+const invalid = (path: string, message: string) => ConfigError.InvalidData([path], `${path} ${message}`)
+
+/** Checks the options once, when the layer is built: a bad option never reaches a request. */
+const settingsFrom = (options: AuthleteClientOptions): Either.Either<Settings, ConfigError.ConfigError> => {
+  const check = <A>(name: keyof typeof optionChecks, value: A) =>
+    Either.mapLeft((optionChecks[name] as unknown as Check<A>)(value), (message) => invalid(name, message))
+  return Either.gen(function*() {
+    yield* check("baseUrl", options.baseUrl)
+    const url = new URL(options.baseUrl)
+    const timeoutMillis = yield* Either.mapLeft(
+      Transport.timeoutMillisOf(options.timeout ?? "30 seconds", "timeout"),
+      (message) => ConfigError.InvalidData(["timeout"], message)
+    )
+    const maxResponseBytes = options.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES
+    if (!Number.isSafeInteger(maxResponseBytes) || maxResponseBytes < 1) {
+      return yield* Either.left(invalid("maxResponseBytes", "must be a positive whole number"))
+    }
+    const policy = options.retry === "none" ? undefined : options.retry
+    const budgetMillis = policy?.budget === undefined ? DEFAULT_BUDGET_MILLIS : yield* Either.mapLeft(
+      Transport.timeoutMillisOf(policy.budget, "retry.budget"),
+      (message) => ConfigError.InvalidData(["retry", "budget"], message)
+    )
+    const schedule = policy?.schedule ?? defaultRetrySchedule
+    const narrow: Retry.RetryPolicy<AuthleteError> = { schedule, while: policy?.while ?? isSafeToRetry, budgetMillis }
+    const wide: Retry.RetryPolicy<AuthleteError> = { schedule, while: policy?.while ?? isSafeToRepeat, budgetMillis }
+    const common = {
+      origin: url.origin,
+      pathPrefix: url.pathname.replace(/\/+$/, ""),
+      timeoutMillis,
+      maxResponseBytes,
+      retry: (api: AuthleteApi) => options.retry === "none" ? undefined : api.repeatable ? wide : narrow
+    }
+    const headers = (authorization: string) => ({
+      getHeaders: { authorization, accept: "application/json" },
+      postHeaders: { authorization, accept: "application/json", "content-type": "application/json" }
     })
-  }
-  // Percent-encoding keeps `/` inside the segment, but URL parsing still folds "." and ".." segments
-  // (even encoded ones), so those are refused outright.
-  if (options.serviceId === "" || /^(\.|%2e)+$/i.test(options.serviceId)) {
-    return Either.left(invalid("serviceId", "serviceId must be a service id, not empty or dots"))
-  }
-  return Either.right({
-    ...common,
-    servicePath: `/${encodeURIComponent(options.serviceId)}`,
-    headers: {
-      authorization: `Bearer ${Redacted.value(options.accessToken)}`,
-      accept: "application/json",
-      "content-type": "application/json"
-    },
-    secrets: [Redacted.value(options.accessToken)]
+    if (options.apiVersion === "V2") {
+      yield* check("apiKey", options.apiKey)
+      yield* check("apiSecret", options.apiSecret)
+      const secret = Redacted.value(options.apiSecret)
+      // HTTP Basic over the UTF-8 bytes (btoa alone refuses characters beyond Latin-1).
+      const credentials = btoa(String.fromCharCode(...new TextEncoder().encode(`${options.apiKey}:${secret}`)))
+      return { ...common, ...headers(`Basic ${credentials}`), servicePath: "", secrets: [secret, credentials] }
+    }
+    yield* check("serviceId", options.serviceId)
+    yield* check("accessToken", options.accessToken)
+    const token = Redacted.value(options.accessToken)
+    return {
+      ...common,
+      ...headers(`Bearer ${token}`),
+      servicePath: `/${encodeURIComponent(options.serviceId)}`,
+      secrets: [token]
+    }
   })
 }
+
+// ------------------------------------------------------------------------------------ the answer
 
 const statusesWithResultBody: ReadonlySet<number> = new Set([400, 401, 403, 500])
 
-/** Builds the service over the application's `HttpClient` (`AuthleteClient.make`). */
-const make = (
-  options: AuthleteClientOptions
-): Effect.Effect<AuthleteClientService, ConfigError.ConfigError, HttpClient.HttpClient> =>
-  Effect.gen(function*() {
-    const settings = yield* settingsFrom(options)
-    const client = yield* HttpClient.HttpClient
-    // A transformed client keeps only the portable path: the transformation must see every request.
-    const postJson = options.transformClient === undefined
-      ? Transport.postJsonOf(client)
-      : Transport.postJsonOver(options.transformClient(client))
-    const timeoutMillis = Duration.toMillis(settings.timeout)
-    const serverAddress = new URL(settings.origin).host
-
-    /** Turns an answer into the decoded response or the error it stands for. */
-    const interpret = <A>(
-      exchange: Transport.Exchange,
-      decode: (json: unknown) => Either.Either<A, ParseResult.ParseError>,
-      secrets: () => ReadonlyArray<string | undefined>
-    ): Effect.Effect<A, AuthleteError> => {
-      const { body, status } = exchange
-      const keep = (text: string) => Http.bodyForError(text, secrets(), MAX_ERROR_BODY_LENGTH)
-      if (status >= 200 && status < 300) {
-        if (body.tooLarge) {
-          return Effect.fail(
-            new AuthleteResponseError({
-              status,
-              body: "",
-              message: `Authlete's answer is larger than the ${settings.maxResponseBytes}-byte cap; it was not read`
-            })
-          )
-        }
-        let json: unknown
-        try {
-          json = JSON.parse(body.text)
-        } catch {
-          return Effect.fail(
-            new AuthleteResponseError({ status, body: keep(body.text), message: "Authlete's answer is not JSON" })
-          )
-        }
-        return Either.mapLeft(decode(json), (error) =>
-          new AuthleteResponseError({
-            status,
-            body: keep(body.text),
-            message: `Authlete's answer does not decode: ${AuthleteValidationError.fromParseError(error).rules}`
-          }))
-      }
-      return Effect.map(Clock.currentTimeMillis, (now) => {
-        let json: unknown = undefined
-        try {
-          json = JSON.parse(body.text)
-        } catch {
-          // Proxies answer with HTML; the text is kept as the body.
-        }
-        const hasResultBody = statusesWithResultBody.has(status) ||
-          Option.isSome(Http.jsonStringField(json, "resultCode"))
-        const resultCode = hasResultBody ? Option.getOrUndefined(Http.jsonStringField(json, "resultCode")) : undefined
-        const resultMessage = hasResultBody
-          ? Option.getOrUndefined(
-            Option.map(Http.jsonStringField(json, "resultMessage"), (message) => Http.scrubSecrets(message, secrets()))
-          )
-          : undefined
-        const retryAfterMillis = Http.requestedRetryDelayMillis(exchange.headers, now)
-        return new AuthleteApiError({
+/** Turns an answer into the decoded response or the error it stands for. */
+const interpret = <A>(
+  response: HttpTransportResponse,
+  decode: (json: unknown) => Either.Either<A, { readonly issues: ReadonlyArray<unknown>; readonly total: number }>,
+  secrets: () => ReadonlyArray<string>,
+  maxResponseBytes: number
+): Effect.Effect<A, AuthleteError> => {
+  const { body, status } = response
+  const keep = (text: string) => Http.bodyForError(text, secrets(), MAX_ERROR_BODY_LENGTH)
+  if (status >= 200 && status < 300) {
+    if (body === undefined) {
+      return Effect.fail(
+        new AuthleteResponseError({
           status,
-          ...(resultCode === undefined ? {} : { resultCode }),
-          ...(resultMessage === undefined ? {} : { resultMessage }),
-          ...(retryAfterMillis === undefined ? {} : { retryAfterMillis }),
-          body: body.tooLarge ? "" : keep(body.text)
+          body: "",
+          detail: `Authlete's answer is larger than the ${maxResponseBytes}-byte cap; it was not read`
         })
-      }).pipe(Effect.flip)
-    }
-
-    /** Retries by the policy; the retry machinery is entered only once an attempt failed. */
-    const withRetries = <A>(once: Effect.Effect<A, AuthleteError>): Effect.Effect<A, AuthleteError> =>
-      Option.match(settings.retry, {
-        onNone: () => once,
-        onSome: (policy) =>
-          Effect.catchAll(once, (first) => {
-            if (!policy.while(first)) return Effect.fail(first)
-            // `Effect.retry` from the failure at hand: its first run replays it, the next ones try again.
-            let replayed = false
-            return Effect.retry(
-              Effect.suspend(() => {
-                if (replayed) return once
-                replayed = true
-                return Effect.fail(first)
-              }),
-              policy
-            )
-          })
-      })
-
-    /**
-     * One call: POST the JSON body under the timeout, interpret the answer, retry by the policy. When
-     * an application installed a tracer, the call is its span, with Authlete's status, action, result
-     * code and the number of attempts; with Effect's built-in tracer nothing is recorded, so no span
-     * is made.
-     */
-    const post = <A>(
-      url: string,
-      path: string,
-      body: string,
-      decode: (json: unknown) => Either.Either<A, ParseResult.ParseError>,
-      callSecrets: () => ReadonlyArray<string | undefined>,
-      spanName: string
-    ): Effect.Effect<A, AuthleteError> => {
-      // Only an error needs the list, so it is made only then.
-      let secretsMemo: ReadonlyArray<string | undefined> | undefined
-      const secrets = () => (secretsMemo ??= [...settings.secrets, ...callSecrets()])
-      const transportOptions = { timeoutMillis, maxBytes: settings.maxResponseBytes, secrets }
-      const answer = (exchange: Transport.Exchange) => interpret(exchange, decode, secrets)
-      return Effect.tracerWith((tracer) => {
-        if (tracer === nativeTracer) {
-          return withRetries(postJson(url, settings.headers, body, transportOptions, answer))
-        }
-        let attempts = 0
-        const once = Effect.suspend(() => {
-          attempts++
-          return postJson(url, settings.headers, body, transportOptions, (exchange) =>
-            Effect.zipRight(
-              Effect.annotateCurrentSpan("http.response.status_code", exchange.status),
-              answer(exchange)
-            ))
-        }).pipe(
-          Effect.tap(annotateResult),
-          Effect.tapError(annotateResult)
-        )
-        return withRetries(once).pipe(
-          Effect.ensuring(Effect.suspend(() => Effect.annotateCurrentSpan("authlete.attempts", attempts))),
-          Effect.withSpan(spanName, {
-            kind: "client",
-            attributes: { "http.request.method": "POST", "server.address": serverAddress, "url.path": path }
-          })
-        )
-      })
-    }
-
-    /** One method of the service: validate and encode, then POST and decode. */
-    const method = <Request, RequestJson, Response>(
-      name: keyof AuthleteClientService,
-      endpoint: Endpoints.Endpoint<Request, RequestJson, Response>
-    ) => {
-      const path = `/api${settings.servicePath}${endpoint.path}`
-      const url = `${settings.origin}${settings.pathPrefix}${path}`
-      const spanName = `AuthleteClient.${name}`
-      return (request: Request): Effect.Effect<Response, AuthleteError> =>
-        Effect.suspend(() => {
-          const encoded = endpoint.encode(request)
-          return Either.isLeft(encoded)
-            ? Effect.fail(AuthleteValidationError.fromParseError(encoded.left))
-            : post(
-              url,
-              path,
-              JSON.stringify(encoded.right),
-              endpoint.decodeResponse,
-              () => endpoint.secretsOf(request),
-              spanName
-            )
-        })
-    }
-
-    return {
-      backchannelAuthentication: method("backchannelAuthentication", Endpoints.backchannelAuthentication),
-      backchannelAuthenticationIssue: method(
-        "backchannelAuthenticationIssue",
-        Endpoints.backchannelAuthenticationIssue
-      ),
-      backchannelAuthenticationFail: method("backchannelAuthenticationFail", Endpoints.backchannelAuthenticationFail),
-      backchannelAuthenticationComplete: method(
-        "backchannelAuthenticationComplete",
-        Endpoints.backchannelAuthenticationComplete
       )
-    } satisfies AuthleteClientService
-  })
+    }
+    let json: unknown
+    try {
+      json = JSON.parse(body)
+    } catch {
+      // A 2xx that does not parse may still hold fresh tokens, which no scrubbing could find: not kept.
+      return Effect.fail(
+        new AuthleteResponseError({
+          status,
+          body: "",
+          detail: `Authlete's answer is not JSON (${body.length} characters, not kept: it may hold tokens)`
+        })
+      )
+    }
+    const decoded = decode(json)
+    return Either.isRight(decoded) ? Effect.succeed(decoded.right) : Effect.fail(
+      new AuthleteResponseError({
+        status,
+        body: keep(body),
+        detail: `Authlete's answer does not decode: ${AuthleteValidationError.fromRefusal(decoded.left as never).rules}`
+      })
+    )
+  }
+  return Effect.map(Clock.currentTimeMillis, (now) => {
+    let json: unknown = undefined
+    try {
+      json = JSON.parse(body ?? "")
+    } catch {
+      // Proxies answer with HTML; the text is kept as the body.
+    }
+    const hasResultBody = statusesWithResultBody.has(status) ||
+      Option.isSome(Http.jsonStringField(json, "resultCode"))
+    const field = (name: string) =>
+      hasResultBody
+        ? Option.getOrUndefined(
+          Option.map(Http.jsonStringField(json, name), (value) => Transport.scrubSecrets(value, secrets()))
+        )
+        : undefined
+    const resultCode = field("resultCode")
+    const resultMessage = field("resultMessage")
+    const retryAfterMillis = Http.requestedRetryDelayMillis(response.headers, now)
+    return new AuthleteApiError({
+      status,
+      ...(resultCode === undefined ? {} : { resultCode }),
+      ...(resultMessage === undefined ? {} : { resultMessage }),
+      ...(retryAfterMillis === undefined ? {} : { retryAfterMillis }),
+      body: body === undefined ? "" : keep(body)
+    })
+  }).pipe(Effect.flip)
+}
 
 /** Span attributes: Authlete's action and result code (never a token, a secret or the ticket). */
 const annotateResult = (outcome: unknown) => {
@@ -438,23 +362,150 @@ const annotateResult = (outcome: unknown) => {
   })
 }
 
-/** The options read from the environment names Authlete's SDKs use (`AuthleteClient.environmentConfig`). */
-const environmentConfig: Effect.Effect<AuthleteClientOptions, ConfigError.ConfigError> = Effect.flatMap(
-  Config.literal("V3", "V2")("AUTHLETE_API_VERSION").pipe(Config.withDefault("V3" as const)),
-  (apiVersion): Effect.Effect<AuthleteClientOptions, ConfigError.ConfigError> =>
-    apiVersion === "V2"
-      ? Config.all({
-        apiVersion: Config.succeed("V2" as const),
-        baseUrl: Config.string("AUTHLETE_BASE_URL"),
-        apiKey: Config.string("AUTHLETE_SERVICE_APIKEY"),
-        apiSecret: Config.redacted("AUTHLETE_SERVICE_APISECRET")
-      })
-      : Config.all({
-        baseUrl: Config.string("AUTHLETE_BASE_URL"),
-        serviceId: Config.string("AUTHLETE_SERVICE_APIKEY"),
-        accessToken: Config.redacted("AUTHLETE_SERVICE_ACCESSTOKEN")
-      })
-)
+/** The query of a GET: the request's fields, as Authlete reads them. */
+const queryOf = (json: unknown): string => {
+  const params = new URLSearchParams()
+  for (const [name, value] of Object.entries(json as Record<string, unknown>)) {
+    if (value !== undefined) params.set(name, String(value))
+  }
+  const query = params.toString()
+  return query === "" ? "" : `?${query}`
+}
+
+/** Builds the service over the application's `HttpTransport` (`AuthleteClient.make`). */
+const make = (
+  options: AuthleteClientOptions
+): Effect.Effect<AuthleteClientService, ConfigError.ConfigError, HttpTransport> =>
+  Effect.gen(function*() {
+    const settings = yield* settingsFrom(options)
+    const transport = yield* HttpTransport
+    const serverAddress = new URL(settings.origin).host
+
+    const method = (name: AuthleteApiName, api: AuthleteApi) => {
+      const codecs = Api.codecsOf(api)
+      const path = `/api${settings.servicePath}${api.path}`
+      const url = `${settings.origin}${settings.pathPrefix}${path}`
+      const spanName = `AuthleteClient.${name}`
+      const spanOptions = {
+        kind: "client" as const,
+        attributes: { "http.request.method": api.method, "server.address": serverAddress, "url.path": path }
+      }
+      const headers = api.method === "POST" ? settings.postHeaders : settings.getHeaders
+      const policy = settings.retry(api)
+      return (request: unknown = {}): Effect.Effect<unknown, AuthleteError> => {
+        const encoded = codecs.encodeRequest(request)
+        if (Either.isLeft(encoded)) return Effect.fail(AuthleteValidationError.fromRefusal(encoded.left))
+        const wire = encoded.right
+        const outgoing = api.method === "POST"
+          ? { method: api.method, url, headers, body: JSON.stringify(wire) }
+          : { method: api.method, url: `${url}${queryOf(wire)}`, headers }
+        // Only an error needs the list, so it is made only then.
+        let secretsMemo: ReadonlyArray<string> | undefined
+        const secrets = () => (secretsMemo ??= [...settings.secrets, ...codecs.secretsOf(wire)])
+        const send = (timeoutMillis: number) =>
+          transport.send({ ...outgoing, timeoutMillis, maxResponseBytes: settings.maxResponseBytes })
+        const answer = (response: HttpTransportResponse) =>
+          interpret(response, codecs.decodeResponse, secrets, settings.maxResponseBytes)
+        return Tracing.spanned(spanName, spanOptions, (recording) => {
+          if (!recording) {
+            return Retry.retrying(
+              (timeoutMillis) => Effect.flatMap(send(timeoutMillis), answer),
+              settings.timeoutMillis,
+              policy
+            )
+          }
+          let attempts = 0
+          const annotated = (timeoutMillis: number) =>
+            Effect.suspend(() => {
+              attempts++
+              return Effect.flatMap(send(timeoutMillis), (response) =>
+                Effect.zipRight(
+                  Effect.annotateCurrentSpan("http.response.status_code", response.status),
+                  answer(response)
+                ))
+            }).pipe(Effect.tap(annotateResult), Effect.tapError(annotateResult))
+          return Retry.retrying(annotated, settings.timeoutMillis, policy).pipe(
+            Effect.ensuring(Effect.suspend(() => Effect.annotateCurrentSpan("authlete.attempts", attempts)))
+          )
+        })
+      }
+    }
+
+    return Object.fromEntries(
+      Object.entries(AuthleteApis).map(([name, api]) => [name, method(name as AuthleteApiName, api)])
+    ) as unknown as AuthleteClientService
+  })
+
+// ------------------------------------------------------------------------------------- configuration
+
+/** A config whose value must pass an option check; the error names the variable. */
+const checked = <A>(config: Config.Config<A>, name: keyof typeof optionChecks): Config.Config<A> =>
+  Config.mapOrFail(config, (value) =>
+    Either.mapLeft(
+      (optionChecks[name] as unknown as Check<A>)(value),
+      (message) => ConfigError.InvalidData([], `${name} ${message}`)
+    ))
+
+/** A secret read as text, so that its check keeps the variable's name; it is redacted at once. */
+const secretVariable = (variable: string, name: "accessToken" | "apiSecret") =>
+  checked(Config.map(Config.string(variable), Redacted.make), name)
+
+/**
+ * The options from the environment names of Authlete's Java and Python SDKs
+ * (`AuthleteClient.environmentConfig`): `AUTHLETE_BASE_URL`, `AUTHLETE_API_VERSION` (`V3` unless
+ * `V2`), `AUTHLETE_SERVICE_APIKEY` (the service id in v3), `AUTHLETE_SERVICE_ACCESSTOKEN` (v3) and
+ * `AUTHLETE_SERVICE_APISECRET` (v2). Nest it for several tenants:
+ * `Config.nested(AuthleteClient.environmentConfig, "TENANT_A")` reads `TENANT_A_AUTHLETE_BASE_URL`...
+ */
+/** Whether a config error is about `AUTHLETE_API_VERSION` holding another version. */
+const isOtherVersion = (error: ConfigError.ConfigError): boolean => {
+  switch (error._op) {
+    case "And":
+    case "Or":
+      return isOtherVersion(error.left) || isOtherVersion(error.right)
+    case "InvalidData":
+      return error.path[error.path.length - 1] === "AUTHLETE_API_VERSION"
+    default:
+      return false
+  }
+}
+
+const environmentConfigV3: Config.Config<AuthleteClientOptionsV3> = Config.all({
+  apiVersion: Config.literal("V3")("AUTHLETE_API_VERSION").pipe(Config.withDefault("V3" as const)),
+  baseUrl: checked(Config.string("AUTHLETE_BASE_URL"), "baseUrl"),
+  serviceId: checked(Config.string("AUTHLETE_SERVICE_APIKEY"), "serviceId"),
+  accessToken: secretVariable("AUTHLETE_SERVICE_ACCESSTOKEN", "accessToken")
+})
+
+const environmentConfigV2: Config.Config<AuthleteClientOptionsV2> = Config.all({
+  apiVersion: Config.literal("V2")("AUTHLETE_API_VERSION"),
+  baseUrl: checked(Config.string("AUTHLETE_BASE_URL"), "baseUrl"),
+  apiKey: checked(Config.string("AUTHLETE_SERVICE_APIKEY"), "apiKey"),
+  apiSecret: secretVariable("AUTHLETE_SERVICE_APISECRET", "apiSecret")
+})
+
+/**
+ * The options from the environment names of Authlete's Java and Python SDKs
+ * (`AuthleteClient.environmentConfig`): `AUTHLETE_BASE_URL`, `AUTHLETE_API_VERSION` (`V3` unless
+ * `V2`), `AUTHLETE_SERVICE_APIKEY` (the service id in v3), `AUTHLETE_SERVICE_ACCESSTOKEN` (v3) and
+ * `AUTHLETE_SERVICE_APISECRET` (v2). Nest it for several tenants:
+ * `Config.nested(AuthleteClient.environmentConfig, "TENANT_A")` reads `TENANT_A_AUTHLETE_BASE_URL`...
+ */
+const environmentConfig: Config.Config<AuthleteClientOptions> = Config.orElseIf(environmentConfigV3, {
+  if: isOtherVersion,
+  orElse: () => environmentConfigV2
+})
+
+/** Wraps each given field's config in its check, so that an error names that field's variable. */
+const checkedWrap = (config: Config.Config.Wrap<AuthleteClientOptions>): Config.Config<AuthleteClientOptions> => {
+  if (Config.isConfig(config)) return config as Config.Config<AuthleteClientOptions>
+  const fields: Record<string, unknown> = { ...(config as Record<string, unknown>) }
+  for (const name of Object.keys(optionChecks) as Array<keyof typeof optionChecks>) {
+    const field = fields[name]
+    if (Config.isConfig(field)) fields[name] = checked(field, name)
+  }
+  return Config.unwrap(fields as Config.Config.Wrap<AuthleteClientOptions>)
+}
 
 /**
  * The tag of the Authlete client.
@@ -465,7 +516,7 @@ const environmentConfig: Effect.Effect<AuthleteClientOptions, ConfigError.Config
  *   baseUrl: "https://us.authlete.com",
  *   serviceId: "715948317",
  *   accessToken: Redacted.make(process.env.TOKEN!)
- * }).pipe(Layer.provide(FetchHttpClient.layer))
+ * }).pipe(Layer.provide(UndiciTransport.layer))
  * ```
  *
  * @since 0.1.0
@@ -476,24 +527,22 @@ export class AuthleteClient extends Context.Tag("effect-authlete/AuthleteClient"
   AuthleteClientService
 >() {
   /**
-   * The live client over the application's `HttpClient`. A base URL that is not `https:` (except a
-   * loopback host) fails the layer with a `ConfigError`.
+   * The live client over the application's `HttpTransport`. A bad option (a base URL that is not
+   * `https:` except on a loopback host, an empty token, ...) fails the layer with a `ConfigError`.
    */
   static readonly layer = (
     options: AuthleteClientOptions
-  ): Layer.Layer<AuthleteClient, ConfigError.ConfigError, HttpClient.HttpClient> =>
-    Layer.effect(AuthleteClient, make(options))
+  ): Layer.Layer<AuthleteClient, ConfigError.ConfigError, HttpTransport> => Layer.effect(AuthleteClient, make(options))
 
   /**
-   * The live client configured from Effect `Config`, by default from the environment variables
-   * Authlete's SDKs read: `AUTHLETE_BASE_URL`, `AUTHLETE_API_VERSION` (`V3` unless `V2`),
-   * `AUTHLETE_SERVICE_APIKEY` (the service id in v3), `AUTHLETE_SERVICE_ACCESSTOKEN` (v3) and
-   * `AUTHLETE_SERVICE_APISECRET` (v2).
+   * The live client configured from Effect `Config`: by default `AuthleteClient.environmentConfig`
+   * (the `AUTHLETE_*` variables), or your own `Config` (or record of configs) of the options. Every
+   * check's error names the variable it read.
    */
   static readonly layerConfig = (
-    config: Effect.Effect<AuthleteClientOptions, ConfigError.ConfigError> = environmentConfig
-  ): Layer.Layer<AuthleteClient, ConfigError.ConfigError, HttpClient.HttpClient> =>
-    Layer.effect(AuthleteClient, Effect.flatMap(config, make))
+    config: Config.Config.Wrap<AuthleteClientOptions> = environmentConfig
+  ): Layer.Layer<AuthleteClient, ConfigError.ConfigError, HttpTransport> =>
+    Layer.effect(AuthleteClient, Effect.flatMap(checkedWrap(config), make))
 
   /**
    * A client for your own tests: it validates each request as the live client does, records it,
@@ -508,58 +557,44 @@ export class AuthleteClient extends Context.Tag("effect-authlete/AuthleteClient"
         ? { backchannelAuthenticationComplete: handlers }
         : handlers
       const recorded = yield* Ref.make<ReadonlyArray<RecordedRequest>>([])
-      const method = <Request, RequestJson, Response>(
-        name: RecordedRequest["method"],
-        endpoint: Endpoints.Endpoint<Request, RequestJson, Response>,
-        handler: ((request: Request) => Effect.Effect<Response, AuthleteError>) | undefined
-      ) =>
-        Effect.fn(`AuthleteClient.${name}`)(function*(request: Request) {
-          const body = yield* Effect.mapError(endpoint.encode(request), AuthleteValidationError.fromParseError)
-          // What the wire would hold, read back: the handler sees exactly what Authlete would.
-          const sent = yield* Effect.orDie(endpoint.decodeRequest(body))
-          yield* Ref.update(recorded, (all) => [...all, { method: name, request: sent, body } as RecordedRequest])
-          if (handler === undefined) {
-            return yield* new AuthleteApiError({
-              status: 501,
-              resultMessage: `AuthleteClient.layerTest has no handler for ${name}`,
-              body: ""
-            })
-          }
-          return yield* handler(sent)
-        })
-      const service: AuthleteClientService = {
-        backchannelAuthentication: method(
-          "backchannelAuthentication",
-          Endpoints.backchannelAuthentication,
-          all.backchannelAuthentication
-        ),
-        backchannelAuthenticationIssue: method(
-          "backchannelAuthenticationIssue",
-          Endpoints.backchannelAuthenticationIssue,
-          all.backchannelAuthenticationIssue
-        ),
-        backchannelAuthenticationFail: method(
-          "backchannelAuthenticationFail",
-          Endpoints.backchannelAuthenticationFail,
-          all.backchannelAuthenticationFail
-        ),
-        backchannelAuthenticationComplete: method(
-          "backchannelAuthenticationComplete",
-          Endpoints.backchannelAuthenticationComplete,
-          all.backchannelAuthenticationComplete
-        )
+      const method = (name: AuthleteApiName, api: AuthleteApi) => {
+        const codecs = Api.codecsOf(api)
+        const handler = all[name] as ((request: unknown) => Effect.Effect<unknown, AuthleteError>) | undefined
+        return (request: unknown = {}): Effect.Effect<unknown, AuthleteError> =>
+          Tracing.spanned(`AuthleteClient.${name}`, { kind: "client" }, () =>
+            Effect.gen(function*() {
+              const body = yield* Either.mapLeft(codecs.encodeRequest(request), AuthleteValidationError.fromRefusal)
+              // What the wire would hold, read back: the handler sees exactly what Authlete would.
+              const sent = yield* Effect.orDie(
+                Either.mapLeft(codecs.decodeRequest(body), AuthleteValidationError.fromRefusal)
+              )
+              yield* Ref.update(recorded, (all) => [...all, { method: name, request: sent, body } as RecordedRequest])
+              if (handler === undefined) {
+                return yield* new AuthleteApiError({
+                  status: 501,
+                  resultMessage: `AuthleteClient.layerTest has no handler for ${name}`,
+                  body: ""
+                })
+              }
+              return yield* handler(sent)
+            }))
       }
+      const service = Object.fromEntries(
+        Object.entries(AuthleteApis).map(([name, api]) => [name, method(name as AuthleteApiName, api)])
+      ) as unknown as AuthleteClientService
       return Context.make(AuthleteClient, service).pipe(
         Context.add(AuthleteClientRecorder, { requests: Ref.get(recorded) })
       )
     }))
 
-  /** Builds the service over the application's `HttpClient`. */
+  /** Builds the service over the application's `HttpTransport`. */
   static readonly make = make
   /** The options read from the `AUTHLETE_*` environment variables. */
   static readonly environmentConfig = environmentConfig
   /** @since 0.1.0 */
   static readonly isSafeToRetry = isSafeToRetry
+  /** @since 0.1.0 */
+  static readonly isSafeToRepeat = isSafeToRepeat
   /** @since 0.1.0 */
   static readonly defaultRetrySchedule = defaultRetrySchedule
 }
@@ -570,7 +605,11 @@ export class AuthleteClient extends Context.Tag("effect-authlete/AuthleteClient"
  * @since 0.1.0
  * @category testing
  */
-export type AuthleteTestHandlers = { readonly [Method in keyof AuthleteClientService]?: AuthleteClientService[Method] }
+export type AuthleteTestHandlers = {
+  readonly [Name in AuthleteApiName]?: (
+    request: AuthleteApi.Request<typeof AuthleteApis[Name]>
+  ) => Effect.Effect<AuthleteApi.Response<typeof AuthleteApis[Name]>, AuthleteError>
+}
 
 /**
  * A request `AuthleteClient.layerTest` accepted: the method, the validated request, and the JSON that
@@ -580,12 +619,12 @@ export type AuthleteTestHandlers = { readonly [Method in keyof AuthleteClientSer
  * @category testing
  */
 export type RecordedRequest = {
-  readonly [Method in keyof AuthleteClientService]: {
-    readonly method: Method
-    readonly request: Parameters<AuthleteClientService[Method]>[0]
-    readonly body: unknown
+  readonly [Name in AuthleteApiName]: {
+    readonly method: Name
+    readonly request: AuthleteApi.Request<typeof AuthleteApis[Name]>
+    readonly body: AuthleteApi.RequestJson<typeof AuthleteApis[Name]>
   }
-}[keyof AuthleteClientService]
+}[AuthleteApiName]
 
 /**
  * What `AuthleteClient.layerTest` saw.

@@ -1,9 +1,11 @@
 /**
- * Every failure a caller of this library can receive, as `Schema.TaggedError`s with readable messages.
+ * What `AuthleteClient` fails with, as `Schema.TaggedError`s whose `message` is computed from their
+ * fields (so that it can never hold more than the fields do).
  *
  * @since 0.1.0
  */
-import { ParseResult, Schema } from "effect"
+import { type ParseResult, Schema } from "effect"
+import * as Codec from "./internal/codec.js"
 
 /**
  * One broken rule: where (`["properties", 0, "key"]`) and which rule, as a sentence.
@@ -29,8 +31,25 @@ export const formatPath = (path: ReadonlyArray<string | number>): string =>
     ""
   )
 
+/** One entry per field, its broken rules joined, in the order they were found. */
+const groupByPath = (issues: ReadonlyArray<Codec.Issue>): Array<ValidationIssue> => {
+  const byPath = new Map<string, { path: Array<string | number>; messages: Array<string> }>()
+  for (const issue of issues) {
+    const path = issue.path.map((segment) => typeof segment === "number" ? segment : String(segment))
+    const key = JSON.stringify(path)
+    let entry = byPath.get(key)
+    if (entry === undefined) {
+      entry = { path, messages: [] }
+      byPath.set(key, entry)
+    }
+    if (!entry.messages.includes(issue.message)) entry.messages.push(issue.message)
+  }
+  return [...byPath.values()].map(({ messages, path }) => ({ path, message: messages.join("; ") }))
+}
+
 /**
- * The input breaks a rule; nothing was sent.
+ * The input breaks a rule; nothing was sent. `issues` has one entry per field; when the input broke
+ * very many rules, only the first are kept and `omitted` counts the others.
  *
  * @since 0.1.0
  * @category errors
@@ -38,7 +57,8 @@ export const formatPath = (path: ReadonlyArray<string | number>): string =>
 export class AuthleteValidationError extends Schema.TaggedError<AuthleteValidationError>(
   "effect-authlete/AuthleteValidationError"
 )("AuthleteValidationError", {
-  issues: Schema.Array(ValidationIssue)
+  issues: Schema.Array(ValidationIssue),
+  omitted: Schema.optional(Schema.Number)
 }) {
   /**
    * Turns a Schema `ParseError` into the list of broken rules, one entry per field, in sentences that
@@ -47,7 +67,16 @@ export class AuthleteValidationError extends Schema.TaggedError<AuthleteValidati
    * @since 0.1.0
    */
   static fromParseError(error: ParseResult.ParseError): AuthleteValidationError {
-    return new AuthleteValidationError({ issues: issuesFromParseError(error) })
+    return AuthleteValidationError.fromRefusal(Codec.refusalOfParseIssue(error.issue))
+  }
+
+  /** From what a compiled codec refused. */
+  static fromRefusal(refusal: Codec.Refusal): AuthleteValidationError {
+    const omitted = refusal.total - refusal.issues.length
+    return new AuthleteValidationError({
+      issues: groupByPath(refusal.issues),
+      ...(omitted > 0 ? { omitted } : {})
+    })
   }
 
   /**
@@ -59,47 +88,18 @@ export class AuthleteValidationError extends Schema.TaggedError<AuthleteValidati
 
   /** The broken rules as one line: `ticket: must not be empty; scopes: ...`. */
   get rules(): string {
-    return this.issues.map((issue) =>
+    const rules = this.issues.map((issue) =>
       issue.path.length === 0 ? issue.message : `${formatPath(issue.path)}: ${issue.message}`
     ).join("; ")
+    return this.omitted === undefined ? rules : `${rules}; and ${this.omitted.toLocaleString("en-US")} more`
   }
 
   override get message(): string {
-    return `Invalid input, nothing was sent (${this.issues.length} ${
-      this.issues.length === 1 ? "problem" : "problems"
+    const count = this.issues.length + (this.omitted ?? 0)
+    return `Invalid input, nothing was sent (${count.toLocaleString("en-US")} ${
+      count === 1 ? "problem" : "problems"
     }): ${this.rules}`
   }
-}
-
-// Effect's default messages end with ", actual <value>": the value may be a secret, so it is cut.
-const withoutActual = (message: string): string => message.replace(/, actual [\s\S]*$/, "")
-
-const issuesFromParseError = (error: ParseResult.ParseError): ReadonlyArray<ValidationIssue> => {
-  const byPath = new Map<string, { path: Array<string | number>; messages: Array<string> }>()
-  for (const issue of ParseResult.ArrayFormatter.formatErrorSync(error)) {
-    const fullPath = issue.path.map((segment) => typeof segment === "number" ? segment : String(segment))
-    // An unknown field is reported on the object that holds it, by name.
-    const path = issue._tag === "Unexpected" ? fullPath.slice(0, -1) : fullPath
-    const message = issue._tag === "Unexpected"
-      ? `unknown field \`${String(fullPath[fullPath.length - 1])}\``
-      : issue._tag === "Missing"
-      ? "is required"
-      : issue.path.length === 0 && issue._tag === "Type"
-      ? "must be an object"
-      : withoutActual(issue.message)
-    const key = JSON.stringify(path)
-    const entry = byPath.get(key) ?? { path, messages: [] }
-    if (!entry.messages.includes(message)) entry.messages.push(message)
-    byPath.set(key, entry)
-  }
-  const issues: Array<ValidationIssue> = []
-  for (const { messages, path } of byPath.values()) {
-    // An optional field is a union with `undefined`, whose complaint is noise beside the real one
-    // (reported at this path or below it).
-    const meaningful = messages.filter((message) => message !== "Expected undefined")
-    if (meaningful.length > 0) issues.push({ path, message: meaningful.join("; ") })
-  }
-  return issues
 }
 
 /** Ours: how much of a response body an error keeps. */
@@ -133,7 +133,9 @@ export class AuthleteApiError extends Schema.TaggedError<AuthleteApiError>("effe
 
 /**
  * No complete answer arrived: the connection was refused (`Connect`), the attempt ran past its
- * timeout (`Timeout`), or the exchange broke in flight (`Transport`).
+ * timeout (`Timeout`), the exchange broke in flight (`Transport`), or the destination is an address
+ * the request may not go to (`ForbiddenAddress`, for client-chosen URLs). Raised by the
+ * `HttpTransport`; `detail` never holds a credential.
  *
  * @since 0.1.0
  * @category errors
@@ -141,13 +143,17 @@ export class AuthleteApiError extends Schema.TaggedError<AuthleteApiError>("effe
 export class AuthleteTransportError extends Schema.TaggedError<AuthleteTransportError>(
   "effect-authlete/AuthleteTransportError"
 )("AuthleteTransportError", {
-  reason: Schema.Literal("Connect", "Timeout", "Transport"),
-  message: Schema.String
-}) {}
+  reason: Schema.Literal("Connect", "Timeout", "Transport", "ForbiddenAddress"),
+  detail: Schema.String
+}) {
+  override get message(): string {
+    return this.detail
+  }
+}
 
 /**
- * A 2xx answer that does not decode as the expected response (or names an action this library
- * cannot act on). `body` keeps the start of it with tokens removed.
+ * A 2xx answer that does not decode as the expected response. `body` keeps the start of it with
+ * tokens removed (nothing when it is not JSON: such a body may still hold fresh tokens).
  *
  * @since 0.1.0
  * @category errors
@@ -157,8 +163,12 @@ export class AuthleteResponseError extends Schema.TaggedError<AuthleteResponseEr
 )("AuthleteResponseError", {
   status: Schema.Number,
   body: Schema.String,
-  message: Schema.String
-}) {}
+  detail: Schema.String
+}) {
+  override get message(): string {
+    return this.detail
+  }
+}
 
 /**
  * Everything `AuthleteClient` can fail with.
@@ -173,39 +183,11 @@ export type AuthleteError =
   | AuthleteResponseError
 
 /**
- * Authlete answered `SERVER_ERROR`: the request to it was wrong or Authlete failed. No notification
- * was sent; the authorization server answers 500 on its side.
+ * Whether a value is one of `AuthleteClient`'s errors.
  *
  * @since 0.1.0
- * @category errors
+ * @category guards
  */
-export class AuthleteServerError extends Schema.TaggedError<AuthleteServerError>(
-  "effect-authlete/AuthleteServerError"
-)("AuthleteServerError", {
-  resultCode: Schema.optional(Schema.String),
-  resultMessage: Schema.optional(Schema.String)
-}) {
-  override get message(): string {
-    return `Authlete answered SERVER_ERROR${this.resultCode === undefined ? "" : ` ${this.resultCode}`}${
-      this.resultMessage === undefined ? "" : `: ${this.resultMessage}`
-    }`
-  }
-}
-
-/**
- * The client's notification endpoint (CIBA Core 10.2) did not take the notification: it is not a
- * safe URL (`InvalidEndpoint`), answered a redirect (`Redirect`, never followed) or another non-2xx
- * status (`Status`), the connection failed (`Transport`) or the attempt ran out of time (`Timeout`).
- * The notification token is never part of it.
- *
- * @since 0.1.0
- * @category errors
- */
-export class ClientNotificationError extends Schema.TaggedError<ClientNotificationError>(
-  "effect-authlete/ClientNotificationError"
-)("ClientNotificationError", {
-  reason: Schema.Literal("InvalidEndpoint", "Redirect", "Status", "Transport", "Timeout"),
-  status: Schema.optional(Schema.Number),
-  endpoint: Schema.String,
-  message: Schema.String
-}) {}
+export const isAuthleteError = (u: unknown): u is AuthleteError =>
+  u instanceof AuthleteValidationError || u instanceof AuthleteApiError || u instanceof AuthleteTransportError ||
+  u instanceof AuthleteResponseError

@@ -8,6 +8,7 @@ import type { Effect } from "effect"
 import { Schema } from "effect"
 import type { AuthleteValidationError } from "./AuthleteError.js"
 import { AuthorizationDetails, DeliveryMode, Pair } from "./BackchannelAuthenticationCompleteResponse.js"
+import * as Models from "./internal/models.js"
 import { responseField, validator } from "./internal/models.js"
 import { openLiteral } from "./internal/openLiteral.js"
 import * as Rules from "./internal/rules.js"
@@ -57,7 +58,7 @@ export const FormParameters = Rules.text(
  * @since 0.1.0
  * @category models
  */
-export class BackchannelAuthenticationRequest extends Schema.Class<BackchannelAuthenticationRequest>(
+export class BackchannelAuthenticationRequest extends Models.Class<BackchannelAuthenticationRequest>(
   "effect-authlete/BackchannelAuthenticationRequest"
 )({
   /** The entire `application/x-www-form-urlencoded` body of the client's request. */

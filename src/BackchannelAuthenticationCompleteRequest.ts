@@ -3,11 +3,10 @@
  *
  * @since 0.1.0
  */
-import { type Effect, ParseResult, Schema } from "effect"
+import { type Effect, Schema } from "effect"
 import type { ParseOptions } from "effect/SchemaAST"
 import type { AuthleteValidationError } from "./AuthleteError.js"
 import { BackchannelAuthenticationCompleteResult } from "./BackchannelAuthenticationCompleteResult.js"
-import * as Checks from "./internal/completeRequestChecks.js"
 import * as Models from "./internal/models.js"
 import * as Rules from "./internal/rules.js"
 import { Properties } from "./Property.js"
@@ -57,14 +56,10 @@ const fields = {
   idTokenAudType: Schema.optional(IdTokenAudType)
 }
 
-// Schema.Class re-derives its validator on every construction when a field transforms (as the
-// JSON-text fields do), which costs a compilation per `new`; this one is compiled once, and used only
-// when the compiled checks (the same rules, written out) did not accept the fields.
-const validateFields = ParseResult.validateSync(Schema.Struct(fields))
-
 /**
  * The request. Its `Encoded` side is exactly the wire JSON; on its `Type` side `claims`,
- * `jwtAtClaims` and `idtHeaderParams` are plain objects rather than JSON text.
+ * `jwtAtClaims` and `idtHeaderParams` are plain objects rather than JSON text. The constructor
+ * checks every rule and throws `AuthleteValidationError` listing all that are broken.
  *
  * @example
  * ```ts
@@ -79,14 +74,9 @@ const validateFields = ParseResult.validateSync(Schema.Struct(fields))
  * @since 0.1.0
  * @category models
  */
-export class BackchannelAuthenticationCompleteRequest extends Schema.Class<BackchannelAuthenticationCompleteRequest>(
+export class BackchannelAuthenticationCompleteRequest extends Models.Class<BackchannelAuthenticationCompleteRequest>(
   "effect-authlete/BackchannelAuthenticationCompleteRequest"
-)(fields) {
-  constructor(props: Schema.Struct.Constructor<typeof fields>, options?: Schema.MakeOptions) {
-    const unchecked = options === true || (typeof options === "object" && options.disableValidation === true)
-    super(unchecked || Checks.accepts(props) ? props : validateFields(props), true)
-  }
-}
+)(fields) {}
 
 /**
  * The wire JSON of a request.

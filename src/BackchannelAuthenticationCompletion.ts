@@ -6,23 +6,17 @@
  */
 import { Data, Effect, Either, Redacted, Schema } from "effect"
 import { AuthleteClient } from "./AuthleteClient.js"
-import {
-  type AuthleteError,
-  AuthleteResponseError,
-  AuthleteServerError,
-  AuthleteValidationError,
-  type ClientNotificationError,
-  type ValidationIssue
-} from "./AuthleteError.js"
+import { type AuthleteError, AuthleteValidationError, type ValidationIssue } from "./AuthleteError.js"
 import {
   BackchannelAuthenticationCompleteRequest,
-  type BackchannelAuthenticationCompleteRequestJson,
-  validateCompleteRequest
+  type BackchannelAuthenticationCompleteRequestJson
 } from "./BackchannelAuthenticationCompleteRequest.js"
 import type { BackchannelAuthenticationCompleteResponse } from "./BackchannelAuthenticationCompleteResponse.js"
-import { type ClaimsSource, mergeClaims } from "./Claims.js"
-import { type ClientNotification, ClientNotifier } from "./ClientNotifier.js"
+import { type ClaimsSource, mergeClaimsEither } from "./Claims.js"
+import { type ClientNotification, ClientNotificationError, ClientNotifier } from "./ClientNotifier.js"
+import * as Codec from "./internal/codec.js"
 import * as Rules from "./internal/rules.js"
+import * as Tracing from "./internal/tracing.js"
 
 /**
  * Claims as a program gathers them: one object or JSON text, or several, merged in order.
@@ -67,38 +61,170 @@ export type CompletionOutcome = Data.TaggedEnum<{
  */
 export const CompletionOutcome = Data.taggedEnum<CompletionOutcome>()
 
+/**
+ * Authlete answered `SERVER_ERROR`: the request to it was wrong or Authlete failed. No notification
+ * was sent; the authorization server answers 500 on its side.
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export class AuthleteServerError extends Schema.TaggedError<AuthleteServerError>(
+  "effect-authlete/AuthleteServerError"
+)("AuthleteServerError", {
+  resultCode: Schema.optional(Schema.String),
+  resultMessage: Schema.optional(Schema.String)
+}) {
+  override get message(): string {
+    return `Authlete answered SERVER_ERROR${this.resultCode === undefined ? "" : ` ${this.resultCode}`}${
+      this.resultMessage === undefined ? "" : `: ${this.resultMessage}`
+    }`
+  }
+}
+
+/**
+ * Authlete's answer decoded, but the program cannot act on it: an `action` it does not know
+ * (`UnknownAction`), or a `NOTIFICATION` without what a notification needs (`IncompleteNotification`,
+ * naming the missing fields). Nothing was sent to the client.
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export class CompletionResponseError extends Schema.TaggedError<CompletionResponseError>(
+  "effect-authlete/CompletionResponseError"
+)("CompletionResponseError", {
+  reason: Schema.Literal("UnknownAction", "IncompleteNotification"),
+  action: Schema.optional(Schema.String),
+  missing: Schema.optional(Schema.Array(Schema.String))
+}) {
+  override get message(): string {
+    return this.reason === "UnknownAction"
+      ? `Authlete answered action ${
+        JSON.stringify(this.action ?? null)
+      }, which this library does not know how to act on`
+      : `Authlete answered NOTIFICATION without ${(this.missing ?? []).join(", ")}`
+  }
+}
+
+const RedactedNotification = Schema.declare(
+  (u): u is Redacted.Redacted<ClientNotification> => Redacted.isRedacted(u),
+  { identifier: "Redacted<ClientNotification>" }
+)
+const RedactedResponse = Schema.declare(
+  (u): u is Redacted.Redacted<BackchannelAuthenticationCompleteResponse> => Redacted.isRedacted(u),
+  { identifier: "Redacted<BackchannelAuthenticationCompleteResponse>" }
+)
+
+/**
+ * Authlete completed the request, but the client's notification endpoint did not take the
+ * notification (`cause`). What was minted is not lost: `notification` holds what to deliver (for PUSH
+ * the tokens), and `response` Authlete's answer, both `Redacted` so that logging the error shows
+ * neither. Deliver it again with `ClientNotifier` until `auth_req_id` expires:
+ * `notifier.notify(Redacted.value(error.notification))`.
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export class UndeliveredNotificationError extends Schema.TaggedError<UndeliveredNotificationError>(
+  "effect-authlete/UndeliveredNotificationError"
+)("UndeliveredNotificationError", {
+  cause: Schema.instanceOf(ClientNotificationError),
+  notification: RedactedNotification,
+  response: RedactedResponse,
+  authReqId: Schema.optional(Schema.String),
+  deliveryMode: Schema.optional(Schema.String)
+}) {
+  override get message(): string {
+    return `Authlete completed the request${
+      this.authReqId === undefined ? "" : ` (auth_req_id ${this.authReqId})`
+    }, but the notification was not delivered: ${this.cause.message}. It is kept in \`notification\` to deliver again.`
+  }
+}
+
 type JsonObject = { readonly [x: string]: unknown }
 
-/** Moves issues to the field they belong to, dropping the first `drop` path segments (a one-source merge's `0`). */
-const atField = (field: string) => (error: AuthleteValidationError, drop = 1) =>
-  new AuthleteValidationError({
-    issues: error.issues.map((issue) => ({ path: [field, ...issue.path.slice(drop)], message: issue.message }))
-  })
+/** Issues at a field, dropping the first `drop` path segments (a one-source merge's `0`). */
+const atField = (field: string, error: AuthleteValidationError, drop: number): ReadonlyArray<ValidationIssue> =>
+  error.issues.map((issue) => ({ path: [field, ...issue.path.slice(drop)], message: issue.message }))
 
 /** One claims field: merged sources, or nothing when absent or merged to `{}`. */
 const claimsField = (
   field: "claims" | "jwtAtClaims",
   value: unknown,
   consentedClaims: ReadonlyArray<string> | undefined
-): Effect.Effect<JsonObject | undefined, AuthleteValidationError> => {
-  if (value === undefined) return Effect.succeed(undefined)
+): Either.Either<JsonObject | undefined, ReadonlyArray<ValidationIssue>> => {
+  if (value === undefined) return Either.right(undefined)
   const merged = Array.isArray(value)
-    ? mergeClaims(value as ReadonlyArray<ClaimsSource>, { path: [field], consentedClaims })
-    : Effect.mapError(mergeClaims([value as ClaimsSource], { consentedClaims }), (error) => atField(field)(error))
+    ? Either.mapLeft(
+      mergeClaimsEither(value as ReadonlyArray<ClaimsSource>, { path: [field], consentedClaims }),
+      (error) => error.issues
+    )
+    : Either.mapLeft(
+      mergeClaimsEither([value as ClaimsSource], { consentedClaims }),
+      (error) => atField(field, error, 1)
+    )
   // Authlete's reference handler leaves out claims that came out empty.
-  return Effect.map(merged, (claims) => Object.keys(claims).length === 0 ? undefined : claims)
+  return Either.map(merged, (claims) => Object.keys(claims).length === 0 ? undefined : claims)
 }
 
-const decodeHeaderParams = Schema.decodeUnknown(Rules.JsonObject)
-const decodeHeaderParamsText = Schema.decodeUnknown(Rules.JsonObjectFromText)
-
 /** `idtHeaderParams`: one object or JSON text of one, taken as it is (nothing to merge). */
-const headerParamsField = (value: unknown): Effect.Effect<JsonObject | undefined, AuthleteValidationError> =>
-  value === undefined
-    ? Effect.succeed(undefined)
-    : (typeof value === "string" ? decodeHeaderParamsText(value) : decodeHeaderParams(value)).pipe(
-      Effect.mapError((error) => atField("idtHeaderParams")(AuthleteValidationError.fromParseError(error), 0))
-    )
+const headerParamsField = (value: unknown): Either.Either<JsonObject | undefined, ReadonlyArray<ValidationIssue>> => {
+  if (value === undefined) return Either.right(undefined)
+  let object: unknown = value
+  if (typeof value === "string") {
+    const parsed = Rules.parseJsonObjectText(value)
+    if (typeof parsed === "string") return Either.left([{ path: ["idtHeaderParams"], message: parsed }])
+    object = parsed.value
+  }
+  const copied = Rules.copyJsonObject(object)
+  return "value" in copied
+    ? Either.right(copied.value)
+    : Either.left([{ path: ["idtHeaderParams", ...copied.path], message: copied.message }])
+}
+
+// The rest of the request, as it comes on the wire (no JSON-text fields left in it).
+const decodeRest = Codec.decoder(Schema.Struct(BackchannelAuthenticationCompleteRequest.fields), { strict: true })
+
+const prepare = (
+  input: unknown
+): Either.Either<BackchannelAuthenticationCompleteRequest, AuthleteValidationError> => {
+  if (!Rules.isPlainObject(input)) {
+    return Either.left(AuthleteValidationError.single([], "must be an object with the request's fields"))
+  }
+  let fields: Record<string, unknown>
+  try {
+    // One read of every field: what is checked below is what is sent.
+    fields = { ...input }
+  } catch {
+    return Either.left(AuthleteValidationError.single([], "could not be read (a getter or Proxy trap threw)"))
+  }
+  const { claims, idtHeaderParams, jwtAtClaims, ...rest } = fields
+  const consentedClaims = Array.isArray(rest.consentedClaims) &&
+      rest.consentedClaims.every((name): name is string => typeof name === "string")
+    ? rest.consentedClaims
+    : undefined
+  const request = Either.mapLeft(decodeRest(rest), (refusal) => AuthleteValidationError.fromRefusal(refusal))
+  const merged = [
+    claimsField("claims", claims, consentedClaims),
+    claimsField("jwtAtClaims", jwtAtClaims, undefined),
+    headerParamsField(idtHeaderParams)
+  ] as const
+  if (Either.isLeft(request) || merged.some(Either.isLeft)) {
+    const issues: Array<ValidationIssue> = Either.isLeft(request) ? [...request.left.issues] : []
+    for (const field of merged) if (Either.isLeft(field)) issues.push(...field.left)
+    const omitted = Either.isLeft(request) ? request.left.omitted : undefined
+    return Either.left(new AuthleteValidationError({ issues, ...(omitted === undefined ? {} : { omitted }) }))
+  }
+  const [mergedClaims, mergedJwtAtClaims, headerParams] = merged.map((field) => Either.getOrUndefined(field))
+  // The merged objects are copies that passed the rules the constructor checks: not checked twice.
+  return Either.right(
+    new BackchannelAuthenticationCompleteRequest({
+      ...request.right,
+      ...(mergedClaims === undefined ? {} : { claims: mergedClaims }),
+      ...(mergedJwtAtClaims === undefined ? {} : { jwtAtClaims: mergedJwtAtClaims }),
+      ...(headerParams === undefined ? {} : { idtHeaderParams: headerParams })
+    }, true)
+  )
+}
 
 /**
  * Validates a wire-shaped request whose claims may still be separate sources, and merges them:
@@ -111,50 +237,15 @@ const headerParamsField = (value: unknown): Effect.Effect<JsonObject | undefined
 export const prepareCompleteRequest = (
   input: unknown
 ): Effect.Effect<BackchannelAuthenticationCompleteRequest, AuthleteValidationError> =>
-  Effect.suspend(() => {
-    if (!Rules.isPlainObject(input)) {
-      return Effect.fail(AuthleteValidationError.single([], "must be an object with the request's fields"))
-    }
-    const { claims, idtHeaderParams, jwtAtClaims, ...rest } = input
-    const consentedClaims = Array.isArray(rest.consentedClaims) &&
-        rest.consentedClaims.every((name): name is string => typeof name === "string")
-      ? rest.consentedClaims
-      : undefined
-    return Effect.all({
-      request: validateCompleteRequest(rest),
-      claims: claimsField("claims", claims, consentedClaims),
-      jwtAtClaims: claimsField("jwtAtClaims", jwtAtClaims, undefined),
-      idtHeaderParams: headerParamsField(idtHeaderParams)
-    }, { mode: "either" }).pipe(
-      Effect.flatMap((fields) => {
-        const outcomes: ReadonlyArray<Either.Either<unknown, AuthleteValidationError>> = Object.values(fields)
-        const issues: Array<ValidationIssue> = outcomes.flatMap((field) =>
-          Either.isLeft(field) ? field.left.issues : []
-        )
-        if (issues.length > 0) return Effect.fail(new AuthleteValidationError({ issues }))
-        const parts = Either.all(fields)
-        if (Either.isLeft(parts)) return Effect.fail(parts.left)
-        const { claims, idtHeaderParams, jwtAtClaims, request } = parts.right
-        // Each merged object passed the same rules the constructor checks; they are not checked twice.
-        return Effect.succeed(
-          new BackchannelAuthenticationCompleteRequest({
-            ...request,
-            ...(claims === undefined ? {} : { claims }),
-            ...(jwtAtClaims === undefined ? {} : { jwtAtClaims }),
-            ...(idtHeaderParams === undefined ? {} : { idtHeaderParams })
-          }, true)
-        )
-      })
-    )
-  })
+  Effect.suspend(() => prepare(input))
 
 /** The NOTIFICATION fields without which no notification can be sent. */
 const notificationOf = (
   response: BackchannelAuthenticationCompleteResponse
-): Effect.Effect<ClientNotification, AuthleteResponseError> => {
+): Either.Either<ClientNotification, CompletionResponseError> => {
   const { clientNotificationEndpoint: endpoint, clientNotificationToken: token, responseContent: body } = response
   if (endpoint !== undefined && token !== undefined && body !== undefined) {
-    return Effect.succeed({ endpoint, token: Redacted.make(token), body })
+    return Either.right({ endpoint, token: Redacted.make(token), body })
   }
   const missing = Object.entries({
     clientNotificationEndpoint: endpoint,
@@ -163,55 +254,85 @@ const notificationOf = (
   })
     .filter(([, value]) => value === undefined)
     .map(([name]) => name)
-  return Effect.fail(
-    new AuthleteResponseError({
-      status: 200,
-      body: "",
-      message: `Authlete answered NOTIFICATION without ${missing.join(", ")}`
-    })
-  )
+  return Either.left(new CompletionResponseError({ reason: "IncompleteNotification", missing }))
 }
+
+const act = (
+  response: BackchannelAuthenticationCompleteResponse
+): Effect.Effect<
+  CompletionOutcome,
+  AuthleteServerError | CompletionResponseError | UndeliveredNotificationError,
+  ClientNotifier
+> => {
+  switch (response.action) {
+    case "NO_ACTION":
+      return Effect.succeed(CompletionOutcome.NoAction({ response }))
+    case "NOTIFICATION": {
+      const notification = notificationOf(response)
+      if (Either.isLeft(notification)) return Effect.fail(notification.left)
+      return Effect.flatMap(ClientNotifier, (notifier) =>
+        Effect.matchEffect(notifier.notify(notification.right), {
+          onSuccess: ({ status }) => Effect.succeed(CompletionOutcome.Notified({ response, status })),
+          onFailure: (cause) =>
+            Effect.fail(
+              new UndeliveredNotificationError({
+                cause,
+                notification: Redacted.make(notification.right),
+                response: Redacted.make(response),
+                ...(response.authReqId === undefined ? {} : { authReqId: response.authReqId }),
+                ...(response.deliveryMode === undefined ? {} : { deliveryMode: response.deliveryMode })
+              })
+            )
+        }))
+    }
+    case "SERVER_ERROR":
+      return Effect.fail(
+        new AuthleteServerError({
+          ...(response.resultCode === undefined ? {} : { resultCode: response.resultCode }),
+          ...(response.resultMessage === undefined ? {} : { resultMessage: response.resultMessage })
+        })
+      )
+    default:
+      return Effect.fail(
+        new CompletionResponseError({
+          reason: "UnknownAction",
+          ...(response.action === undefined ? {} : { action: response.action })
+        })
+      )
+  }
+}
+
+/**
+ * Everything `completeBackchannelAuthentication` can fail with.
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export type CompletionError =
+  | AuthleteError
+  | AuthleteServerError
+  | CompletionResponseError
+  | UndeliveredNotificationError
 
 /**
  * Prepares the request, sends it through `AuthleteClient`, then acts on Authlete's `action`:
  * `NO_ACTION` ends with `NoAction`; `NOTIFICATION` delivers `responseContent` with `ClientNotifier`
- * and ends with `Notified`; `SERVER_ERROR` fails with `AuthleteServerError`; an action this library
- * does not know fails with `AuthleteResponseError` naming it. Nothing is sent when validation fails.
+ * and ends with `Notified` (or fails with `UndeliveredNotificationError`, which keeps the
+ * notification); `SERVER_ERROR` fails with `AuthleteServerError`; an action this library does not
+ * know fails with `CompletionResponseError`. Nothing is sent when validation fails.
  *
  * @since 0.1.0
  * @category program
  */
-export const completeBackchannelAuthentication: (
+export const completeBackchannelAuthentication = (
   input: CompleteBackchannelAuthenticationInput
-) => Effect.Effect<
-  CompletionOutcome,
-  AuthleteError | AuthleteServerError | ClientNotificationError,
-  AuthleteClient | ClientNotifier
-> = Effect.fn("completeBackchannelAuthentication")(function*(input: CompleteBackchannelAuthenticationInput) {
-  const request = yield* prepareCompleteRequest(input)
-  const authlete = yield* AuthleteClient
-  const response = yield* authlete.backchannelAuthenticationComplete(request)
-  switch (response.action) {
-    case "NO_ACTION":
-      return CompletionOutcome.NoAction({ response })
-    case "NOTIFICATION": {
-      const notification = yield* notificationOf(response)
-      const notifier = yield* ClientNotifier
-      const { status } = yield* notifier.notify(notification)
-      return CompletionOutcome.Notified({ response, status })
-    }
-    case "SERVER_ERROR":
-      return yield* new AuthleteServerError({
-        ...(response.resultCode === undefined ? {} : { resultCode: response.resultCode }),
-        ...(response.resultMessage === undefined ? {} : { resultMessage: response.resultMessage })
-      })
-    default:
-      return yield* new AuthleteResponseError({
-        status: 200,
-        body: "",
-        message: `Authlete answered action ${
-          JSON.stringify(response.action ?? null)
-        }, which this library does not know how to act on`
-      })
-  }
-})
+): Effect.Effect<CompletionOutcome, CompletionError, AuthleteClient | ClientNotifier> =>
+  Tracing.spanned("completeBackchannelAuthentication", {}, () =>
+    Effect.suspend(() => {
+      const request = prepare(input)
+      if (Either.isLeft(request)) return Effect.fail(request.left)
+      return Effect.flatMap(
+        AuthleteClient,
+        (authlete) => Effect.flatMap(authlete.backchannelAuthenticationComplete(request.right), act)
+      )
+    }))

@@ -7,6 +7,7 @@
 import type { Effect } from "effect"
 import { Schema } from "effect"
 import type { AuthleteValidationError } from "./AuthleteError.js"
+import * as Models from "./internal/models.js"
 import { responseField, validator } from "./internal/models.js"
 import { openLiteral } from "./internal/openLiteral.js"
 import * as Rules from "./internal/rules.js"
@@ -48,7 +49,7 @@ export type BackchannelAuthenticationFailReason = typeof BackchannelAuthenticati
  * @since 0.1.0
  * @category models
  */
-export class BackchannelAuthenticationFailRequest extends Schema.Class<BackchannelAuthenticationFailRequest>(
+export class BackchannelAuthenticationFailRequest extends Models.Class<BackchannelAuthenticationFailRequest>(
   "effect-authlete/BackchannelAuthenticationFailRequest"
 )({
   /** The ticket from `/backchannel/authentication`; Authlete deletes it. */

@@ -7,6 +7,7 @@
 import type { Effect } from "effect"
 import { Schema } from "effect"
 import type { AuthleteValidationError } from "./AuthleteError.js"
+import * as Models from "./internal/models.js"
 import { responseField, validator } from "./internal/models.js"
 import { openLiteral } from "./internal/openLiteral.js"
 import * as Rules from "./internal/rules.js"
@@ -17,7 +18,7 @@ import * as Rules from "./internal/rules.js"
  * @since 0.1.0
  * @category models
  */
-export class BackchannelAuthenticationIssueRequest extends Schema.Class<BackchannelAuthenticationIssueRequest>(
+export class BackchannelAuthenticationIssueRequest extends Models.Class<BackchannelAuthenticationIssueRequest>(
   "effect-authlete/BackchannelAuthenticationIssueRequest"
 )({
   /** The ticket from `/backchannel/authentication`. */

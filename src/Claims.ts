@@ -4,7 +4,7 @@
  *
  * @since 0.1.0
  */
-import { Effect } from "effect"
+import { Effect, Either } from "effect"
 import { AuthleteValidationError, type ValidationIssue } from "./AuthleteError.js"
 import * as Rules from "./internal/rules.js"
 
@@ -37,10 +37,11 @@ const kindOf = (u: unknown): string =>
     ? "a class instance"
     : `a ${typeof u}`
 
-// Turns one source into a checked plain object, or the broken rule with its path inside the source.
+// Turns one source into a checked copy (a plain object), or the broken rule with its path inside it.
 const readSource = (
-  source: unknown
-): { readonly claims: { readonly [x: string]: unknown } } | ValidationIssue => {
+  source: unknown,
+  budget: number
+): { readonly claims: Record<string, unknown>; readonly budget: number } | ValidationIssue => {
   let value = source
   if (typeof source === "string") {
     const parsed = Rules.parseJsonObjectText(source)
@@ -52,31 +53,25 @@ const readSource = (
   } else if (!Rules.isPlainObject(source)) {
     return { path: [], message: `must be a plain object or JSON text of one, not ${kindOf(source)}` }
   }
-  const claims = value as { readonly [x: string]: unknown }
   // The rules of the request's `claims` (JSON values only, bounded depth and size, no prototype keys),
-  // checked per source so that the issue names the source; the depth bound also stops cycles.
-  const issue = Rules.jsonObjectIssue(claims)
-  return issue === undefined
-    ? { claims }
-    : typeof issue === "string"
-    ? { path: [], message: issue }
-    : { path: issue.path.map((key) => typeof key === "symbol" ? String(key) : key), message: issue.message }
+  // checked per source so that the issue names the source; the depth bound also stops cycles. Each
+  // value is read once, into a copy of our own.
+  const copied = Rules.copyJsonObject(value, budget)
+  return "value" in copied ? { claims: copied.value as Record<string, unknown>, budget: copied.budget } : copied
 }
 
 // JSON Merge Patch (RFC 7396): objects merge key by key, `null` removes a key, anything else replaces
-// whole. It builds new objects only (inputs stay as they were), and through a `Map` and
-// `Object.fromEntries`, which define own properties, so no key can reach a prototype.
-const mergePatch = (target: unknown, patch: unknown): unknown => {
-  if (!Rules.isPlainObject(patch)) {
-    // Arrays are copied so that changing the result never changes a source.
-    return Array.isArray(patch) ? structuredClone(patch) : patch
+// whole. Both sides are copies of our own (prototype keys already refused), so the target is patched
+// in place and the callers' objects never change.
+const mergePatch = (target: Record<string, unknown>, patch: Record<string, unknown>): Record<string, unknown> => {
+  for (const key of Object.keys(patch)) {
+    const value = patch[key]
+    if (value === null) delete target[key]
+    else if (Rules.isPlainObject(value) && Rules.isPlainObject(target[key])) {
+      target[key] = mergePatch(target[key] as Record<string, unknown>, value as Record<string, unknown>)
+    } else target[key] = Rules.isPlainObject(value) ? mergePatch({}, value as Record<string, unknown>) : value
   }
-  const entries = new Map<string, unknown>(Rules.isPlainObject(target) ? Object.entries(target) : [])
-  for (const [key, value] of Object.entries(patch)) {
-    if (value === null) entries.delete(key)
-    else entries.set(key, mergePatch(entries.get(key), value))
-  }
-  return Object.fromEntries(entries)
+  return target
 }
 
 /**
@@ -122,19 +117,34 @@ export const mergeClaims = (
   sources: ReadonlyArray<ClaimsSource>,
   options?: MergeClaimsOptions
 ): Effect.Effect<Record<string, unknown>, AuthleteValidationError> =>
-  Effect.suspend(() => {
-    const prefix = options?.path ?? []
-    let merged: Record<string, unknown> = {}
-    for (let index = 0; index < sources.length; index++) {
-      const source: unknown = sources[index]
-      if (source === undefined) continue
-      const read = readSource(source)
-      if (!("claims" in read)) {
-        return Effect.fail(AuthleteValidationError.single([...prefix, index, ...read.path], read.message))
-      }
-      merged = mergePatch(merged, read.claims) as Record<string, unknown>
+  Effect.suspend(() => mergeClaimsEither(sources, options))
+
+/** `mergeClaims`, synchronously (the completion program's path). */
+export const mergeClaimsEither = (
+  sources: ReadonlyArray<ClaimsSource>,
+  options?: MergeClaimsOptions
+): Either.Either<Record<string, unknown>, AuthleteValidationError> => {
+  const prefix = options?.path ?? []
+  if (!Array.isArray(sources)) {
+    return Either.left(AuthleteValidationError.single(prefix, "must be an array of claim sets"))
+  }
+  if (sources.length > Rules.MAX_ARRAY_LENGTH) {
+    return Either.left(AuthleteValidationError.single(prefix, Rules.arrayLength(sources)!))
+  }
+  // One size budget for all the sources together, so that many sources cannot add up to much.
+  let budget = Rules.MAX_JSON_BYTES
+  let merged: Record<string, unknown> = {}
+  for (let index = 0; index < sources.length; index++) {
+    const source: unknown = sources[index]
+    if (source === undefined) continue
+    const read = readSource(source, budget)
+    if (!("claims" in read)) {
+      return Either.left(AuthleteValidationError.single([...prefix, index, ...read.path], read.message))
     }
-    return Effect.succeed(
-      options?.consentedClaims === undefined ? merged : filterConsentedClaims(merged, options.consentedClaims)
-    )
-  })
+    budget = read.budget
+    merged = mergePatch(merged, read.claims)
+  }
+  return Either.right(
+    options?.consentedClaims === undefined ? merged : filterConsentedClaims(merged, options.consentedClaims)
+  )
+}

@@ -1,15 +1,49 @@
 /**
  * Delivers a CIBA notification (PING or PUSH) to the client's notification endpoint, as CIBA Core
  * 10.2 and 10.3 say: the `responseContent` Authlete produced, unchanged, with the client's
- * notification token as a bearer token.
+ * notification token as a bearer token. The endpoint is chosen by the OAuth client, so it is not
+ * trusted: it must be `https:`, and it may not lead to a loopback or private address unless the
+ * application allows it.
  *
  * @since 0.1.0
  */
-import { HttpClient } from "@effect/platform"
-import { Context, Duration, Effect, Layer, Option, Redacted, Ref, Schedule } from "effect"
-import { ClientNotificationError } from "./AuthleteError.js"
+import { ConfigError, Context, Duration, Effect, Either, Layer, Redacted, Ref, Schedule, Schema } from "effect"
+import { HttpTransport, type HttpTransportResponse } from "./HttpTransport.js"
 import * as Http from "./internal/http.js"
+import * as Retry from "./internal/retry.js"
+import * as Tracing from "./internal/tracing.js"
 import * as Transport from "./internal/transport.js"
+
+/**
+ * The client's notification endpoint did not take the notification: it is not a URL this library
+ * sends to (`InvalidEndpoint`), it leads to a loopback or private address (`ForbiddenAddress`), the
+ * token cannot go in a header (`InvalidToken`), it answered a redirect (`Redirect`, never followed) or
+ * another non-2xx status (`Status`), the connection failed (`Transport`) or the attempt ran out of
+ * time (`Timeout`). `endpoint` shows the URL without its query; the token is never part of it.
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export class ClientNotificationError extends Schema.TaggedError<ClientNotificationError>(
+  "effect-authlete/ClientNotificationError"
+)("ClientNotificationError", {
+  reason: Schema.Literal(
+    "InvalidEndpoint",
+    "ForbiddenAddress",
+    "InvalidToken",
+    "Redirect",
+    "Status",
+    "Transport",
+    "Timeout"
+  ),
+  status: Schema.optional(Schema.Number),
+  endpoint: Schema.String,
+  detail: Schema.String
+}) {
+  override get message(): string {
+    return this.detail
+  }
+}
 
 /**
  * One notification: where, with which token, and the body to send as it is.
@@ -51,19 +85,23 @@ export interface ClientNotifierOptions {
   /** Per attempt, reading the answer included. Default 10 seconds. */
   readonly timeout?: Duration.DurationInput | undefined
   /**
-   * `"none"`, or which failures to retry on what schedule. By default a broken connection and a 5xx
-   * are retried twice with backoff: the body is the same each time, and clients deduplicate by
-   * `auth_req_id`.
+   * `"none"`, or which failures to retry on what schedule within what budget. By default a broken
+   * connection and a 5xx are retried twice with backoff, within 30 seconds: the body is the same each
+   * time, and clients deduplicate by `auth_req_id`.
    */
   readonly retry?:
     | "none"
     | {
       readonly schedule?: Schedule.Schedule<unknown, ClientNotificationError> | undefined
       readonly while?: ((error: ClientNotificationError) => boolean) | undefined
+      /** Attempts and waits together; default 30 seconds. */
+      readonly budget?: Duration.DurationInput | undefined
     }
     | undefined
-  /** An escape hatch to adjust the `HttpClient`. */
-  readonly transformClient?: ((client: HttpClient.HttpClient) => HttpClient.HttpClient) | undefined
+  /** Send to loopback endpoints (and plain `http:` on loopback): for local tools and tests. Default false. */
+  readonly allowLoopback?: boolean | undefined
+  /** Send to private, link-local and other non-public addresses (inside a private network). Default false. */
+  readonly allowPrivateNetworks?: boolean | undefined
 }
 
 /** The most of an endpoint's answer that is read before it is ignored. */
@@ -81,77 +119,133 @@ const defaultSchedule: Schedule.Schedule<unknown, ClientNotificationError> = Sch
 /** An endpoint as errors show it: origin and path, never a query that might carry a credential. */
 const shownEndpoint = (url: URL): string => `${url.origin}${url.pathname}`
 
-const make = (options: ClientNotifierOptions = {}) =>
-  Effect.gen(function*() {
-    const timeoutMillis = Duration.toMillis(options.timeout ?? "10 seconds")
-    const client = yield* HttpClient.HttpClient
-    // The lean JSON POST when the client has one, unless a transformation must see every request.
-    const postJson = options.transformClient === undefined
-      ? Transport.postJsonOf(client)
-      : Transport.postJsonOver(options.transformClient(client))
-    const retry = options.retry === "none" ? Option.none() : Option.some({
-      schedule: options.retry?.schedule ?? defaultSchedule,
-      while: options.retry?.while ?? isRetriedByDefault
-    })
+interface Checked {
+  readonly url: URL
+  readonly endpoint: string
+  readonly token: string
+}
 
-    const notify = Effect.fn("ClientNotifier.notify")(function*(notification: ClientNotification) {
-      let url: URL
-      try {
-        url = new URL(notification.endpoint)
-      } catch {
-        return yield* new ClientNotificationError({
-          reason: "InvalidEndpoint",
-          endpoint: "",
-          message: "The client notification endpoint is not an absolute URL"
-        })
-      }
-      const endpoint = shownEndpoint(url)
-      const unsafe = Http.unsafeUrlReason(url)
-      if (unsafe !== undefined) {
-        return yield* new ClientNotificationError({
-          reason: "InvalidEndpoint",
-          endpoint,
-          message: `The client notification endpoint ${unsafe}`
-        })
-      }
-      const token = Redacted.value(notification.token)
-      const headers = { authorization: `Bearer ${token}`, "content-type": "application/json" }
-      const transportOptions = { timeoutMillis, maxBytes: MAX_IGNORED_BODY_BYTES, secrets: () => [token] }
-      const failed = (reason: ClientNotificationError["reason"], message: string, status?: number) =>
-        new ClientNotificationError({
-          reason,
-          endpoint,
-          message: Http.scrubSecrets(message, [token]),
-          ...(status === undefined ? {} : { status })
-        })
-      // The answer's body means nothing to CIBA; the transport reads it (within a cap) and drops it.
-      const answered = ({ status }: Transport.Exchange) =>
-        status >= 200 && status < 300
-          ? Effect.succeed<ClientNotificationDelivered>({ status })
-          : Effect.fail(
-            status >= 300 && status < 400
-              ? failed("Redirect", `${endpoint} answered ${status}; CIBA forbids following it`, status)
-              : failed("Status", `${endpoint} answered ${status}`, status)
+/**
+ * What the live notifier and the test notifier both refuse before sending: an endpoint that is not
+ * an absolute `https:` URL without credentials (plain `http:` only on loopback, when allowed), one
+ * that names a loopback or private address the policy refuses, and a token a header cannot carry.
+ */
+const check = (
+  notification: ClientNotification,
+  policy: Transport.DestinationPolicy
+): Either.Either<Checked, ClientNotificationError> => {
+  const refuse = (reason: ClientNotificationError["reason"], endpoint: string, detail: string) =>
+    Either.left(new ClientNotificationError({ reason, endpoint, detail }))
+  let url: URL
+  try {
+    url = new URL(notification.endpoint)
+  } catch {
+    return refuse("InvalidEndpoint", "", "The client notification endpoint is not an absolute URL")
+  }
+  const endpoint = shownEndpoint(url)
+  const unsafe = Http.unsafeUrlReason(url)
+  if (unsafe !== undefined) return refuse("InvalidEndpoint", endpoint, `The client notification endpoint ${unsafe}`)
+  const why = Transport.hostRefusal(url.hostname, policy)
+  if (why !== undefined) {
+    return refuse("ForbiddenAddress", endpoint, `The client notification endpoint ${endpoint} leads to ${why}`)
+  }
+  const token = Redacted.value(notification.token)
+  if (token === "" || Transport.invalidHeader({ token }) !== undefined) {
+    return refuse(
+      "InvalidToken",
+      endpoint,
+      "The client notification token cannot be sent: it is empty or holds characters an HTTP header cannot carry"
+    )
+  }
+  return Either.right({ url, endpoint, token })
+}
+
+const policyOf = (options: ClientNotifierOptions): Transport.DestinationPolicy => ({
+  allowLoopback: options.allowLoopback === true,
+  allowPrivate: options.allowPrivateNetworks === true
+})
+
+const make = (
+  options: ClientNotifierOptions = {}
+): Effect.Effect<ClientNotifierService, ConfigError.ConfigError, HttpTransport> =>
+  Effect.gen(function*() {
+    const timeoutMillis = yield* Either.mapLeft(
+      Transport.timeoutMillisOf(options.timeout ?? "10 seconds", "timeout"),
+      (message) => ConfigError.InvalidData(["timeout"], message)
+    )
+    const retry = options.retry === "none" ? undefined : options.retry
+    const budgetMillis = retry?.budget === undefined ? 30_000 : yield* Either.mapLeft(
+      Transport.timeoutMillisOf(retry.budget, "retry.budget"),
+      (message) => ConfigError.InvalidData(["retry", "budget"], message)
+    )
+    const policy: Retry.RetryPolicy<ClientNotificationError> | undefined = options.retry === "none"
+      ? undefined
+      : { schedule: retry?.schedule ?? defaultSchedule, while: retry?.while ?? isRetriedByDefault, budgetMillis }
+    const destination = policyOf(options)
+    const transport = yield* HttpTransport
+
+    const notify = (notification: ClientNotification) =>
+      Effect.suspend(() => {
+        const checked = check(notification, destination)
+        if (Either.isLeft(checked)) return Effect.fail(checked.left)
+        const { endpoint, token, url } = checked.right
+        const failed = (reason: ClientNotificationError["reason"], detail: string, status?: number) =>
+          new ClientNotificationError({
+            reason,
+            endpoint,
+            detail: Transport.scrubSecrets(detail, [token]),
+            ...(status === undefined ? {} : { status })
+          })
+        // The answer's body means nothing to CIBA; the transport reads it (within a cap) and drops it.
+        const answered = ({ status }: HttpTransportResponse) =>
+          status >= 200 && status < 300
+            ? Effect.succeed<ClientNotificationDelivered>({ status })
+            : Effect.fail(
+              status >= 300 && status < 400
+                ? failed("Redirect", `${endpoint} answered ${status}; CIBA forbids following it`, status)
+                : failed("Status", `${endpoint} answered ${status}`, status)
+            )
+        const request = {
+          method: "POST" as const,
+          url: url.href,
+          headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
+          body: notification.body,
+          maxResponseBytes: MAX_IGNORED_BODY_BYTES,
+          destination
+        }
+        const attempt = (timeoutMillis: number) =>
+          transport.send({ ...request, timeoutMillis }).pipe(
+            Effect.catchTag("AuthleteTransportError", (error) =>
+              Effect.fail(
+                failed(
+                  error.reason === "Timeout"
+                    ? "Timeout"
+                    : error.reason === "ForbiddenAddress"
+                    ? "ForbiddenAddress"
+                    : "Transport",
+                  `Notifying ${endpoint}: ${error.detail}`
+                )
+              )),
+            Effect.flatMap(answered)
           )
-      let attempts = 0
-      const once = Effect.suspend(() => {
-        attempts++
-        return postJson(url.href, headers, notification.body, transportOptions, answered)
-      }).pipe(
-        Effect.catchTag("AuthleteTransportError", (error) =>
-          Effect.fail(
-            failed(error.reason === "Timeout" ? "Timeout" : "Transport", `Notifying ${endpoint}: ${error.message}`)
-          ))
-      )
-      const delivered = yield* Option.match(retry, {
-        onNone: () => once,
-        onSome: (policy) => Effect.retry(once, policy)
-      }).pipe(
-        Effect.ensuring(Effect.suspend(() => Effect.annotateCurrentSpan("ciba.notification.attempts", attempts)))
-      )
-      yield* Effect.annotateCurrentSpan("http.response.status_code", delivered.status)
-      return delivered
-    })
+        return Tracing.spanned(
+          "ClientNotifier.notify",
+          { kind: "client", attributes: { "http.request.method": "POST", "server.address": url.host } },
+          (recording) => {
+            if (!recording) return Retry.retrying(attempt, timeoutMillis, policy)
+            let attempts = 0
+            const counted = (timeoutMillis: number) =>
+              Effect.suspend(() => {
+                attempts++
+                return attempt(timeoutMillis)
+              })
+            return Retry.retrying(counted, timeoutMillis, policy).pipe(
+              Effect.tap((delivered) => Effect.annotateCurrentSpan("http.response.status_code", delivered.status)),
+              Effect.ensuring(Effect.suspend(() => Effect.annotateCurrentSpan("ciba.notification.attempts", attempts)))
+            )
+          }
+        )
+      })
 
     return { notify } satisfies ClientNotifierService
   })
@@ -185,37 +279,41 @@ export class ClientNotifier extends Context.Tag("effect-authlete/ClientNotifier"
   ClientNotifier,
   ClientNotifierService
 >() {
-  /** Builds the notifier over the application's `HttpClient`. */
+  /** Builds the notifier over the application's `HttpTransport`. */
   static readonly make = make
 
-  /** The live notifier over the application's `HttpClient`. */
+  /** The live notifier over the application's `HttpTransport`; a bad option fails with `ConfigError`. */
   static readonly layer = (
     options?: ClientNotifierOptions
-  ): Layer.Layer<ClientNotifier, never, HttpClient.HttpClient> => Layer.effect(ClientNotifier, make(options))
+  ): Layer.Layer<ClientNotifier, ConfigError.ConfigError, HttpTransport> => Layer.effect(ClientNotifier, make(options))
 
   /**
    * Records notifications instead of sending them, answering with `status` (204 unless told; any
-   * other status fails as the live notifier would).
+   * other status fails as the live notifier would). It refuses what the live notifier refuses before
+   * sending (the endpoint, its address as the URL names it, the token), with the same options.
    */
   static readonly layerTest = (
-    status: (notification: ClientNotification) => number = () => 204
+    status: (notification: ClientNotification) => number = () => 204,
+    options: Pick<ClientNotifierOptions, "allowLoopback" | "allowPrivateNetworks"> = {}
   ): Layer.Layer<ClientNotifier | ClientNotifierRecorder> =>
     Layer.effectContext(Effect.gen(function*() {
       const recorded = yield* Ref.make<ReadonlyArray<RecordedNotification>>([])
+      const destination = policyOf(options)
       const notify = (notification: ClientNotification) =>
-        Effect.flatMap(Ref.update(recorded, (all) => [...all, notification]), () => {
-          const answered = status(notification)
-          return answered >= 200 && answered < 300
-            ? Effect.succeed({ status: answered })
-            : Effect.fail(
-              new ClientNotificationError({
-                reason: answered >= 300 && answered < 400 ? "Redirect" : "Status",
-                status: answered,
-                endpoint: notification.endpoint,
-                message: `The test notifier answered ${answered}`
-              })
-            )
-        })
+        Effect.flatMap(check(notification, destination), ({ endpoint }) =>
+          Effect.flatMap(Ref.update(recorded, (all) => [...all, notification]), () => {
+            const answered = status(notification)
+            return answered >= 200 && answered < 300
+              ? Effect.succeed({ status: answered })
+              : Effect.fail(
+                new ClientNotificationError({
+                  reason: answered >= 300 && answered < 400 ? "Redirect" : "Status",
+                  status: answered,
+                  endpoint,
+                  detail: `The test notifier answered ${answered}`
+                })
+              )
+          }))
       return Context.make(ClientNotifier, { notify }).pipe(
         Context.add(ClientNotifierRecorder, { notifications: Ref.get(recorded) })
       )

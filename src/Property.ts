@@ -4,6 +4,7 @@
  * @since 0.1.0
  */
 import { Schema } from "effect"
+import * as Models from "./internal/models.js"
 import * as Rules from "./internal/rules.js"
 
 /**
@@ -12,20 +13,11 @@ import * as Rules from "./internal/rules.js"
  * @since 0.1.0
  * @category models
  */
-export class Property extends Schema.Class<Property>("effect-authlete/Property")({
+export class Property extends Models.Class<Property>("effect-authlete/Property")({
   key: Rules.NonEmptyText,
   value: Rules.Text,
   hidden: Schema.optional(Schema.Boolean.annotations({ message: () => "must be a boolean" }))
-}) {
-  constructor(props: Schema.Struct.Constructor<typeof Property.fields>, options?: Schema.MakeOptions) {
-    // The same rules written out, so the common case skips the schema's validator; anything else
-    // goes to it, for its errors.
-    const accepted = typeof props.key === "string" && Rules.nonEmptyText(props.key) === undefined &&
-      typeof props.value === "string" && (props.hidden === undefined || typeof props.hidden === "boolean") &&
-      Object.keys(props).every((name) => name === "key" || name === "value" || name === "hidden")
-    super(props, accepted ? true : options)
-  }
-}
+}) {}
 
 // Gson, which Authlete's server-side JSON follows, writes these five as six-byte \u00XX escapes.
 const HTML_ESCAPED = /[<>&=']/g

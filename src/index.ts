@@ -1,6 +1,7 @@
 /**
  * @since 0.1.0
  */
+export * from "./AuthleteApi.js"
 export * from "./AuthleteClient.js"
 export * from "./AuthleteError.js"
 export * from "./AuthleteResult.js"
@@ -13,5 +14,6 @@ export * from "./BackchannelAuthenticationFail.js"
 export * from "./BackchannelAuthenticationIssue.js"
 export * from "./Claims.js"
 export * from "./ClientNotifier.js"
+export * from "./HttpTransport.js"
 export * from "./Property.js"
 export * from "./UserClaims.js"

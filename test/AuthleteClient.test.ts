@@ -1,4 +1,3 @@
-import { FetchHttpClient, HttpClient } from "@effect/platform"
 import { NodeHttpClient } from "@effect/platform-node"
 import { assert, describe, it } from "@effect/vitest"
 import { ConfigProvider, Effect, Exit, Fiber, Layer, Logger, LogLevel, Redacted } from "effect"
@@ -8,9 +7,10 @@ import {
   AuthleteClientRecorder,
   type AuthleteError,
   BackchannelAuthenticationCompleteRequest,
-  BackchannelAuthenticationCompleteResponse
+  BackchannelAuthenticationCompleteResponse,
+  HttpTransport
 } from "effect-authlete"
-import { UndiciHttpClient } from "effect-authlete/undici"
+import { UndiciTransport } from "effect-authlete/undici"
 import { passNextSleep } from "./support/clock.js"
 import { type Answer, closedPort, json, loopbackServer, type Received } from "./support/loopback.js"
 import { observe } from "./support/observe.js"
@@ -36,15 +36,18 @@ const POLL_OK = {
 const patient = { timeout: "1 hour" } as const
 
 const transports = [
-  { name: "UndiciHttpClient (its lean path)", layer: UndiciHttpClient.layer },
-  { name: "FetchHttpClient", layer: FetchHttpClient.layer },
-  { name: "NodeHttpClient.layerUndici", layer: NodeHttpClient.layerUndici }
+  { name: "UndiciTransport", layer: UndiciTransport.layer },
+  { name: "HttpTransport over FetchHttpClient", layer: HttpTransport.layerFetch },
+  {
+    name: "HttpTransport over NodeHttpClient.layerUndici",
+    layer: HttpTransport.layer.pipe(Layer.provide(NodeHttpClient.layerUndici))
+  }
 ] as const
 
 /** A v3 client against `baseUrl`, over the given transport. */
 const v3 = (
   baseUrl: string,
-  transport: Layer.Layer<HttpClient.HttpClient> = FetchHttpClient.layer,
+  transport: Layer.Layer<HttpTransport> = HttpTransport.layerFetch,
   extra: Partial<AuthleteClientOptionsV3> = {}
 ) =>
   AuthleteClient.layer({ baseUrl, serviceId: "715948317", accessToken: Redacted.make(TOKEN), ...extra }).pipe(
@@ -61,7 +64,7 @@ const exchange = (
 ) =>
   Effect.gen(function*() {
     const server = yield* loopbackServer(answer)
-    const exit = yield* Effect.exit(Effect.provide(complete(), v3(server.url, FetchHttpClient.layer, extra)))
+    const exit = yield* Effect.exit(Effect.provide(complete(), v3(server.url, HttpTransport.layerFetch, extra)))
     return { exit, received: server.received }
   })
 
@@ -100,7 +103,7 @@ describe("AuthleteClient", () => {
           baseUrl: `${server.url}/`,
           apiKey: "21653835348762",
           apiSecret: Redacted.make(SECRET)
-        }).pipe(Layer.provide(FetchHttpClient.layer))
+        }).pipe(Layer.provide(HttpTransport.layerFetch))
         yield* Effect.provide(complete(), layer)
         const [received] = server.received
         assert.strictEqual(received.url, "/api/backchannel/authentication/complete")
@@ -113,10 +116,10 @@ describe("AuthleteClient", () => {
     it.scoped("keeps a service id with / or .. inside its path segment", () =>
       Effect.gen(function*() {
         const server = yield* loopbackServer(() => json(200, POLL_OK))
-        yield* Effect.provide(complete(), v3(server.url, FetchHttpClient.layer, { serviceId: "../../admin/x" }))
+        yield* Effect.provide(complete(), v3(server.url, HttpTransport.layerFetch, { serviceId: "../../admin/x" }))
         assert.strictEqual(server.received[0].url, "/api/..%2F..%2Fadmin%2Fx/backchannel/authentication/complete")
         const refused = yield* Effect.exit(
-          Effect.provide(complete(), v3(server.url, FetchHttpClient.layer, { serviceId: ".." }))
+          Effect.provide(complete(), v3(server.url, HttpTransport.layerFetch, { serviceId: ".." }))
         )
         assert.isTrue(Exit.isFailure(refused))
         assert.strictEqual(server.received.length, 1)
@@ -239,7 +242,7 @@ describe("AuthleteClient", () => {
         const server = yield* loopbackServer((_, index) =>
           index === 0 ? json(429, { resultCode: "A001XXX" }, { "retry-after": "7" }) : json(200, POLL_OK)
         )
-        const fiber = yield* Effect.fork(Effect.provide(complete(), v3(server.url, FetchHttpClient.layer, patient)))
+        const fiber = yield* Effect.fork(Effect.provide(complete(), v3(server.url, HttpTransport.layerFetch, patient)))
         const waited = yield* passNextSleep(60_000)
         assert.strictEqual(waited, 7_000)
         const response = yield* Fiber.join(fiber)
@@ -250,7 +253,7 @@ describe("AuthleteClient", () => {
     it.scoped("retries 503 with backoff, at most 3 times", () =>
       Effect.gen(function*() {
         const server = yield* loopbackServer(() => ({ status: 503, body: "busy" }))
-        const fiber = yield* Effect.fork(Effect.provide(complete(), v3(server.url, FetchHttpClient.layer, patient)))
+        const fiber = yield* Effect.fork(Effect.provide(complete(), v3(server.url, HttpTransport.layerFetch, patient)))
         const waits = [yield* passNextSleep(5_000), yield* passNextSleep(5_000), yield* passNextSleep(5_000)]
         const error = yield* Effect.flip(Fiber.join(fiber))
         assert.strictEqual(error._tag, "AuthleteApiError")
@@ -283,7 +286,7 @@ describe("AuthleteClient", () => {
           // Never answers.
         })
         const error = yield* Effect.flip(
-          Effect.provide(complete(), v3(server.url, FetchHttpClient.layer, { timeout: "300 millis" }))
+          Effect.provide(complete(), v3(server.url, HttpTransport.layerFetch, { timeout: "300 millis" }))
         )
         assert.strictEqual(error._tag, "AuthleteTransportError")
         if (error._tag === "AuthleteTransportError") assert.strictEqual(error.reason, "Timeout")
@@ -294,7 +297,7 @@ describe("AuthleteClient", () => {
     it.scoped("retries a refused connection, reason Connect", () =>
       Effect.gen(function*() {
         const url = yield* closedPort()
-        const fiber = yield* Effect.fork(Effect.provide(complete(), v3(url, FetchHttpClient.layer, patient)))
+        const fiber = yield* Effect.fork(Effect.provide(complete(), v3(url, HttpTransport.layerFetch, patient)))
         for (let i = 0; i < 3; i++) yield* passNextSleep(5_000)
         const error = yield* Effect.flip(Fiber.join(fiber))
         assert.strictEqual(error._tag, "AuthleteTransportError")
@@ -344,7 +347,7 @@ describe("AuthleteClient", () => {
           ])
         )
         const layer = AuthleteClient.layerConfig().pipe(
-          Layer.provide(FetchHttpClient.layer),
+          Layer.provide(HttpTransport.layerFetch),
           Layer.provide(Layer.setConfigProvider(provider))
         )
         yield* Effect.provide(complete(), layer)
@@ -366,7 +369,7 @@ describe("AuthleteClient", () => {
         yield* Effect.provide(
           complete(),
           AuthleteClient.layerConfig().pipe(
-            Layer.provide(FetchHttpClient.layer),
+            Layer.provide(HttpTransport.layerFetch),
             Layer.provide(Layer.setConfigProvider(provider))
           )
         )
@@ -380,7 +383,7 @@ describe("AuthleteClient", () => {
         const error = yield* Effect.flip(
           Layer.build(
             AuthleteClient.layerConfig().pipe(
-              Layer.provide(FetchHttpClient.layer),
+              Layer.provide(HttpTransport.layerFetch),
               Layer.provide(Layer.setConfigProvider(provider))
             )
           ).pipe(Effect.scoped)
@@ -442,7 +445,7 @@ describe("AuthleteClient", () => {
                 baseUrl: server.url,
                 apiKey: "k",
                 apiSecret: Redacted.make(SECRET)
-              }).pipe(Layer.provide(FetchHttpClient.layer))
+              }).pipe(Layer.provide(HttpTransport.layerFetch))
             )
           )
         })
@@ -459,7 +462,7 @@ describe("AuthleteClient tracing", () => {
         index === 0 ? json(503, {}, { "retry-after": "1" }) : json(200, POLL_OK)
       )
       const fiber = yield* Effect.fork(
-        observe(Effect.provide(complete(), v3(server.url, FetchHttpClient.layer, patient)))
+        observe(Effect.provide(complete(), v3(server.url, HttpTransport.layerFetch, patient)))
       )
       yield* passNextSleep(5_000)
       const { exit, observed } = yield* Fiber.join(fiber)

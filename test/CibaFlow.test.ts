@@ -2,13 +2,13 @@
  * The whole CIBA flow through the library's own programs against the simulator: every delivery mode
  * and result, the other CIBA APIs, and the refusals a real authorization server meets.
  */
-import { FetchHttpClient } from "@effect/platform"
 import { assert, describe, it } from "@effect/vitest"
 import { Effect, Layer, Redacted, TestClock } from "effect"
 import {
   AuthleteClient,
   BackchannelAuthenticationCompleteResult,
-  completeBackchannelAuthentication
+  completeBackchannelAuthentication,
+  HttpTransport
 } from "effect-authlete"
 import { AuthleteSimulator } from "effect-authlete/simulator"
 import { checkFlow, DemoLive, driveFlow, type FlowReport } from "../src/cli/Demo.js"
@@ -140,7 +140,7 @@ describe("the CIBA APIs and their refusals, through AuthleteClient", () => {
         baseUrl: simulator.baseUrl,
         serviceId: simulator.serviceId,
         accessToken: Redacted.make("not-the-service-access-token-0000")
-      }).pipe(Layer.provide(FetchHttpClient.layer))
+      }).pipe(Layer.provide(HttpTransport.layerFetch))
       const error = yield* Effect.flip(
         Effect.flatMap(AuthleteClient, (client) => client.backchannelAuthenticationIssue({ ticket: "whatever" })).pipe(
           Effect.provide(wrong)

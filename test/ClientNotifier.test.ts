@@ -1,19 +1,19 @@
-import { FetchHttpClient, type HttpClient } from "@effect/platform"
 import { NodeHttpClient } from "@effect/platform-node"
 import { assert, describe, it } from "@effect/vitest"
 import { Effect, Fiber, Layer, Redacted } from "effect"
-import { ClientNotifier, type ClientNotifierOptions, ClientNotifierRecorder } from "effect-authlete"
-import { UndiciHttpClient } from "effect-authlete/undici"
+import { ClientNotifier, type ClientNotifierOptions, ClientNotifierRecorder, HttpTransport } from "effect-authlete"
+import { UndiciTransport } from "effect-authlete/undici"
 import { passNextSleep } from "./support/clock.js"
 import { type Answer, closedPort, loopbackServer, type Received } from "./support/loopback.js"
 
 const NOTIFICATION_TOKEN = "client-notification-token-8d7c6b5a4f3e"
 const BODY = "{\"auth_req_id\":\"_mzc-ZQdAhSPuMxTlO-MC_oqaOqYCrdNQ39PVxisaiE\"}"
 
+// The test endpoints are on loopback, which the notifier refuses unless told.
 const notifierLayer = (
   options: ClientNotifierOptions = {},
-  transport: Layer.Layer<HttpClient.HttpClient> = FetchHttpClient.layer
-) => ClientNotifier.layer(options).pipe(Layer.provide(transport))
+  transport: Layer.Layer<HttpTransport> = HttpTransport.layerFetch
+) => ClientNotifier.layer({ allowLoopback: true, ...options }).pipe(Layer.orDie, Layer.provide(transport))
 
 const notify = (endpoint: string) =>
   Effect.flatMap(
@@ -34,9 +34,9 @@ const patient = { timeout: "1 hour" } as const
 describe("ClientNotifier", () => {
   for (
     const [name, transport] of [
-      ["fetch", FetchHttpClient.layer],
-      ["platform undici", NodeHttpClient.layerUndici],
-      ["UndiciHttpClient", UndiciHttpClient.layer]
+      ["fetch", HttpTransport.layerFetch],
+      ["platform undici", HttpTransport.layer.pipe(Layer.provide(NodeHttpClient.layerUndici))],
+      ["UndiciTransport", UndiciTransport.layer]
     ] as const
   ) {
     it.scoped(`over ${name}: POSTs the body unchanged with the bearer token and JSON content type; 204 is delivered`, () =>

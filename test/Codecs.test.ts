@@ -1,45 +1,142 @@
 /**
- * The compiled codecs of the hot path agree with the schemas they stand in for: whatever they
- * accept, the schema accepts with the same result, and they accept every valid value (else they
- * would be no faster).
+ * The compiled codecs (src/internal/codec.ts) agree with `effect/Schema` on every API of
+ * `AuthleteApis`: the same values accepted with the same results, the same values refused, and the
+ * refusals naming the same fields. Valid input comes from the schemas' own arbitraries; invalid input
+ * is valid input with one field replaced by anything JSON can hold, a required field removed, or an
+ * unknown field added (and, for `/complete`, the hostile values of test/support/hostile.ts).
  */
 import { assert, describe, it } from "@effect/vitest"
-import { Arbitrary, Either, Equal, FastCheck as fc, Schema } from "effect"
+import { Arbitrary, Either, FastCheck as fc, Schema } from "effect"
 import {
+  type AuthleteApi,
+  AuthleteApis,
+  AuthleteValidationError,
   BackchannelAuthenticationCompleteRequest,
   BackchannelAuthenticationCompleteResponse,
-  Pair,
   Property,
   strictParseOptions
 } from "effect-authlete"
-import { ASK_SCHEMA, compiledDecode, compiledEncode, instanceOf } from "../src/internal/codecs.js"
-import { invalidInput, validRequest } from "./support/hostile.js"
+import * as Api from "../src/internal/api.js"
+import * as Codec from "../src/internal/codec.js"
+import { invalidInput } from "./support/hostile.js"
 
-const schemaEncode = Schema.encodeUnknownEither(BackchannelAuthenticationCompleteRequest)
-const schemaDecode = Schema.decodeUnknownEither(BackchannelAuthenticationCompleteResponse)
-const encodeResponse = Schema.encodeSync(BackchannelAuthenticationCompleteResponse)
+const RUNS = 1_000
 const asJson = (value: unknown): unknown => JSON.parse(JSON.stringify(value))
 
-const RUNS = 5_000
+/** The fields a refusal names, as `a.b[0]` paths. */
+const pathsOfRefusal = (refusal: Codec.Refusal) =>
+  new Set(AuthleteValidationError.fromRefusal(refusal).issues.map((issue) => JSON.stringify(issue.path)))
+const pathsOfParseError = (error: Parameters<typeof AuthleteValidationError.fromParseError>[0]) =>
+  new Set(AuthleteValidationError.fromParseError(error).issues.map((issue) => JSON.stringify(issue.path)))
 
-describe("compiled request encoding", () => {
-  it.prop("accepts every valid request and encodes it as the schema does", [validRequest], ([request]) => {
-    const fast = compiledEncode(request)
-    assert.notStrictEqual(fast, ASK_SCHEMA)
-    assert.deepStrictEqual(asJson(fast), asJson(Either.getOrThrow(schemaEncode(request, strictParseOptions))))
-    // The same from a plain object, as callers may pass one.
-    assert.deepStrictEqual(asJson(compiledEncode({ ...request })), asJson(fast))
+/** Valid input with one field replaced, removed, or an unknown one added. */
+const perturbed = (valid: fc.Arbitrary<Record<string, unknown>>, fields: ReadonlyArray<string>) =>
+  fc.tuple(
+    valid,
+    fc.constantFrom(...fields, "somethingNew"),
+    fc.oneof(
+      fc.jsonValue(),
+      fc.constant(null),
+      fc.constant(undefined),
+      fc.array(fc.record({ key: fc.jsonValue(), value: fc.jsonValue() }), { maxLength: 3 })
+    ),
+    fc.boolean()
+  ).map(([input, field, value, remove]) => {
+    if (remove) {
+      const { [field]: _, ...rest } = input
+      return rest
+    }
+    // defineProperty, so that even `__proto__` would become an own field rather than a prototype.
+    return Object.defineProperty({ ...input }, field, { value, enumerable: true, writable: true, configurable: true })
+  })
+
+/** Both accept with the same result, or both refuse naming the same fields. */
+const agree = <A>(
+  compiled: Either.Either<A, Codec.Refusal>,
+  reference: Either.Either<A, Parameters<typeof AuthleteValidationError.fromParseError>[0]>,
+  compare: (value: A) => unknown
+) => {
+  if (Either.isRight(reference)) {
+    assert.isTrue(
+      Either.isRight(compiled),
+      `compiled refused what the schema accepts: ${
+        Either.isLeft(compiled) ? AuthleteValidationError.fromRefusal(compiled.left).rules : ""
+      }`
+    )
+    assert.deepStrictEqual(asJson(compare(Either.getOrThrow(compiled))), asJson(compare(reference.right)))
+  } else {
+    assert.isTrue(Either.isLeft(compiled), "compiled accepted what the schema refuses")
+    if (Either.isLeft(compiled)) {
+      assert.deepStrictEqual([...pathsOfRefusal(compiled.left)].sort(), [...pathsOfParseError(reference.left)].sort())
+    }
+  }
+}
+
+for (const [name, api] of Object.entries(AuthleteApis) as Array<[string, AuthleteApi]>) {
+  const codecs = Api.codecsOf(api)
+  const request = api.request as Schema.Schema<any, any>
+  const response = api.response as Schema.Schema<any, any>
+  const encodeRequest = Schema.encodeUnknownEither(request)
+  const decodeRequest = Schema.decodeUnknownEither(request)
+  const decodeResponse = Schema.decodeUnknownEither(response)
+  const encodeResponse = Schema.encodeSync(response)
+  const requestFields = Object.keys((api.request as unknown as { fields: object }).fields)
+  const responseFields = Object.keys((api.response as unknown as { fields: object }).fields)
+  const validRequest = Arbitrary.make(request) as fc.Arbitrary<Record<string, unknown>>
+  const validWire = validRequest.map((value) => asJson(Schema.encodeSync(request)(value)) as Record<string, unknown>)
+  const validResponse = (Arbitrary.make(response) as fc.Arbitrary<unknown>).map((value) =>
+    asJson(encodeResponse(value)) as Record<string, unknown>
+  )
+  const wireOf = (value: unknown) => asJson(Schema.encodeSync(request)(value))
+
+  describe(`${name}: compiled codecs agree with the schemas`, () => {
+    it.prop(
+      "encodes every valid request as the schema does, from an instance or a plain object",
+      [validRequest],
+      ([value]) => {
+        const compiled = codecs.encodeRequest(value)
+        assert.isTrue(Either.isRight(compiled))
+        assert.deepStrictEqual(
+          asJson(Either.getOrThrow(compiled)),
+          asJson(Either.getOrThrow(encodeRequest(value, strictParseOptions)))
+        )
+        assert.deepStrictEqual(
+          asJson(Either.getOrThrow(codecs.encodeRequest({ ...value }))),
+          asJson(Either.getOrThrow(compiled))
+        )
+      },
+      { fastCheck: { numRuns: RUNS } }
+    )
+
+    it.prop("refuses, when encoding, what the schema refuses, naming the same fields", [
+      perturbed(validRequest.map((v) => ({ ...v })), requestFields)
+    ], ([input]) => {
+      agree(codecs.encodeRequest(input), encodeRequest(input, strictParseOptions), (value) => value)
+    }, { fastCheck: { numRuns: RUNS } })
+
+    it.prop("decodes wire requests as the schema does, valid or not", [
+      fc.oneof(validWire, perturbed(validWire, requestFields))
+    ], ([input]) => {
+      agree(codecs.decodeRequest(input), decodeRequest(input, strictParseOptions), wireOf)
+    }, { fastCheck: { numRuns: RUNS } })
+
+    it.prop("decodes responses as the schema does, valid or not", [
+      fc.oneof(validResponse, perturbed(validResponse, responseFields))
+    ], ([input]) => {
+      agree(codecs.decodeResponse(input), decodeResponse(input, { errors: "all" }), (value) => encodeResponse(value))
+    }, { fastCheck: { numRuns: RUNS } })
+  })
+}
+
+describe("compiled codecs of /complete", () => {
+  const codecs = Api.codecsOf(AuthleteApis.backchannelAuthenticationComplete)
+  const encode = Schema.encodeUnknownEither(BackchannelAuthenticationCompleteRequest)
+
+  it.prop("refuse the hostile inputs the schema refuses", [invalidInput], ([input]) => {
+    agree(codecs.encodeRequest(input), encode(input, strictParseOptions), (value) => value)
   }, { fastCheck: { numRuns: RUNS } })
 
-  it.prop("accepts nothing the schema refuses", [invalidInput], ([input]) => {
-    const fast = compiledEncode(input)
-    if (fast === ASK_SCHEMA) return
-    const reference = schemaEncode(input, strictParseOptions)
-    assert.isTrue(Either.isRight(reference), `compiled accepted what the schema refuses: ${JSON.stringify(fast)}`)
-    assert.deepStrictEqual(asJson(fast), asJson(Either.getOrThrow(reference)))
-  }, { fastCheck: { numRuns: RUNS } })
-
-  it("keeps the schema's field order and takes Property instances", () => {
+  it("keep the schema's field order and take Property instances", () => {
     const request = new BackchannelAuthenticationCompleteRequest({
       idTokenAudType: null,
       subject: "john",
@@ -47,75 +144,16 @@ describe("compiled request encoding", () => {
       ticket: "t",
       properties: [new Property({ key: "k", value: "v" })]
     })
-    const fast = compiledEncode(request)
-    assert.deepStrictEqual(JSON.stringify(fast), JSON.stringify(Either.getOrThrow(schemaEncode(request))))
-    assert.deepStrictEqual(Object.keys(fast as object), ["ticket", "result", "subject", "properties", "idTokenAudType"])
+    const fast = Either.getOrThrow(codecs.encodeRequest(request))
+    assert.deepStrictEqual(JSON.stringify(fast), JSON.stringify(Either.getOrThrow(encode(request))))
+    assert.deepStrictEqual(Object.keys(fast), ["ticket", "result", "subject", "properties", "idTokenAudType"])
   })
-})
 
-/** Parsed JSON of a valid response, and the same with one field replaced by anything. */
-const validResponseJson = Arbitrary.make(BackchannelAuthenticationCompleteResponse).map((response) =>
-  asJson(encodeResponse(response)) as Record<string, unknown>
-)
-const fields = Object.keys(BackchannelAuthenticationCompleteResponse.fields)
-const perturbedResponseJson = fc.tuple(
-  validResponseJson,
-  fc.constantFrom(...fields, "somethingNew"),
-  fc.oneof(fc.jsonValue(), fc.constant(null), fc.array(fc.record({ key: fc.jsonValue(), value: fc.jsonValue() })))
-).map(([json, field, value]) => ({ ...json, [field]: value }))
-
-describe("compiled response decoding", () => {
-  it.prop("decodes every valid response as the schema does", [validResponseJson], ([json]) => {
-    const fast = compiledDecode(json)
-    assert.notStrictEqual(fast, ASK_SCHEMA)
-    const reference = Either.getOrThrow(schemaDecode(json))
-    assert.instanceOf(fast, BackchannelAuthenticationCompleteResponse)
-    assert.deepStrictEqual(
-      asJson(encodeResponse(fast as BackchannelAuthenticationCompleteResponse)),
-      asJson(encodeResponse(reference))
-    )
-  }, { fastCheck: { numRuns: RUNS } })
-
-  it.prop("accepts nothing the schema refuses, and agrees on what both accept", [perturbedResponseJson], ([json]) => {
-    const fast = compiledDecode(json)
-    if (fast === ASK_SCHEMA) return
-    const reference = schemaDecode(json)
-    assert.isTrue(Either.isRight(reference), `compiled accepted what the schema refuses: ${JSON.stringify(json)}`)
-    assert.deepStrictEqual(
-      asJson(encodeResponse(fast)),
-      asJson(encodeResponse(Either.getOrThrow(reference)))
-    )
-  }, { fastCheck: { numRuns: RUNS } })
-
-  it("reads null as absent and ignores unknown fields, as the schema does", () => {
+  it("decode null as absent and ignore unknown fields, as the schema does", () => {
     const json = { action: "NO_ACTION", resources: null, serviceAttributes: [{ key: "k", value: null }], extra: 1 }
-    const fast = compiledDecode(json)
-    if (fast === ASK_SCHEMA) return assert.fail("the compiled decoder refused a valid response")
+    const fast = Either.getOrThrow(codecs.decodeResponse(json))
+    assert.instanceOf(fast, BackchannelAuthenticationCompleteResponse)
     assert.isUndefined(fast.resources)
     assert.deepStrictEqual(asJson(fast.serviceAttributes), [{ key: "k" }])
-    assert.deepStrictEqual(asJson(encodeResponse(fast)), asJson(encodeResponse(Either.getOrThrow(schemaDecode(json)))))
-  })
-})
-
-describe("instanceOf", () => {
-  it("builds what the class constructor builds without validation", () => {
-    const props = { action: "NO_ACTION", clientId: 1, serviceAttributes: [instanceOf(Pair, { key: "k" })] }
-    const built = instanceOf(BackchannelAuthenticationCompleteResponse, props)
-    const constructed = new BackchannelAuthenticationCompleteResponse(props, true)
-    assert.strictEqual(Object.getPrototypeOf(built), Object.getPrototypeOf(constructed))
-    assert.deepStrictEqual(Reflect.ownKeys(built), Reflect.ownKeys(constructed))
-    assert.isTrue(Equal.equals(built, constructed))
-    assert.instanceOf(built, BackchannelAuthenticationCompleteResponse)
-    assert.strictEqual(String(built), String(constructed))
-    assert.deepStrictEqual(
-      encodeResponse(built),
-      encodeResponse(
-        new BackchannelAuthenticationCompleteResponse({
-          action: "NO_ACTION",
-          clientId: 1,
-          serviceAttributes: [new Pair({ key: "k" })]
-        })
-      )
-    )
   })
 })

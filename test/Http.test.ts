@@ -2,12 +2,8 @@
  * The HTTP details the client's retry policy and error bodies rest on.
  */
 import { assert, describe, it } from "@effect/vitest"
-import {
-  bodyForError,
-  isLoopbackHost,
-  requestedRetryDelayMillis,
-  transportFailureReason
-} from "../src/internal/http.js"
+import { bodyForError, isLoopbackHost, requestedRetryDelayMillis } from "../src/internal/http.js"
+import { transportFailureReason } from "../src/internal/transport.js"
 
 const NOW = Date.parse("2026-11-26T12:00:00Z")
 

@@ -3,7 +3,6 @@
  * 20% of the answers replaced by 429 and 503. Every completion is answered, no ticket is completed
  * twice, and no request is lost.
  */
-import { NodeHttpClient } from "@effect/platform-node"
 import { assert, describe, it } from "@effect/vitest"
 import { Effect, Layer } from "effect"
 import {
@@ -13,13 +12,14 @@ import {
   type CompletionOutcome
 } from "effect-authlete"
 import { AuthleteSimulator } from "effect-authlete/simulator"
+import { UndiciTransport } from "effect-authlete/undici"
 import { NotificationEndpoint } from "../src/cli/Demo.js"
 
 const COMPLETIONS = 1_000
 
 const layers = Layer.mergeAll(
   AuthleteSimulator.layerClient(),
-  ClientNotifier.layer().pipe(Layer.provide(NodeHttpClient.layerUndici)),
+  ClientNotifier.layer({ allowLoopback: true }).pipe(Layer.provide(UndiciTransport.layer)),
   NotificationEndpoint.layer
 )
 

@@ -4,7 +4,7 @@
  * Authlete documents.
  */
 import { HttpRouter, HttpServer, HttpServerRequest, HttpServerResponse } from "@effect/platform"
-import { NodeHttpClient, NodeHttpServer } from "@effect/platform-node"
+import { NodeHttpServer } from "@effect/platform-node"
 import { Clock, Console, Context, Effect, Layer, Ref } from "effect"
 import { randomBytes } from "node:crypto"
 import * as Http from "node:http"
@@ -17,6 +17,7 @@ import {
   UserClaims
 } from "../index.js"
 import { AuthleteSimulator } from "../simulator/index.js"
+import { UndiciTransport } from "../undici/index.js"
 
 /** What a client notification endpoint received. */
 export interface ReceivedNotification {
@@ -257,7 +258,8 @@ export const runDemo = Effect.gen(function*() {
 /** Everything the demo needs, on loopback: the simulator and a client for it, the notifier, the user store. */
 export const DemoLive = Layer.mergeAll(
   AuthleteSimulator.layerClient(),
-  ClientNotifier.layer().pipe(Layer.provide(NodeHttpClient.layerUndici)),
+  // The demo's notification endpoint is on loopback, which the notifier refuses unless told.
+  ClientNotifier.layer({ allowLoopback: true }).pipe(Layer.provide(UndiciTransport.layer)),
   NotificationEndpoint.layer,
   UserClaims.layerFromRecord(demoUsers)
 )

@@ -5,7 +5,7 @@
  * runs the whole CIBA flow against it (what `npm start` runs).
  */
 import { Command, Options } from "@effect/cli"
-import { NodeContext, NodeHttpClient, NodeRuntime } from "@effect/platform-node"
+import { NodeContext, NodeRuntime } from "@effect/platform-node"
 import { Cause, ConfigError, Console, Effect, Layer, Option, Redacted } from "effect"
 import {
   AuthleteClient,
@@ -15,6 +15,7 @@ import {
   type CompleteBackchannelAuthenticationInput
 } from "../index.js"
 import { AuthleteSimulator } from "../simulator/index.js"
+import { UndiciTransport } from "../undici/index.js"
 import { DemoLive, runDemo } from "./Demo.js"
 
 const list = (value: string): ReadonlyArray<string> =>
@@ -116,7 +117,7 @@ const complete = Command.make(
     }).pipe(
       Effect.provide(
         Layer.mergeAll(AuthleteClient.layerConfig(), ClientNotifier.layer()).pipe(
-          Layer.provide(NodeHttpClient.layerUndici)
+          Layer.provide(UndiciTransport.layer)
         )
       ),
       reportFailure

@@ -1,9 +1,10 @@
 /**
- * What every request and response model of the CIBA APIs shares.
+ * What every request and response model of the Authlete APIs shares.
  */
-import { Effect, type ParseResult, Schema } from "effect"
+import { Effect, Either, Schema } from "effect"
 import type { ParseOptions } from "effect/SchemaAST"
 import { AuthleteValidationError } from "../AuthleteError.js"
+import * as Codec from "./codec.js"
 
 /**
  * Decoding and encoding report every problem at once and refuse unknown fields, which are almost
@@ -16,10 +17,34 @@ export const responseField = <A, I>(schema: Schema.Schema<A, I>) => Schema.optio
 
 /** Decodes wire-shaped input into a request, collecting every broken rule. */
 export const validator = <A, I>(schema: Schema.Schema<A, I>) => {
-  const decode = Schema.decodeUnknown(schema)
+  const decode = Codec.decoder(schema, { strict: true })
   return (input: unknown): Effect.Effect<A, AuthleteValidationError> =>
-    Effect.mapError(
-      decode(input, strictParseOptions),
-      (error: ParseResult.ParseError) => AuthleteValidationError.fromParseError(error)
-    )
+    Effect.suspend(() => Either.mapLeft(decode(input), AuthleteValidationError.fromRefusal))
+}
+
+const validationDisabled = (options: Schema.MakeOptions | undefined): boolean =>
+  options === true || (typeof options === "object" && options.disableValidation === true)
+
+/**
+ * `Schema.Class` for requests, whose constructor checks the fields with the compiled validator: every
+ * broken rule at once, readably (`AuthleteValidationError`), in about a microsecond. (Effect 3.22's
+ * own constructor validates through the schema, recompiling it on every `new` when a field
+ * transforms, and throws a `ParseError` naming only the first problem.) The instance holds a fresh
+ * copy of what was checked.
+ */
+export const Class = <Self = never>(identifier: string) => <Fields extends Schema.Struct.Fields>(fields: Fields) => {
+  const Base = Schema.Class<Self>(identifier)(fields)
+  const validate = Codec.validator(Schema.Struct(fields), { strict: true })
+  const Checked = class extends (Base as any) {
+    constructor(props: unknown = {}, options?: Schema.MakeOptions) {
+      if (validationDisabled(options)) {
+        super(props, true)
+      } else {
+        const checked = validate(props)
+        if (Either.isLeft(checked)) throw AuthleteValidationError.fromRefusal(checked.left)
+        super(checked.right, true)
+      }
+    }
+  }
+  return Checked as unknown as typeof Base
 }

@@ -3,12 +3,16 @@
  * message ever repeats the value it judged: values may be secrets (caller-chosen access tokens) or
  * personal data (claims).
  */
-import { Arbitrary as SchemaArbitrary, ParseResult, Schema } from "effect"
+import { Arbitrary as SchemaArbitrary, ParseResult, Schema, type SchemaAST as AST } from "effect"
+import { BoundFirstId } from "./codec.js"
 
 /** Ours: the longest value accepted in a free-text field, so a runaway string is refused early. */
 export const MAX_TEXT_LENGTH = 8_192
-/** Ours: the longest JSON text accepted in `claims`, `jwtAtClaims` or `idtHeaderParams`. */
-export const MAX_JSON_LENGTH = 1_048_576
+/**
+ * Ours: the most bytes `claims`, `jwtAtClaims` or `idtHeaderParams` may take in the request body (the
+ * JSON text, escaped as a JSON string, in UTF-8).
+ */
+export const MAX_JSON_BYTES = 1_048_576
 /** Ours: the deepest nesting accepted inside those JSON objects. */
 export const MAX_JSON_DEPTH = 32
 /** Ours: the most entries accepted in `scopes`, `consentedClaims` or `properties`. */
@@ -30,14 +34,21 @@ const WHITESPACE = /\s/
 
 export const formatCount = (n: number): string => n.toLocaleString("en-US")
 
-/** The UTF-8 length of a string, without encoding it. */
+const isSurrogatePair = (s: string, i: number): boolean => {
+  const code = s.charCodeAt(i)
+  if (code < 0xd800 || code > 0xdbff || i + 1 >= s.length) return false
+  const next = s.charCodeAt(i + 1)
+  return next >= 0xdc00 && next <= 0xdfff
+}
+
+/** The UTF-8 length of a string, without encoding it (a lone surrogate counts as U+FFFD, 3 bytes). */
 export const utf8Length = (s: string): number => {
   let bytes = 0
   for (let i = 0; i < s.length; i++) {
     const code = s.charCodeAt(i)
     if (code < 0x80) bytes += 1
     else if (code < 0x800) bytes += 2
-    else if (code >= 0xd800 && code <= 0xdbff && i + 1 < s.length) {
+    else if (isSurrogatePair(s, i)) {
       bytes += 4
       i++
     } else bytes += 3
@@ -61,7 +72,7 @@ const tooLong = (s: string, max = MAX_TEXT_LENGTH): string | undefined =>
   s.length > max ? `must be at most ${formatCount(max)} characters` : undefined
 
 // Each rule is a plain check, returning the broken rule as a sentence or `undefined`, so that the
-// schemas below and the compiled codecs (internal/codecs.ts) judge values the very same way.
+// schemas below judge values, and the compiled codecs (internal/codec.ts) call the schemas' own filters.
 
 export const nonEmptyText = (s: string): string | undefined => s.length === 0 ? "must not be empty" : tooLong(s)
 
@@ -132,10 +143,13 @@ export const Seconds = Schema.Number.annotations({ message: () => "must be a num
   })
 )
 
-/** An array of at most `MAX_ARRAY_LENGTH` items. */
+/** An array of at most `MAX_ARRAY_LENGTH` items; the bound is looked at before the items. */
 export const array = <A, I, R>(item: Schema.Schema<A, I, R>) =>
   Schema.Array(item).annotations({ message: () => "must be an array" }).pipe(
-    Schema.filter(arrayLength, { arbitrary: (from) => (fc) => from(fc).map((items) => items.slice(0, 4)) })
+    Schema.filter(arrayLength, {
+      arbitrary: (from) => (fc) => from(fc).map((items) => items.slice(0, 4)),
+      [BoundFirstId]: Array.isArray
+    })
   )
 
 export const Scopes = array(ScopeToken).pipe(
@@ -153,28 +167,69 @@ export const isPlainObject = (u: unknown): u is { readonly [x: string]: unknown 
   return proto === Object.prototype || proto === null
 }
 
+/** The bytes `JSON.stringify(s)` takes in UTF-8, without building it. */
+export const jsonStringBytes = (s: string): number => {
+  let bytes = 2
+  for (let i = 0; i < s.length; i++) {
+    const code = s.charCodeAt(i)
+    if (code === 0x22 || code === 0x5c) bytes += 2
+    else if (code < 0x20) {
+      bytes += code === 0x08 || code === 0x09 || code === 0x0a || code === 0x0c || code === 0x0d
+        ? 2
+        : 6
+    } else if (code < 0x80) bytes += 1
+    else if (code < 0x800) bytes += 2
+    else if (code >= 0xd800 && code <= 0xdfff) {
+      if (isSurrogatePair(s, i)) {
+        bytes += 4
+        i++
+      } else bytes += 6 // a lone surrogate is written as \uXXXX
+    } else bytes += 3
+  }
+  return bytes
+}
+
+const tooManyBytes = `must be at most ${formatCount(MAX_JSON_BYTES)} bytes as JSON text in the request body`
+
+/** A broken rule inside a JSON value: where (below the field) and which. */
+export interface JsonIssue {
+  readonly path: ReadonlyArray<string | number>
+  readonly message: string
+}
+
 /**
- * Checks that a value is a JSON object a program can send: plain objects, arrays, strings, finite
- * numbers, booleans and null, at most `MAX_JSON_DEPTH` deep, no prototype keys, and small enough.
+ * Copies a JSON object while checking it: plain objects, arrays, strings, finite numbers, booleans
+ * and null, at most `MAX_JSON_DEPTH` deep, no prototype keys, and small enough. Every value is read
+ * once, and the copy (fresh plain objects and arrays, no `toJSON` of the caller's) is what gets sent.
+ * The size is bounded from below as it goes (each UTF-16 unit is at least a byte), so a huge value
+ * stops the walk early; the exact count is taken on the JSON text (`MAX_JSON_BYTES`).
  */
-export const jsonObjectIssue = (value: { readonly [x: string]: unknown }): Schema.FilterIssue | string | undefined => {
-  let budget = MAX_JSON_LENGTH
-  const visit = (
-    node: unknown,
-    path: ReadonlyArray<string | number>,
-    depth: number
-  ): Schema.FilterIssue | undefined => {
-    if (depth > MAX_JSON_DEPTH) return { path, message: `must nest at most ${MAX_JSON_DEPTH} levels deep` }
+export const copyJsonObject = (
+  value: unknown,
+  initialBudget = MAX_JSON_BYTES
+): { readonly value: { readonly [x: string]: unknown }; readonly budget: number } | JsonIssue => {
+  if (!isPlainObject(value)) {
+    return { path: [], message: "must be a JSON object (not an array, null, or a non-plain object)" }
+  }
+  let budget = initialBudget
+  const path: Array<string | number> = []
+  let issue: JsonIssue | undefined
+  const refuse = (message: string, key?: string | number): typeof REFUSED => {
+    issue = { path: key === undefined ? [...path] : [...path, key], message }
+    return REFUSED
+  }
+  const copy = (node: unknown, depth: number): unknown => {
+    if (depth > MAX_JSON_DEPTH) return refuse(`must nest at most ${MAX_JSON_DEPTH} levels deep`)
     switch (typeof node) {
       case "string":
         budget -= node.length + 2
         break
       case "boolean":
-        budget -= 5
+        budget -= 4
         break
       case "number":
-        if (!Number.isFinite(node)) return { path, message: "must be a finite number (JSON has no NaN or Infinity)" }
-        budget -= 24
+        if (!Number.isFinite(node)) return refuse("must be a finite number (JSON has no NaN or Infinity)")
+        budget -= 1
         break
       case "object": {
         if (node === null) {
@@ -182,37 +237,68 @@ export const jsonObjectIssue = (value: { readonly [x: string]: unknown }): Schem
           break
         }
         if (Array.isArray(node)) {
-          budget -= 2
+          budget -= 1 + node.length
+          if (budget < 0) return refuse(tooManyBytes)
+          const out: Array<unknown> = []
           for (let i = 0; i < node.length; i++) {
-            const issue = visit(node[i], [...path, i], depth + 1)
-            if (issue !== undefined) return issue
+            path.push(i)
+            const item = copy(node[i], depth + 1)
+            path.pop()
+            if (item === REFUSED) return REFUSED
+            out.push(item)
           }
-          break
+          return out
         }
-        if (!isPlainObject(node)) return { path, message: "must be a plain JSON value" }
-        budget -= 2
+        if (!isPlainObject(node)) return refuse("must be a plain JSON value")
+        budget -= 1
+        const out: Record<string, unknown> = {}
         for (const key of Object.keys(node)) {
-          if (PROTOTYPE_KEYS.has(key)) {
-            return { path: [...path, key], message: `must not be named "${key}" (a prototype key)` }
-          }
+          if (PROTOTYPE_KEYS.has(key)) return refuse(`must not be named "${key}" (a prototype key)`, key)
           budget -= key.length + 4
-          const issue = visit(node[key], [...path, key], depth + 1)
-          if (issue !== undefined) return issue
+          path.push(key)
+          const item = copy(node[key], depth + 1)
+          path.pop()
+          if (item === REFUSED) return REFUSED
+          out[key] = item
         }
-        break
+        return budget < 0 ? refuse(tooManyBytes) : out
       }
       default:
-        return { path, message: `must be a JSON value (a ${typeof node} is not)` }
+        return refuse(`must be a JSON value (a ${typeof node} is not)`)
     }
-    return budget < 0
-      ? { path: [], message: `must be at most ${formatCount(MAX_JSON_LENGTH)} characters as JSON` }
-      : undefined
+    return budget < 0 ? refuse(tooManyBytes) : node
   }
-  return visit(value, [], 0)
+  let out: unknown
+  try {
+    out = copy(value, 0)
+  } catch {
+    // A getter or a Proxy trap threw: the value cannot be read, so it is refused.
+    out = refuse("could not be read (a getter or Proxy trap threw)")
+  }
+  return out === REFUSED ? issue! : { value: out as { readonly [x: string]: unknown }, budget }
 }
 
-/** The `Type` side of a JSON-object field: a plain object of JSON values, checked without copying. */
-export const JsonObject = Schema.declare(isPlainObject, {
+const REFUSED: unique symbol = Symbol("refused")
+
+const jsonIssue = (ast: AST.AST, input: unknown, issue: JsonIssue): ParseResult.ParseIssue =>
+  issue.path.length === 0
+    ? new ParseResult.Type(ast, input, issue.message)
+    : new ParseResult.Pointer(
+      issue.path as [PropertyKey, ...Array<PropertyKey>],
+      input,
+      new ParseResult.Type(ast, input, issue.message)
+    )
+
+const copyOrFail = () => (input: unknown, _: AST.ParseOptions, ast: AST.Declaration) => {
+  const copied = copyJsonObject(input)
+  return "value" in copied ? ParseResult.succeed(copied.value) : ParseResult.fail(jsonIssue(ast, input, copied))
+}
+
+/** The `Type` side of a JSON-object field: a plain object of JSON values, checked and copied. */
+export const JsonObject: Schema.Schema<{ readonly [x: string]: unknown }> = Schema.declare([], {
+  decode: copyOrFail,
+  encode: copyOrFail
+}, {
   identifier: "JsonObject",
   message: () => "must be a JSON object (not an array, null, or a non-plain object)",
   arbitrary: () => (fc) =>
@@ -220,10 +306,11 @@ export const JsonObject = Schema.declare(isPlainObject, {
       fc.stringMatching(/^[a-z_]{1,12}(#[a-z]{2})?$/).filter((key) => !PROTOTYPE_KEYS.has(key)),
       fc.oneof(fc.string(), fc.integer(), fc.boolean(), fc.constant(null), fc.array(fc.string(), { maxLength: 3 }))
     )
-}).pipe(Schema.filter(jsonObjectIssue))
+})
 
+/** JSON text as a field of the request body: its size there, escapes included, is bounded. */
 export const parseJsonObjectText = (s: string): { readonly value: unknown } | string => {
-  if (s.length > MAX_JSON_LENGTH) return `must be at most ${formatCount(MAX_JSON_LENGTH)} characters of JSON`
+  if (s.length > MAX_JSON_BYTES || jsonStringBytes(s) > MAX_JSON_BYTES) return tooManyBytes
   try {
     return { value: JSON.parse(s) }
   } catch {
@@ -234,7 +321,8 @@ export const parseJsonObjectText = (s: string): { readonly value: unknown } | st
 
 /**
  * JSON text of an object on the wire, a plain object in the program. Written out rather than with
- * `Schema.parseJson` so that a parse failure never echoes the text.
+ * `Schema.parseJson` so that a parse failure never echoes the text, and so that the size counted is
+ * the size sent.
  */
 export const JsonObjectFromText = Schema.transformOrFail(Text, JsonObject, {
   strict: true,
@@ -244,5 +332,10 @@ export const JsonObjectFromText = Schema.transformOrFail(Text, JsonObject, {
       ? ParseResult.fail(new ParseResult.Type(ast, s, parsed))
       : ParseResult.succeed(parsed.value as { readonly [x: string]: unknown })
   },
-  encode: (o) => ParseResult.succeed(JSON.stringify(o))
+  encode: (o, _, ast) => {
+    const text = JSON.stringify(o)
+    return jsonStringBytes(text) > MAX_JSON_BYTES
+      ? ParseResult.fail(new ParseResult.Type(ast, o, tooManyBytes))
+      : ParseResult.succeed(text)
+  }
 })

@@ -6,11 +6,12 @@
  */
 import { HttpServer } from "@effect/platform"
 import type { HttpServerError } from "@effect/platform"
-import { NodeHttpClient, NodeHttpServer } from "@effect/platform-node"
+import { NodeHttpServer } from "@effect/platform-node"
 import { Cause, Context, Effect, Layer, Redacted, Ref } from "effect"
 import type { ConfigError, Duration, Scope } from "effect"
 import * as Http from "node:http"
 import { AuthleteClient, type AuthleteClientOptionsV3 } from "../AuthleteClient.js"
+import { UndiciTransport } from "../undici/index.js"
 import { makeEngine } from "./internal/ciba.js"
 import { generateSigningKey, type PublicJwk, randomDigits, randomToken } from "./internal/crypto.js"
 import { makeFaults } from "./internal/faults.js"
@@ -36,8 +37,8 @@ export interface SimulatedClient {
 }
 
 /**
- * A request the simulator received, before any processing. The `Authorization` header's value is
- * replaced by `"<redacted>"`.
+ * A request the simulator received and authenticated, before any other processing. The
+ * `Authorization` header's value is replaced by `"<redacted>"`.
  *
  * @since 0.1.0
  * @category models
@@ -85,6 +86,10 @@ export interface AuthleteSimulatorOptions {
    * default is 200 (the action carries the error). Set 400 or 500 to test the other reading.
    */
   readonly completeServerErrorStatus?: number | undefined
+  /** The largest request body read; a larger one is answered 413 unread. Default 4 MiB. */
+  readonly maxBodyBytes?: number | undefined
+  /** How many requests `requests` keeps, the latest. Default 10,000. */
+  readonly maxRecordedRequests?: number | undefined
 }
 
 /**
@@ -134,13 +139,13 @@ const defaultClients = (): ReadonlyArray<SimulatedClient> =>
     deliveryMode
   }))
 
-/** An option in seconds; a nonsensical one is a programming error, so the layer dies with a sentence. */
+/** A whole-number option; a nonsensical one is a programming error, so the layer dies with a sentence. */
 const seconds = (value: number | undefined, fallback: number, name: string, min = 1): Effect.Effect<number> =>
   value === undefined
     ? Effect.succeed(fallback)
     : Number.isSafeInteger(value) && value >= min
     ? Effect.succeed(value)
-    : Effect.dieMessage(`AuthleteSimulator: ${name} must be a whole number of seconds, at least ${min}`)
+    : Effect.dieMessage(`AuthleteSimulator: ${name} must be a whole number, at least ${min}`)
 
 const make = (
   options: AuthleteSimulatorOptions
@@ -174,7 +179,16 @@ const make = (
       clients,
       clock
     )
-    yield* HttpServer.serveEffect(makeApp({ serviceId, accessToken, engine, faults, recorded, clock }))
+    yield* HttpServer.serveEffect(makeApp({
+      serviceId,
+      accessToken,
+      engine,
+      faults,
+      recorded,
+      clock,
+      maxBodyBytes: yield* seconds(options.maxBodyBytes, 4 * 1_048_576, "maxBodyBytes"),
+      maxRecordedRequests: yield* seconds(options.maxRecordedRequests, 10_000, "maxRecordedRequests")
+    }))
 
     return {
       baseUrl,
@@ -249,8 +263,8 @@ export class AuthleteSimulator extends Context.Tag("effect-authlete/AuthleteSimu
     )
 
   /**
-   * The simulator together with an `AuthleteClient` pointed at it (over undici). `client` adjusts
-   * the client (timeout, retries, ...).
+   * The simulator together with an `AuthleteClient` pointed at it (over `UndiciTransport`). `client`
+   * adjusts the client (timeout, retries, ...).
    */
   static readonly layerClient = (
     options: AuthleteSimulatorOptions = {},
@@ -265,7 +279,7 @@ export class AuthleteSimulator extends Context.Tag("effect-authlete/AuthleteSimu
           accessToken: simulator.accessToken
         }))
     ).pipe(
-      Layer.provide(NodeHttpClient.layerUndici),
+      Layer.provide(UndiciTransport.layer),
       Layer.provideMerge(AuthleteSimulator.layer(options))
     )
 }

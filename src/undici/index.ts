@@ -1,6 +1,6 @@
 /**
- * `effect-authlete/undici`: the `HttpClient` recommended on Node (needs the `undici` package).
+ * `effect-authlete/undici`: the `HttpTransport` recommended on Node (needs the `undici` package).
  *
  * @since 0.1.0
  */
-export * as UndiciHttpClient from "./UndiciHttpClient.js"
+export * as UndiciTransport from "./UndiciTransport.js"

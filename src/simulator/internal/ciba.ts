@@ -2,23 +2,19 @@
  * The four CIBA APIs of the simulator, as functions from a decoded body to an answer. Tickets live in
  * a `Ref`; time comes from the `Clock` the simulator was built with.
  */
-import { Effect, Ref, Schema } from "effect"
+import { Effect, Ref } from "effect"
 import type { Clock } from "effect"
-import type { ParseResult } from "effect"
-import { AuthleteValidationError, formatPath } from "../../AuthleteError.js"
-import { BackchannelAuthenticationRequest } from "../../BackchannelAuthentication.js"
-import type { BackchannelAuthenticationResponse } from "../../BackchannelAuthentication.js"
-import {
-  BackchannelAuthenticationCompleteRequest,
-  strictParseOptions
-} from "../../BackchannelAuthenticationCompleteRequest.js"
+import type { AuthleteApi, AuthleteApiName, AuthleteApis } from "../../AuthleteApi.js"
+import type {
+  BackchannelAuthenticationRequest,
+  BackchannelAuthenticationResponse
+} from "../../BackchannelAuthentication.js"
+import type { BackchannelAuthenticationCompleteRequest } from "../../BackchannelAuthenticationCompleteRequest.js"
 import type { BackchannelAuthenticationCompleteResponse } from "../../BackchannelAuthenticationCompleteResponse.js"
-import { BackchannelAuthenticationFailRequest } from "../../BackchannelAuthenticationFail.js"
 import type {
   BackchannelAuthenticationFailReason,
   BackchannelAuthenticationFailResponse
 } from "../../BackchannelAuthenticationFail.js"
-import { BackchannelAuthenticationIssueRequest } from "../../BackchannelAuthenticationIssue.js"
 import type { BackchannelAuthenticationIssueResponse } from "../../BackchannelAuthenticationIssue.js"
 import type { SimulatedClient } from "../AuthleteSimulator.js"
 import { halfHash, randomToken, secretsEqual, type SigningKey, signJws, verifyJws } from "./crypto.js"
@@ -146,22 +142,11 @@ const ok = (body: unknown): Answer => ({ status: 200, body })
 const compact = <A extends object>(value: A): A =>
   Object.fromEntries(Object.entries(value).filter(([, member]) => member !== undefined)) as A
 
-const issuesText = (error: ParseResult.ParseError): string =>
-  AuthleteValidationError.fromParseError(error).issues
-    .map((issue) => issue.path.length === 0 ? issue.message : `${formatPath(issue.path)}: ${issue.message}`)
-    .join("; ")
-
-/** Decodes an API body with the library's own schema; a body that breaks it is answered with HTTP 400. */
-const decodeBody = <A, I>(schema: Schema.Schema<A, I>, api: number) => (body: unknown): Effect.Effect<A, Answer> =>
-  Schema.decodeUnknown(schema)(body, strictParseOptions).pipe(
-    Effect.mapError((error) => ({ status: 400, body: Codes.malformedRequest(api, issuesText(error)) }))
-  )
-
-export interface Engine {
-  readonly authentication: (body: unknown) => Effect.Effect<Answer>
-  readonly issue: (body: unknown) => Effect.Effect<Answer>
-  readonly fail: (body: unknown) => Effect.Effect<Answer>
-  readonly complete: (body: unknown) => Effect.Effect<Answer>
+/** What the simulator does for each API, given the request its declaration decoded. */
+export type Engine = {
+  readonly [Name in AuthleteApiName]: (
+    request: AuthleteApi.Request<typeof AuthleteApis[Name]>
+  ) => Effect.Effect<Answer>
 }
 
 export const makeEngine = (
@@ -228,9 +213,8 @@ export const makeEngine = (
         }
       })
 
-    const authentication = (body: unknown): Effect.Effect<Answer> =>
+    const authentication = (request: BackchannelAuthenticationRequest): Effect.Effect<Answer> =>
       Effect.gen(function*() {
-        const request = yield* decodeBody(BackchannelAuthenticationRequest, 179)(body)
         const parameters = new URLSearchParams(request.parameters)
         for (const name of SINGLE_PARAMETERS) {
           if (parameters.getAll(name).length > 1) return yield* badRequest(Codes.parameterRepeated(name))
@@ -322,9 +306,8 @@ export const makeEngine = (
         } satisfies IssueJson
       )
 
-    const issue = (body: unknown): Effect.Effect<Answer> =>
+    const issue = ({ ticket }: { readonly ticket: string }): Effect.Effect<Answer> =>
       Effect.gen(function*() {
-        const { ticket } = yield* decodeBody(BackchannelAuthenticationIssueRequest, 183)(body)
         const at = yield* now
         const authReqId = randomToken()
         const outcome = yield* Ref.modify(tickets, (all): readonly [Outcome<{ expiresIn: number }>, Tickets] => {
@@ -360,9 +343,13 @@ export const makeEngine = (
 
     // ---------------------------------------------------------------- /backchannel/authentication/fail
 
-    const fail = (body: unknown): Effect.Effect<Answer> =>
+    const fail = (request: {
+      readonly ticket: string
+      readonly reason: BackchannelAuthenticationFailReason
+      readonly errorDescription?: string | undefined
+      readonly errorUri?: string | undefined
+    }): Effect.Effect<Answer> =>
       Effect.gen(function*() {
-        const request = yield* decodeBody(BackchannelAuthenticationFailRequest, 185)(body)
         yield* Ref.update(tickets, (all) => {
           const rest = new Map(all)
           rest.delete(request.ticket)
@@ -436,9 +423,8 @@ export const makeEngine = (
       }
     }
 
-    const complete = (body: unknown): Effect.Effect<Answer> =>
+    const complete = (request: BackchannelAuthenticationCompleteRequest): Effect.Effect<Answer> =>
       Effect.gen(function*() {
-        const request = yield* decodeBody(BackchannelAuthenticationCompleteRequest, 198)(body)
         // Taken out atomically: a ticket completes once, even under concurrent calls.
         const taken = yield* Ref.modify(
           tickets,
@@ -515,7 +501,12 @@ export const makeEngine = (
         }))
       }).pipe(Effect.merge)
 
-    return { authentication, issue, fail, complete }
+    return {
+      backchannelAuthentication: authentication,
+      backchannelAuthenticationIssue: issue,
+      backchannelAuthenticationFail: fail,
+      backchannelAuthenticationComplete: complete
+    }
   })
 
 const positiveOr = (value: number | undefined, fallback: number): number =>

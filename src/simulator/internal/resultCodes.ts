@@ -29,6 +29,10 @@ export const accessTokenForOtherService = (serviceId: string) =>
 /** Simulator's own. */
 export const bodyNotJson = result("A001205", "The request body is not a JSON object.")
 
+/** Simulator's own. */
+export const bodyTooLarge = (maxBytes: number) =>
+  result("A001206", `The request body is larger than ${maxBytes} bytes.`)
+
 /** Simulator's own: the API call's body breaks the API's schema. `api` is the API number (179, 183, ...). */
 export const malformedRequest = (api: number, problems: string) =>
   result(`A${api}201`, `The request to the API is malformed: ${problems}`)

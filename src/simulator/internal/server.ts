@@ -1,11 +1,16 @@
 /**
- * The simulator's HTTP surface: the four CIBA routes behind Authlete's bearer-token check, with every
- * request recorded (Authorization value removed) and fault injection in front of everything.
+ * The simulator's HTTP surface, derived from `AuthleteApis`: a route per API behind Authlete's
+ * bearer-token check, the request decoded with the API's own codec (a body that breaks it is a 400
+ * with the API's result code), then the engine's behaviour. Bodies are capped before they are
+ * buffered; only authenticated requests are recorded, and only the latest ones.
  */
-import { HttpRouter, HttpServerRequest, HttpServerResponse } from "@effect/platform"
+import { HttpIncomingMessage, HttpRouter, HttpServerRequest, HttpServerResponse } from "@effect/platform"
 import type { HttpApp } from "@effect/platform"
-import { Effect, Option, Redacted, Ref } from "effect"
+import { Effect, Either, Option, Redacted, Ref } from "effect"
 import type { Clock } from "effect"
+import { type AuthleteApi, type AuthleteApiName, AuthleteApis } from "../../AuthleteApi.js"
+import { AuthleteValidationError } from "../../AuthleteError.js"
+import * as Api from "../../internal/api.js"
 import type { RecordedRequest } from "../AuthleteSimulator.js"
 import type { Answer, Engine } from "./ciba.js"
 import { secretsEqual } from "./crypto.js"
@@ -19,6 +24,10 @@ export interface ServerDependencies {
   readonly faults: Faults
   readonly recorded: Ref.Ref<ReadonlyArray<RecordedRequest>>
   readonly clock: Clock.Clock
+  /** The largest request body read. */
+  readonly maxBodyBytes: number
+  /** How many requests `requests` keeps (the latest). */
+  readonly maxRecordedRequests: number
 }
 
 const answer = ({ body, status }: Answer): HttpServerResponse.HttpServerResponse =>
@@ -33,17 +42,15 @@ const notFound = HttpServerResponse.unsafeJson({ error: "Not Found" }, { status:
 
 const BEARER = /^Bearer +(\S+) *$/i
 
-/** A JSON object, or `undefined` for anything else (Authlete's APIs take objects). */
-const parseJsonObject = (text: string): { readonly [x: string]: unknown } | undefined => {
+const parseJson = (text: string): { readonly json: unknown } | undefined => {
   try {
-    const value: unknown = JSON.parse(text)
-    return typeof value === "object" && value !== null && !Array.isArray(value)
-      ? value as { readonly [x: string]: unknown }
-      : undefined
+    return { json: JSON.parse(text) }
   } catch {
     return undefined
   }
 }
+
+const isObject = (u: unknown): boolean => typeof u === "object" && u !== null && !Array.isArray(u)
 
 export const makeApp = (deps: ServerDependencies): HttpApp.Default => {
   /** The v3 credential check: a bearer token for this service, else 401 (no or wrong token) or 403. */
@@ -59,27 +66,7 @@ export const makeApp = (deps: ServerDependencies): HttpApp.Default => {
     return undefined
   }
 
-  const endpoint = (handle: (body: unknown) => Effect.Effect<Answer>) =>
-    Effect.gen(function*() {
-      const request = yield* HttpServerRequest.HttpServerRequest
-      const { serviceId } = yield* HttpRouter.params
-      const refusal = refuseCaller(request.headers["authorization"], serviceId)
-      if (refusal !== undefined) return answer(refusal)
-      const body = parseJsonObject(yield* Effect.orElseSucceed(request.text, () => ""))
-      if (body === undefined) return answer({ status: 400, body: Codes.bodyNotJson })
-      return answer(yield* handle(body))
-    })
-
-  const router = HttpRouter.empty.pipe(
-    HttpRouter.post("/api/:serviceId/backchannel/authentication", endpoint(deps.engine.authentication)),
-    HttpRouter.post("/api/:serviceId/backchannel/authentication/issue", endpoint(deps.engine.issue)),
-    HttpRouter.post("/api/:serviceId/backchannel/authentication/fail", endpoint(deps.engine.fail)),
-    HttpRouter.post("/api/:serviceId/backchannel/authentication/complete", endpoint(deps.engine.complete))
-  )
-
-  const record = Effect.gen(function*() {
-    const request = yield* HttpServerRequest.HttpServerRequest
-    const text = yield* Effect.orElseSucceed(request.text, () => "")
+  const record = (request: HttpServerRequest.HttpServerRequest, body: unknown) => {
     const headers: Record<string, string> = { ...request.headers }
     // The service access token never enters the record.
     if (headers["authorization"] !== undefined) headers["authorization"] = "<redacted>"
@@ -87,17 +74,70 @@ export const makeApp = (deps: ServerDependencies): HttpApp.Default => {
       method: request.method,
       path: new URL(request.url, "http://simulator").pathname,
       headers,
-      body: text === "" ? undefined : parseJsonObject(text) ?? text
+      body
     }
-    yield* Ref.update(deps.recorded, (all) => [...all, entry])
-  })
+    return Ref.update(deps.recorded, (all) => {
+      const kept = all.length >= deps.maxRecordedRequests ? all.slice(all.length - deps.maxRecordedRequests + 1) : all
+      return [...kept, entry]
+    })
+  }
+
+  /** The body, read no further than the cap: `undefined` when it is larger. */
+  const readBody = (request: HttpServerRequest.HttpServerRequest) => {
+    const declared = Number(request.headers["content-length"])
+    if (Number.isFinite(declared) && declared > deps.maxBodyBytes) return Effect.succeed(undefined)
+    return HttpIncomingMessage.withMaxBodySize(request.text, Option.some(deps.maxBodyBytes)).pipe(
+      Effect.map((text): string | undefined => text),
+      Effect.orElseSucceed(() => undefined)
+    )
+  }
+
+  const endpoint = <Name extends AuthleteApiName>(name: Name, api: AuthleteApi) => {
+    const codecs = Api.codecsOf(api)
+    const behave = deps.engine[name] as (request: unknown) => Effect.Effect<Answer>
+    return Effect.gen(function*() {
+      const request = yield* HttpServerRequest.HttpServerRequest
+      const { serviceId } = yield* HttpRouter.params
+      const refusal = refuseCaller(request.headers["authorization"], serviceId)
+      if (refusal !== undefined) return answer(refusal)
+      let input: unknown
+      if (api.method === "GET") {
+        input = Object.fromEntries(new URL(request.url, "http://simulator").searchParams)
+        yield* record(request, undefined)
+      } else {
+        const text = yield* readBody(request)
+        if (text === undefined) {
+          yield* record(request, undefined)
+          return answer({ status: 413, body: Codes.bodyTooLarge(deps.maxBodyBytes) })
+        }
+        const parsed = parseJson(text)
+        yield* record(
+          request,
+          text === "" ? undefined : parsed !== undefined && isObject(parsed.json) ? parsed.json : text
+        )
+        if (parsed === undefined || !isObject(parsed.json)) return answer({ status: 400, body: Codes.bodyNotJson })
+        input = parsed.json
+      }
+      const fault = yield* deps.faults.take
+      if (Option.isSome(fault)) return faultResponse(fault.value)
+      const decoded = codecs.decodeRequest(input)
+      if (Either.isLeft(decoded)) {
+        return answer({
+          status: 400,
+          body: Codes.malformedRequest(api.apiNumber, AuthleteValidationError.fromRefusal(decoded.left).rules)
+        })
+      }
+      return answer(yield* behave(decoded.right))
+    })
+  }
+
+  let router = HttpRouter.empty
+  for (const [name, api] of Object.entries(AuthleteApis) as Array<[AuthleteApiName, AuthleteApi]>) {
+    router = HttpRouter.route(api.method)(`/api/:serviceId${api.path}`, endpoint(name, api))(router)
+  }
 
   return Effect.gen(function*() {
-    yield* record
-    const fault = yield* deps.faults.take
-    const response = Option.isSome(fault)
-      ? faultResponse(fault.value)
-      : yield* router.pipe(Effect.catchTag("RouteNotFound", () => Effect.succeed(notFound)))
+    const response = yield* router.pipe(Effect.catchTag("RouteNotFound", () => Effect.succeed(notFound)))
     const delay = yield* deps.faults.currentDelay
     if (Option.isSome(delay)) yield* deps.clock.sleep(delay.value)
     return response

@@ -1,0 +1,565 @@
+/**
+ * One compiler for every schema of this library: it walks a schema's AST once and returns plain
+ * functions that decode (wire → program) or encode (program → wire, checking every rule on the way),
+ * with the schema's own filters, declarations and transformations doing the judging. Nothing is
+ * written twice: a rule lives in its schema, and property tests hold the compiled functions equal to
+ * `effect/Schema`.
+ *
+ * Why not `Schema.decode` itself: it spends tens of µs per request; its issue de-duplication is
+ * quadratic (100,000 unknown fields take minutes); with `errors: "all"` it checks every element of
+ * an array before the array's bound; and it reads a getter as often as it looks at a field. The
+ * compiled functions are linear in the input, keep at most `maxIssues` issues (counting the rest),
+ * check a bound before the elements when the bound says it can (`BoundFirst`), and read every field
+ * of the input exactly once into a fresh value, which is what gets sent.
+ */
+import { Either, Option, ParseResult, SchemaAST as AST } from "effect"
+
+/** One broken rule: where, and which rule as a sentence. */
+export interface Issue {
+  readonly path: ReadonlyArray<PropertyKey>
+  readonly message: string
+}
+
+/** Why an input was refused: the first issues, and how many there were in all. */
+export interface Refusal {
+  readonly issues: ReadonlyArray<Issue>
+  readonly total: number
+}
+
+export interface CompileOptions {
+  /** Refuse fields the schema does not name (requests), or drop them (responses). */
+  readonly strict: boolean
+  /** How many issues are kept; the rest are only counted. */
+  readonly maxIssues?: number | undefined
+}
+
+/** The default cap on kept issues. */
+export const MAX_ISSUES = 100
+
+/**
+ * An annotation for a filter that may judge the input before its elements are checked (a length
+ * bound, say): the predicate tells when the raw input has the shape the filter reads.
+ */
+export const BoundFirstId: unique symbol = Symbol.for("effect-authlete/annotation/BoundFirst")
+
+const FAIL: unique symbol = Symbol("effect-authlete/codec/FAIL")
+type Fail = typeof FAIL
+
+interface Context {
+  readonly path: Array<PropertyKey>
+  readonly max: number
+  issues: Array<Issue> | undefined
+  total: number
+}
+
+type Run = (input: unknown, ctx: Context) => unknown
+
+const newContext = (max: number, path: Array<PropertyKey> = []): Context => ({ path, max, issues: undefined, total: 0 })
+
+const report = (ctx: Context, message: string, key?: PropertyKey): void => {
+  ctx.total++
+  const issues = ctx.issues ??= []
+  if (issues.length < ctx.max) issues.push({ path: key === undefined ? [...ctx.path] : [...ctx.path, key], message })
+}
+
+// ---------------------------------------------------------------------------------------- messages
+
+/** The `message` annotation of a node, when it gives a plain sentence. */
+const annotatedMessage = (ast: AST.AST, actual: unknown): { message: string; override: boolean } | undefined => {
+  const annotation = ast.annotations[AST.MessageAnnotationId] as AST.MessageAnnotation | undefined
+  if (annotation === undefined) return undefined
+  const out = annotation(new ParseResult.Type(ast, actual))
+  if (typeof out === "string") return { message: out, override: false }
+  if (typeof out === "object" && out !== null && "message" in out && typeof out.message === "string") {
+    return { message: out.message, override: out.override === true }
+  }
+  return undefined
+}
+
+const literalText = (literal: AST.LiteralValue): string =>
+  typeof literal === "bigint" ? `${literal}n` : JSON.stringify(literal)
+
+/** What a node expects, as the end of a sentence that never shows the value it refused. */
+const expected = (ast: AST.AST): string => {
+  switch (ast._tag) {
+    case "StringKeyword":
+      return "a string"
+    case "NumberKeyword":
+      return "a number"
+    case "BooleanKeyword":
+      return "a boolean"
+    case "UndefinedKeyword":
+      return "absent"
+    case "Literal":
+      return literalText(ast.literal)
+    case "TypeLiteral":
+      return "an object"
+    case "TupleType":
+      return "an array"
+    case "Union": {
+      const literals = literalsOf(ast)
+      return literals !== undefined
+        ? `one of ${literals.map(literalText).join(", ")}`
+        : ast.types.map(expected).join(" or ")
+    }
+    default:
+      return Option.match(AST.getIdentifierAnnotation(ast), {
+        onNone: () => String(ast),
+        onSome: (identifier) => identifier
+      })
+  }
+}
+
+const messageOf = (ast: AST.AST, actual: unknown): string =>
+  annotatedMessage(ast, actual)?.message ?? `must be ${expected(ast)}`
+
+/** The literals of a union made of literals only, or `undefined`. */
+const literalsOf = (ast: AST.Union): ReadonlyArray<AST.LiteralValue> | undefined => {
+  const out: Array<AST.LiteralValue> = []
+  for (const member of ast.types) {
+    if (member._tag === "Literal") out.push(member.literal)
+    else if (member._tag === "Union" && literalsOf(member) !== undefined) out.push(...literalsOf(member)!)
+    else return undefined
+  }
+  return out
+}
+
+/**
+ * Reports a Schema `ParseIssue` (from a filter, a declaration or a transformation) as issues at the
+ * current path: messages from the schema's own sentences, never the refused value.
+ */
+const reportParseIssue = (ctx: Context, issue: ParseResult.ParseIssue, path: ReadonlyArray<PropertyKey>): void => {
+  const at = (message: string, extra: ReadonlyArray<PropertyKey> = path) => {
+    ctx.total++
+    const issues = ctx.issues ??= []
+    if (issues.length < ctx.max) issues.push({ path: [...ctx.path, ...extra], message })
+  }
+  switch (issue._tag) {
+    case "Type":
+    case "Forbidden":
+      return at(issue.message ?? messageOf(issue.ast, issue.actual))
+    case "Missing":
+      return at("is required")
+    case "Unexpected":
+      // Reported on the object that holds the field, by name.
+      return at(`unknown field \`${String(path[path.length - 1])}\``, path.slice(0, -1))
+    case "Pointer":
+      return reportParseIssue(ctx, issue.issue, [...path, ...(Array.isArray(issue.path) ? issue.path : [issue.path])])
+    case "Refinement":
+    case "Transformation": {
+      const own = annotatedMessage(issue.ast, issue.actual)
+      return own?.override ? at(own.message) : reportParseIssue(ctx, issue.issue, path)
+    }
+    case "Composite": {
+      const own = annotatedMessage(issue.ast, issue.actual)
+      if (own?.override) return at(own.message)
+      const inner = Array.isArray(issue.issues) ? issue.issues : [issue.issues as ParseResult.ParseIssue]
+      // A union's literal members (`undefined` of an optional field, `null` of a nullable one) only
+      // add noise beside the real complaint, as the compiled union reports it too.
+      const meaningful = issue.ast._tag === "Union"
+        ? inner.filter((member) =>
+          !(member._tag === "Type" && (member.ast._tag === "UndefinedKeyword" || member.ast._tag === "Literal"))
+        )
+        : inner
+      if (meaningful.length === 0) return at(own?.message ?? messageOf(issue.ast, issue.actual))
+      for (const member of meaningful) reportParseIssue(ctx, member, path)
+    }
+  }
+}
+
+/** The issues of a Schema `ParseError` (or issue), for errors built from one. */
+export const refusalOfParseIssue = (issue: ParseResult.ParseIssue, maxIssues = MAX_ISSUES): Refusal => {
+  const ctx = newContext(maxIssues)
+  reportParseIssue(ctx, issue, [])
+  return { issues: ctx.issues ?? [], total: ctx.total }
+}
+
+// ---------------------------------------------------------------------------------------- compiler
+
+const PARSE_OPTIONS_STRICT: AST.ParseOptions = { errors: "all", onExcessProperty: "error" }
+const PARSE_OPTIONS_LENIENT: AST.ParseOptions = { errors: "all", onExcessProperty: "ignore" }
+
+/** Runs what a filter, declaration or transformation returned, which is an `Either` when it is synchronous. */
+const settle = (ctx: Context, result: unknown, ast: AST.AST, input: unknown): unknown => {
+  if (Either.isEither(result)) {
+    if (Either.isRight(result)) return result.right
+    reportParseIssue(ctx, result.left as ParseResult.ParseIssue, [])
+    return FAIL
+  }
+  report(ctx, `${messageOf(ast, input)} (its check is not synchronous)`)
+  return FAIL
+}
+
+const isObject = (u: unknown): u is Record<PropertyKey, unknown> =>
+  typeof u === "object" && u !== null && !Array.isArray(u)
+
+/** Whether a node's Type and Encoded sides are the same (no transformation or declaration inside). */
+const isInvariant = (ast: AST.AST): boolean => {
+  switch (ast._tag) {
+    case "Transformation":
+    case "Declaration":
+    case "Suspend":
+      return false
+    case "Refinement":
+      return isInvariant(ast.from)
+    case "Union":
+      return ast.types.every(isInvariant)
+    case "TupleType":
+      return ast.elements.every((e) => isInvariant(e.type)) && ast.rest.every((r) => isInvariant(r.type))
+    case "TypeLiteral":
+      return ast.propertySignatures.every((ps) => isInvariant(ps.type)) &&
+        ast.indexSignatures.every((is) => isInvariant(is.type))
+    default:
+      return true
+  }
+}
+
+/** A `Schema.Class` declaration: its encoding takes instances and plain objects of its fields alike. */
+const isClassDeclaration = (ast: AST.Declaration): boolean =>
+  ast.typeParameters.length === 1 && Option.isSome(AST.getSurrogateAnnotation(ast))
+
+class Compiler {
+  private readonly memo = new Map<AST.AST, Run>()
+  private readonly options: AST.ParseOptions
+
+  constructor(private readonly strict: boolean, private readonly decoding: boolean) {
+    this.options = strict ? PARSE_OPTIONS_STRICT : PARSE_OPTIONS_LENIENT
+  }
+
+  compile(ast: AST.AST): Run {
+    const known = this.memo.get(ast)
+    if (known !== undefined) return known
+    // Recursive schemas meet themselves: a forward reference until the node is built.
+    this.memo.set(ast, (input, ctx) => built(input, ctx))
+    const built = this.build(ast)
+    this.memo.set(ast, built)
+    return built
+  }
+
+  private build(ast: AST.AST): Run {
+    switch (ast._tag) {
+      case "StringKeyword":
+        return this.check(ast, (u) => typeof u === "string")
+      case "NumberKeyword":
+        return this.check(ast, (u) => typeof u === "number")
+      case "BooleanKeyword":
+        return this.check(ast, (u) => typeof u === "boolean")
+      case "UndefinedKeyword":
+      case "VoidKeyword":
+        return this.check(ast, (u) => u === undefined)
+      case "UnknownKeyword":
+      case "AnyKeyword":
+        return (input) => input
+      case "Literal": {
+        const literal = ast.literal
+        return this.check(ast, (u) => u === literal)
+      }
+      case "Union":
+        return this.union(ast)
+      case "TupleType":
+        return this.tuple(ast)
+      case "TypeLiteral":
+        return this.typeLiteral(ast)
+      case "Refinement":
+        return this.refinement(ast)
+      case "Declaration":
+        return this.declaration(ast)
+      case "Transformation":
+        return this.transformation(ast)
+      case "Suspend": {
+        let inner: Run | undefined
+        return (input, ctx) => (inner ??= this.compile(ast.f()))(input, ctx)
+      }
+      default:
+        throw new Error(`effect-authlete: the codec compiler does not handle ${ast._tag} (${String(ast)})`)
+    }
+  }
+
+  private check(ast: AST.AST, is: (u: unknown) => boolean): Run {
+    return (input, ctx) => {
+      if (is(input)) return input
+      report(ctx, messageOf(ast, input))
+      return FAIL
+    }
+  }
+
+  private union(ast: AST.Union): Run {
+    const literals = new Set<unknown>()
+    const others: Array<AST.AST> = []
+    const collect = (member: AST.AST) => {
+      if (member._tag === "Literal") literals.add(member.literal)
+      else if (member._tag === "UndefinedKeyword") literals.add(undefined)
+      else if (member._tag === "Union" && Object.getOwnPropertySymbols(member.annotations).length === 0) {
+        member.types.forEach(collect)
+      } else others.push(member)
+    }
+    ast.types.forEach(collect)
+    const runs = others.map((member) => this.compile(member))
+    const own = (input: unknown) => annotatedMessage(ast, input)
+    if (runs.length === 1 && ast.annotations[AST.MessageAnnotationId] === undefined) {
+      // The common `X | undefined` and open enums: the one non-literal member speaks for the union.
+      const [only] = runs as [Run]
+      return (input, ctx) => literals.has(input) ? input : only(input, ctx)
+    }
+    return (input, ctx) => {
+      if (literals.has(input)) return input
+      for (const run of runs) {
+        const probe = newContext(ctx.max, ctx.path)
+        const out = run(input, probe)
+        if (out !== FAIL) return out
+      }
+      report(ctx, own(input)?.message ?? `must be ${expected(ast)}`)
+      return FAIL
+    }
+  }
+
+  private tuple(ast: AST.TupleType): Run {
+    const elements = ast.elements.map((element) => ({ optional: element.isOptional, run: this.compile(element.type) }))
+    const [rest, ...after] = ast.rest.map((r) => this.compile(r.type))
+    if (after.length > 0) throw new Error("effect-authlete: the codec compiler does not handle elements after a rest")
+    return (input, ctx) => {
+      if (!Array.isArray(input)) {
+        report(ctx, messageOf(ast, input))
+        return FAIL
+      }
+      const out: Array<unknown> = []
+      let failed = false
+      const length = input.length
+      for (let i = 0; i < elements.length; i++) {
+        if (i >= length) {
+          if (!elements[i].optional) {
+            report(ctx, "is required", i)
+            failed = true
+          }
+          continue
+        }
+        ctx.path.push(i)
+        const value = elements[i].run(input[i], ctx)
+        ctx.path.pop()
+        if (value === FAIL) failed = true
+        else out.push(value)
+      }
+      if (rest === undefined) {
+        for (let i = elements.length; i < length; i++) {
+          report(ctx, "is an unexpected entry", i)
+          failed = true
+        }
+      } else {
+        for (let i = elements.length; i < length; i++) {
+          ctx.path.push(i)
+          const value = rest(input[i], ctx)
+          ctx.path.pop()
+          if (value === FAIL) failed = true
+          else if (!failed) out.push(value)
+        }
+      }
+      return failed ? FAIL : out
+    }
+  }
+
+  private typeLiteral(ast: AST.TypeLiteral): Run {
+    const properties = ast.propertySignatures.map((ps) => ({
+      name: ps.name,
+      optional: ps.isOptional,
+      run: this.compile(ps.type)
+    }))
+    const names = new Set<PropertyKey>(properties.map((p) => p.name))
+    const indexes = ast.indexSignatures.map((is) => ({
+      key: this.compile(is.parameter),
+      run: this.compile(is.type)
+    }))
+    const strict = this.strict
+    return (input, ctx) => {
+      if (!isObject(input)) {
+        report(ctx, messageOf(ast, input))
+        return FAIL
+      }
+      let failed = false
+      const out: Record<PropertyKey, unknown> = {}
+      if (indexes.length > 0 || strict) {
+        for (const key of Object.keys(input)) {
+          if (names.has(key)) continue
+          if (indexes.length === 0) {
+            report(ctx, `unknown field \`${key}\``)
+            failed = true
+            continue
+          }
+          const value = input[key]
+          ctx.path.push(key)
+          for (const index of indexes) {
+            if (index.key(key, ctx) === FAIL) failed = true
+            else {
+              const decoded = index.run(value, ctx)
+              if (decoded === FAIL) failed = true
+              else if (!failed) {
+                Object.defineProperty(out, key, {
+                  value: decoded,
+                  enumerable: true,
+                  writable: true,
+                  configurable: true
+                })
+              }
+            }
+          }
+          ctx.path.pop()
+        }
+      }
+      for (let i = 0; i < properties.length; i++) {
+        const property = properties[i]
+        const name = property.name
+        if (!Object.hasOwn(input, name)) {
+          if (!property.optional) {
+            report(ctx, "is required", name)
+            failed = true
+          }
+          continue
+        }
+        // Each field is read once: what was checked is what is kept.
+        const value = input[name]
+        ctx.path.push(name)
+        const decoded = property.run(value, ctx)
+        ctx.path.pop()
+        if (decoded === FAIL) failed = true
+        else if (!failed) out[name] = decoded
+      }
+      return failed ? FAIL : out
+    }
+  }
+
+  private refinement(ast: AST.Refinement): Run {
+    const options = this.options
+    const filter = ast.filter
+    const boundFirst = ast.annotations[BoundFirstId] as ((u: unknown) => boolean) | undefined
+    const judge = (value: unknown, ctx: Context): unknown => {
+      const issue = filter(value, options, ast)
+      if (Option.isNone(issue)) return value
+      reportParseIssue(ctx, issue.value, [])
+      return FAIL
+    }
+    if (this.decoding || isInvariant(ast.from)) {
+      const from = this.compile(ast.from)
+      return (input, ctx) => {
+        if (boundFirst !== undefined && boundFirst(input) && judge(input, ctx) === FAIL) return FAIL
+        const value = from(input, ctx)
+        return value === FAIL ? FAIL : judge(value, ctx)
+      }
+    }
+    // Encoding through a transformation: the Type side is checked whole, then encoded.
+    const validate = compiler(this.strict, true).compile(AST.typeAST(ast))
+    const encodeFrom = this.compile(ast.from)
+    return (input, ctx) => {
+      const value = validate(input, ctx)
+      return value === FAIL ? FAIL : encodeFrom(value, ctx)
+    }
+  }
+
+  private declaration(ast: AST.Declaration): Run {
+    if (!this.decoding && isClassDeclaration(ast)) {
+      // The encoding of its fields that follows checks every one of them.
+      return (input) => input
+    }
+    const options = this.options
+    const parse = (this.decoding ? ast.decodeUnknown : ast.encodeUnknown)(...ast.typeParameters)
+    return (input, ctx) => settle(ctx, parse(input, options, ast), ast, input)
+  }
+
+  private transformation(ast: AST.Transformation): Run {
+    const transform = this.transform(ast)
+    const first = this.compile(this.decoding ? ast.from : ast.to)
+    const second = this.compile(this.decoding ? ast.to : ast.from)
+    return (input, ctx) => {
+      const a = first(input, ctx)
+      if (a === FAIL) return FAIL
+      const b = transform(a, ctx, input)
+      return b === FAIL ? FAIL : second(b, ctx)
+    }
+  }
+
+  /** The step between the two sides of a transformation, in this compiler's direction. */
+  private transform(ast: AST.Transformation): (a: unknown, ctx: Context, input: unknown) => unknown {
+    const options = this.options
+    const kind = ast.transformation
+    switch (kind._tag) {
+      case "ComposeTransformation":
+        return (a) => a
+      case "FinalTransformation": {
+        const f = this.decoding ? kind.decode : kind.encode
+        return (a, ctx, input) => settle(ctx, f(a, options, ast, input), ast, input)
+      }
+      case "TypeLiteralTransformation": {
+        // Renames and optional-to-optional steps (`optionalWith`), on the fresh object the first
+        // side produced.
+        const steps = kind.propertySignatureTransformations.map((pst) =>
+          this.decoding
+            ? { from: pst.from, to: pst.to, f: pst.decode }
+            : { from: pst.to, to: pst.from, f: pst.encode }
+        )
+        return (a) => {
+          const object = a as Record<PropertyKey, unknown>
+          for (const { f, from, to } of steps) {
+            const present = Object.hasOwn(object, from)
+            const out = f(present ? Option.some(object[from]) : Option.none())
+            if (from !== to || Option.isNone(out)) delete object[from]
+            if (Option.isSome(out)) object[to] = out.value
+          }
+          return object
+        }
+      }
+    }
+  }
+}
+
+// One compiler per direction and strictness, so that shared sub-schemas compile once.
+const compilers = new Map<string, Compiler>()
+const compiler = (strict: boolean, decoding: boolean): Compiler => {
+  const key = `${strict}/${decoding}`
+  let found = compilers.get(key)
+  if (found === undefined) {
+    found = new Compiler(strict, decoding)
+    compilers.set(key, found)
+  }
+  return found
+}
+
+/** A compiled codec: the value, or why it was refused. */
+export type Codec<A> = (input: unknown) => Either.Either<A, Refusal>
+
+const toCodec = <A>(make: () => Run, maxIssues: number): Codec<A> => {
+  let run: Run | undefined
+  return (input) => {
+    const compiled = run ??= make()
+    const ctx = newContext(maxIssues)
+    let out: unknown
+    try {
+      out = compiled(input, ctx)
+    } catch {
+      // A getter, a Proxy trap or a toJSON threw: the input cannot be read, so it is refused.
+      report(ctx, "could not be read (a getter or Proxy trap threw)")
+      out = FAIL
+    }
+    return out === FAIL || ctx.total > 0
+      ? Either.left({ issues: ctx.issues ?? [], total: ctx.total })
+      : Either.right(out as A)
+  }
+}
+
+/** Wire → program: what `Schema.decodeUnknown(schema)` gives, compiled. Compiled on first use. */
+export const decoder = <A, I>(
+  schema: { readonly ast: AST.AST; readonly Type: A; readonly Encoded: I },
+  options: CompileOptions
+): Codec<A> => toCodec(() => compiler(options.strict, true).compile(schema.ast), options.maxIssues ?? MAX_ISSUES)
+
+/** Program → wire, checking every rule of the program side: what `Schema.encodeUnknown(schema)` gives. */
+export const encoder = <A, I>(
+  schema: { readonly ast: AST.AST; readonly Type: A; readonly Encoded: I },
+  options: CompileOptions
+): Codec<I> => toCodec(() => compiler(options.strict, false).compile(schema.ast), options.maxIssues ?? MAX_ISSUES)
+
+/** Checks a program-side value: what `Schema.validate(schema)` gives. */
+export const validator = <A, I>(
+  schema: { readonly ast: AST.AST; readonly Type: A; readonly Encoded: I },
+  options: CompileOptions
+): Codec<A> =>
+  toCodec(() => compiler(options.strict, true).compile(AST.typeAST(schema.ast)), options.maxIssues ?? MAX_ISSUES)
+
+export type { Fail }
