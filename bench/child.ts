@@ -5,8 +5,9 @@
  */
 import * as Os from "node:os"
 import type { BenchClient, ClientFactory } from "./clients.js"
-import { EXPECTED_ACTION } from "./fixtures.js"
-import type { ChildMessage, ChildResult, ChildSpec, MemorySample } from "./spec.js"
+import { EXPECTED_ACTION, EXPECTED_AUTHENTICATION_ACTION } from "./fixtures.js"
+import type { ChildMessage, ChildResult, ChildSpec, MemorySample, Operation, ServerStats } from "./spec.js"
+import { WORKLOADS } from "./spec.js"
 
 const spec = JSON.parse(process.argv[2] ?? "{}") as ChildSpec
 const startedAt = Date.now()
@@ -50,19 +51,15 @@ const loadClient = async (): Promise<ClientFactory> => {
       return (await import("./effect-clients.js")).effectFetch
     case "sdk":
       return (await import("./clients.js")).authleteSdk
+    case "dispatch":
+      return (await import("./clients.js")).dispatchFloor
     case "undici":
-      return (await import("./clients.js")).undiciFloor
+      return (await import("./clients.js")).undiciRequest
     case "fetch":
       return (await import("./clients.js")).fetchRaw
     default:
       throw new Error(`${spec.client} is not a network client`)
   }
-}
-
-interface ServerStats {
-  readonly requests: number
-  readonly bytesRead: number
-  readonly cpuMicros: number
 }
 
 /** Asked with `node:http` and a fresh connection, so it does not touch the client under test. */
@@ -81,12 +78,27 @@ const serverStats = async (): Promise<ServerStats> => {
   })
 }
 
+/** What each call does, from the workload's name. */
+const operationOf = (): Operation => {
+  const operation = WORKLOADS.find((w) => w.name === spec.workload)?.operation
+  if (operation === undefined) throw new Error(`${spec.workload} is not a network workload`)
+  return operation
+}
+
+/** The canned server's answer for each operation, and the counter of the path it must reach. */
+const expectations: Record<Operation, { readonly action: string; readonly counter: keyof ServerStats }> = {
+  complete: { action: EXPECTED_ACTION, counter: "completions" },
+  program: { action: EXPECTED_ACTION, counter: "completions" },
+  authentication: { action: EXPECTED_AUTHENTICATION_ACTION, counter: "authentications" }
+}
+
 /**
- * Runs calls `[from, from + count)` with `concurrency` callers, each awaiting one completion at a
- * time; `onProgress` runs after every completed call with the number completed so far.
+ * Runs calls `[from, from + count)` with `concurrency` callers, each awaiting one call at a time
+ * and checking its `action`; `onProgress` runs after every completed call with the number so far.
  */
 const drive = async (
   client: BenchClient,
+  expected: string,
   from: number,
   count: number,
   concurrency: number,
@@ -98,8 +110,8 @@ const drive = async (
     while (next < count) {
       const i = next++
       if ((i & 1023) === 0) checkDeadline()
-      const action = await client.complete(from + i)
-      if (action !== EXPECTED_ACTION) throw new Error(`call ${from + i} answered action ${String(action)}`)
+      const action = await client.call(from + i)
+      if (action !== expected) throw new Error(`call ${from + i} answered action ${String(action)}`)
       done++
       if (onProgress) onProgress(done)
     }
@@ -115,9 +127,11 @@ const sampleMemory = (calls: number): MemorySample => {
 
 const runNetwork = async (): Promise<ChildResult> => {
   const factory = await loadClient()
-  const client = await factory(spec.baseUrl)
+  const operation = operationOf()
+  const expected = expectations[operation]
+  const client = await factory(spec.baseUrl, operation)
   try {
-    if (spec.warmup > 0) await drive(client, 0, spec.warmup, spec.concurrency)
+    if (spec.warmup > 0) await drive(client, expected.action, 0, spec.warmup, spec.concurrency)
     const memory: Array<MemorySample> = []
     // Every 10,000 of 100,000 (a tenth of a scaled count).
     const sampleEvery = Math.max(1, Math.floor(spec.calls / 10))
@@ -129,12 +143,18 @@ const runNetwork = async (): Promise<ChildResult> => {
     const before = await serverStats()
     const cpu0 = cpuMicros()
     const t0 = process.hrtime.bigint()
-    await drive(client, spec.warmup, spec.calls, spec.concurrency, onProgress)
+    await drive(client, expected.action, spec.warmup, spec.calls, spec.concurrency, onProgress)
     const wallMicros = Number(process.hrtime.bigint() - t0) / 1000
     const cpu = cpuMicros() - cpu0
     const after = await serverStats()
+    // Every timed call reached the server, at the operation's path, and nothing else did.
     const served = after.requests - before.requests
-    if (served !== spec.calls) throw new Error(`the server saw ${served} completions, not ${spec.calls}`)
+    const atPath = after[expected.counter] - before[expected.counter]
+    if (served !== spec.calls || atPath !== spec.calls) {
+      throw new Error(
+        `the server saw ${served} requests, ${atPath} of them at the ${operation} path, not ${spec.calls}`
+      )
+    }
     return {
       client: spec.client,
       workload: spec.workload,
@@ -144,6 +164,7 @@ const runNetwork = async (): Promise<ChildResult> => {
       perSecond: spec.calls / (wallMicros / 1e6),
       cpuPerCallMicros: cpu / spec.calls,
       serverCpuPerCallMicros: (after.cpuMicros - before.cpuMicros) / spec.calls,
+      requestBytesPerCall: (after.bytesRead - before.bytesRead) / spec.calls,
       peakRssBytes: peakRssBytes(),
       loadAverage: Os.loadavg()[0]!,
       ...(memory.length > 0 ? { memory } : {})

@@ -1,39 +1,114 @@
 /**
- * The clients that do not depend on effect-authlete: the floor (`undici.request`), global `fetch`
- * raw, and Authlete's own `@authlete/typescript-sdk`. Each one sends the same request and resolves
- * with the response's `action`.
+ * The clients that do not depend on effect-authlete: the floor (undici's `Pool.dispatch` with one
+ * handler object per request), `undici`'s `Pool.request` and global `fetch` raw, and Authlete's own
+ * `@authlete/typescript-sdk`. Each one sends, per operation, the wire JSON `AuthleteClient` sends,
+ * with the same headers, and resolves with the response's `action`.
  */
 import { Authlete } from "@authlete/typescript-sdk"
-import { Pool } from "undici"
-import { ACCESS_TOKEN, COMPLETE_PATH, networkRequestWire, SERVICE_ID } from "./fixtures.js"
+import { type Dispatcher, Pool } from "undici"
+import {
+  ACCESS_TOKEN,
+  AUTHENTICATION_PATH,
+  authenticationRequestWire,
+  COMPLETE_PATH,
+  networkRequestWire,
+  programRequestWire,
+  REQUEST_HEADERS,
+  SERVICE_ID
+} from "./fixtures.js"
+import type { Operation } from "./spec.js"
 
 /** One client, built once per child process. */
 export interface BenchClient {
-  /** One completion of the `i`th request; resolves with the response's `action`. */
-  readonly complete: (i: number) => Promise<string | undefined>
+  /** The `i`th call of the workload's operation; resolves with the response's `action`. */
+  readonly call: (i: number) => Promise<string | undefined>
   readonly close: () => Promise<void>
 }
 
-export type ClientFactory = (baseUrl: string) => Promise<BenchClient>
+export type ClientFactory = (baseUrl: string, operation: Operation) => Promise<BenchClient>
 
-const requestHeaders = {
-  "content-type": "application/json",
-  accept: "application/json",
-  authorization: `Bearer ${ACCESS_TOKEN}`
+/** Where an operation goes, and its JSON body for call `i` (built and serialised per call). */
+const wire = (operation: Operation): { readonly path: string; readonly body: (i: number) => string } => {
+  switch (operation) {
+    case "complete":
+      return { path: COMPLETE_PATH, body: (i) => JSON.stringify(networkRequestWire(i)) }
+    case "program":
+      return { path: COMPLETE_PATH, body: (i) => JSON.stringify(programRequestWire(i)) }
+    case "authentication":
+      return { path: AUTHENTICATION_PATH, body: (i) => JSON.stringify(authenticationRequestWire(i)) }
+  }
 }
 
 const unexpectedStatus = (status: number): Error => new Error(`unexpected status ${status}`)
 
-/** The floor: a keep-alive undici `Pool` (unlimited connections), `JSON.stringify` and `JSON.parse`. */
-export const undiciFloor: ClientFactory = async (baseUrl) => {
+type Action = string | undefined
+
+/**
+ * The floor's one object per request: undici's handler API (the one `UndiciTransport` uses),
+ * collecting the body and parsing it at the end. Nothing else: no timer, no cap, no headers kept.
+ */
+class FloorCall implements Dispatcher.DispatchHandler {
+  private status = 0
+  private readonly chunks: Array<Buffer> = []
+
+  constructor(
+    private readonly resolve: (action: Action) => void,
+    private readonly reject: (error: Error) => void
+  ) {}
+
+  onRequestStart() {}
+
+  onResponseStart(_: Dispatcher.DispatchController, statusCode: number) {
+    this.status = statusCode
+  }
+
+  onResponseData(_: Dispatcher.DispatchController, chunk: Buffer) {
+    this.chunks.push(chunk)
+  }
+
+  onResponseEnd() {
+    if (this.status !== 200) return this.reject(unexpectedStatus(this.status))
+    const { chunks } = this
+    const text = (chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks)).toString("utf8")
+    try {
+      this.resolve((JSON.parse(text) as { action?: string }).action)
+    } catch (error) {
+      this.reject(error as Error)
+    }
+  }
+
+  onResponseError(_: Dispatcher.DispatchController, error: Error) {
+    this.reject(error)
+  }
+}
+
+/**
+ * The floor: a keep-alive undici `Pool` (unlimited connections) and `dispatch(options, handler)`
+ * with one `FloorCall` per request, `JSON.stringify` before and `JSON.parse` after.
+ */
+export const dispatchFloor: ClientFactory = async (baseUrl, operation) => {
   const pool = new Pool(baseUrl, { keepAliveTimeout: 60_000 })
+  const { body, path } = wire(operation)
   return {
-    complete: async (i) => {
+    call: (i) =>
+      new Promise<Action>((resolve, reject) => {
+        pool.dispatch({ method: "POST", path, headers: REQUEST_HEADERS, body: body(i) }, new FloorCall(resolve, reject))
+      }),
+    close: () => pool.close()
+  }
+}
+
+/** For reference: a keep-alive undici `Pool` (unlimited connections), `Pool.request` and JSON. */
+export const undiciRequest: ClientFactory = async (baseUrl, operation) => {
+  const pool = new Pool(baseUrl, { keepAliveTimeout: 60_000 })
+  const { body: bodyOf, path } = wire(operation)
+  return {
+    call: async (i) => {
       const { body, statusCode } = await pool.request({
         method: "POST",
-        path: COMPLETE_PATH,
-        headers: requestHeaders,
-        body: JSON.stringify(networkRequestWire(i))
+        path,
+        headers: REQUEST_HEADERS,
+        body: bodyOf(i)
       })
       const text = await body.text()
       if (statusCode !== 200) throw unexpectedStatus(statusCode)
@@ -44,14 +119,15 @@ export const undiciFloor: ClientFactory = async (baseUrl) => {
 }
 
 /** Node's global `fetch` with `JSON.stringify` and `JSON.parse`, for reference. */
-export const fetchRaw: ClientFactory = async (baseUrl) => {
-  const url = `${baseUrl}${COMPLETE_PATH}`
+export const fetchRaw: ClientFactory = async (baseUrl, operation) => {
+  const { body: bodyOf, path } = wire(operation)
+  const url = `${baseUrl}${path}`
   return {
-    complete: async (i) => {
+    call: async (i) => {
       const response = await fetch(url, {
         method: "POST",
-        headers: requestHeaders,
-        body: JSON.stringify(networkRequestWire(i))
+        headers: REQUEST_HEADERS,
+        body: bodyOf(i)
       })
       const text = await response.text()
       if (response.status !== 200) throw unexpectedStatus(response.status)
@@ -62,20 +138,30 @@ export const fetchRaw: ClientFactory = async (baseUrl) => {
 }
 
 /**
- * Authlete's SDK: `new Authlete({ serverURL, bearer })` and `ciba.complete({ serviceId,
- * backchannelAuthenticationCompleteRequest })`, which validates the input with zod, sends it with
+ * Authlete's SDK: `new Authlete({ serverURL, bearer })`, then `ciba.complete({ serviceId,
+ * backchannelAuthenticationCompleteRequest })` or `ciba.processAuthentication({ serviceId,
+ * backchannelAuthenticationRequest })`, each of which validates the input with zod, sends it with
  * global `fetch` (no retries, no timeout by default) and decodes the answer with zod.
  */
-export const authleteSdk: ClientFactory = async (baseUrl) => {
+export const authleteSdk: ClientFactory = async (baseUrl, operation) => {
   const authlete = new Authlete({ serverURL: baseUrl, bearer: ACCESS_TOKEN })
-  return {
-    complete: async (i) => {
-      const response = await authlete.ciba.complete({
-        serviceId: SERVICE_ID,
-        backchannelAuthenticationCompleteRequest: networkRequestWire(i)
-      })
-      return response.action
-    },
-    close: async () => {}
+  const complete = (request: ReturnType<typeof networkRequestWire> | ReturnType<typeof programRequestWire>) =>
+    authlete.ciba.complete({ serviceId: SERVICE_ID, backchannelAuthenticationCompleteRequest: request }).then((
+      response
+    ) => response.action)
+  switch (operation) {
+    case "complete":
+      return { call: (i) => complete(networkRequestWire(i)), close: async () => {} }
+    case "program":
+      return { call: (i) => complete(programRequestWire(i)), close: async () => {} }
+    case "authentication":
+      return {
+        call: (i) =>
+          authlete.ciba.processAuthentication({
+            serviceId: SERVICE_ID,
+            backchannelAuthenticationRequest: authenticationRequestWire(i)
+          }).then((response) => response.action),
+        close: async () => {}
+      }
   }
 }

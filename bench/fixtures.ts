@@ -3,11 +3,22 @@
  * and the library-only workloads.
  */
 
-/** The service the clients address: `POST /api/{SERVICE_ID}/backchannel/authentication/complete`. */
+/** The service the clients address: `POST /api/{SERVICE_ID}/backchannel/authentication[/complete]`. */
 export const SERVICE_ID = "715948317"
 /** The bearer token every client sends (the canned server checks nothing). */
 export const ACCESS_TOKEN = "bench-service-access-token-0123456789abcdef"
 export const COMPLETE_PATH = `/api/${SERVICE_ID}/backchannel/authentication/complete`
+export const AUTHENTICATION_PATH = `/api/${SERVICE_ID}/backchannel/authentication`
+
+/**
+ * The headers `AuthleteClient` sends with a POST (`src/AuthleteClient.ts`, `postHeaders`), in its
+ * order: the raw clients send exactly these (undici adds host, connection and content-length to both).
+ */
+export const REQUEST_HEADERS: Readonly<Record<string, string>> = {
+  authorization: `Bearer ${ACCESS_TOKEN}`,
+  accept: "application/json",
+  "content-type": "application/json"
+}
 
 /** The server's fixed 200 body: Authlete's POLL/AUTHORIZED example plus a few fields. */
 export const CANNED_RESPONSE = {
@@ -30,8 +41,107 @@ export const CANNED_RESPONSE = {
   ]
 } as const
 
-/** The action every client must report for the canned body (checked once per child). */
+/** The action every client must report for the canned /complete body (checked on every call). */
 export const EXPECTED_ACTION = "NO_ACTION"
+
+/**
+ * The server's fixed 200 body for `/backchannel/authentication`: Authlete's USER_IDENTIFICATION
+ * example (a PING client, login_hint) plus the fields a typical answer carries.
+ */
+export const CANNED_AUTHENTICATION_RESPONSE = {
+  resultCode: "A179001",
+  resultMessage: "[A179001] The backchannel authentication request was processed successfully.",
+  action: "USER_IDENTIFICATION",
+  clientId: 26862190133482,
+  clientIdAliasUsed: false,
+  clientName: "My CIBA Client",
+  clientAuthMethod: "CLIENT_SECRET_BASIC",
+  deliveryMode: "PING",
+  scopes: [{ name: "openid", defaultEntry: false }, { name: "profile", defaultEntry: false }],
+  claimNames: ["given_name", "family_name", "email", "email_verified"],
+  hintType: "LOGIN_HINT",
+  hint: "user-1",
+  bindingMessage: "W4SCT",
+  userCodeRequired: false,
+  requestedExpiry: 0,
+  ticket: "NFIHGx_btVrWmtAD093D-87JxvT4DAtuijEkLVHbS4Q",
+  serviceAttributes: [
+    { key: "attribute1-key", value: "attribute1-value" },
+    { key: "attribute2-key", value: "attribute2-value" }
+  ]
+} as const
+
+/** The action every client must report for the canned /backchannel/authentication body. */
+export const EXPECTED_AUTHENTICATION_ACTION = "USER_IDENTIFICATION"
+
+/** The client's credentials the backchannel authentication endpoint took from HTTP Basic. */
+export const CLIENT_ID = "26862190133482"
+export const CLIENT_SECRET = "bench-client-secret-0123456789abcdefghijklmnopqrstuvwxyz"
+
+/**
+ * The `auth-seq` request, exactly as the wire carries it (and as every client passes it): the
+ * client's form body in `parameters` (its notification token varies per call, so nothing can be
+ * cached) and the credentials from HTTP Basic.
+ */
+export const authenticationRequestWire = (i: number) => ({
+  parameters: "scope=openid+profile&login_hint=user-1&binding_message=W4SCT" +
+    `&client_notification_token=8d67dc78-7faa-4d41-aabd-67707b374255-${i}`,
+  clientId: CLIENT_ID,
+  clientSecret: CLIENT_SECRET
+})
+
+/** What the program workloads' user store gives for user-1 (a fresh object per call, as a store would). */
+const userClaims = () => ({
+  given_name: "Taro",
+  family_name: "Yamada",
+  "family_name#ja": "山田",
+  email: "taro@example.com",
+  email_verified: true
+})
+
+/** The claims the user consented to share (`email_verified` is left out, so it is dropped). */
+const PROGRAM_CONSENTED_CLAIMS = ["given_name", "family_name", "email", "member_since"] as const
+
+/**
+ * The `program-*` workloads' input to `completeBackchannelAuthentication` (the program the README
+ * leads with): two claim sources, merged, filtered by `consentedClaims`. A fresh object per call.
+ */
+export const programInput = (i: number) => ({
+  ticket: `NFIHGx_btVrWmtAD093D-87JxvT4DAtuijEk-${i}`,
+  result: "AUTHORIZED" as const,
+  subject: "user-1",
+  authTime: 1_700_000_000,
+  acr: "urn:example:acr:device",
+  claims: [userClaims(), { member_since: 2019 }],
+  consentedClaims: [...PROGRAM_CONSENTED_CLAIMS]
+})
+
+/**
+ * The claims the program sends for `programInput`, built by hand: the two sources merged in order,
+ * `email_verified` dropped (not consented; `family_name#ja` stays, as `family_name` is), as JSON text.
+ */
+const PROGRAM_WIRE_CLAIMS = JSON.stringify({
+  given_name: "Taro",
+  family_name: "Yamada",
+  "family_name#ja": "山田",
+  email: "taro@example.com",
+  member_since: 2019
+})
+
+/**
+ * The wire JSON the program sends for `programInput(i)`, field for field in the order the library
+ * writes it (bench/effect-clients.ts checks that, before timing, on the library's own output): what
+ * the floor and the SDK send in the program workloads.
+ */
+export const programRequestWire = (i: number) => ({
+  ticket: `NFIHGx_btVrWmtAD093D-87JxvT4DAtuijEk-${i}`,
+  result: "AUTHORIZED" as const,
+  subject: "user-1",
+  authTime: 1_700_000_000,
+  acr: "urn:example:acr:device",
+  claims: PROGRAM_WIRE_CLAIMS,
+  consentedClaims: [...PROGRAM_CONSENTED_CLAIMS]
+})
 
 /** The claims of the ID token in the network workloads' request. */
 export const CLAIMS = { given_name: "Taro", family_name: "Yamada", "family_name#ja": "山田" } as const

@@ -7,10 +7,15 @@ import {
   BackchannelAuthenticationCompleteRequest$outboundSchema,
   BackchannelAuthenticationCompleteResponse$inboundSchema
 } from "@authlete/typescript-sdk/models"
-import { Either, Schema } from "effect"
-import { AuthleteApis, BackchannelAuthenticationCompleteRequest, strictParseOptions } from "../src/index.js"
+import { Effect, Either, Schema } from "effect"
+import {
+  AuthleteApis,
+  BackchannelAuthenticationCompleteRequest,
+  prepareCompleteRequest,
+  strictParseOptions
+} from "../src/index.js"
 import { codecsOf } from "../src/internal/api.js"
-import { fullRequestFields, fullRequestWire, fullResponse } from "./fixtures.js"
+import { fullRequestFields, fullRequestWire, fullResponse, programInput } from "./fixtures.js"
 
 export interface LibraryOp {
   /** What one operation does, for the report. */
@@ -31,6 +36,18 @@ const effectEncode: LibraryOp = {
     "(program side, claims as objects) and encode to the wire object (the codec compiled from the schema)",
   run: () => Either.getOrThrow(encodeCompleteRequest(fullRequestFields)),
   withJson: () => JSON.stringify(Either.getOrThrow(encodeCompleteRequest(fullRequestFields)))
+}
+
+const preparedInput = programInput(0)
+const prepare = () => Either.getOrThrow(Effect.runSync(Effect.either(prepareCompleteRequest(preparedInput))))
+
+const effectPrepare: LibraryOp = {
+  description: "what completeBackchannelAuthentication does before AuthleteClient: " +
+    "Effect.runSync(Effect.either(prepareCompleteRequest(input))) of the program workloads' input " +
+    "(two claim sources merged, filtered by consentedClaims, the rest validated); with JSON: then " +
+    "encoded and serialised, the whole wire body",
+  run: prepare,
+  withJson: () => JSON.stringify(Either.getOrThrow(encodeCompleteRequest(prepare())))
 }
 
 const effectValidate: LibraryOp = {
@@ -61,6 +78,6 @@ const zodDecode: LibraryOp = {
 
 /** `ops[client][workload]` */
 export const ops: Record<string, Record<string, LibraryOp>> = {
-  "effect-authlete": { encode: effectEncode, validate: effectValidate, decode: effectDecode },
+  "effect-authlete": { encode: effectEncode, prepare: effectPrepare, validate: effectValidate, decode: effectDecode },
   "sdk-zod": { encode: zodEncode, decode: zodDecode }
 }

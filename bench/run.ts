@@ -5,8 +5,10 @@
  *
  * Options (for development; a run with any of them writes no results unless --out is given):
  *   --rounds N              rounds (default 5)
- *   --workloads a,b         among seq, c32, encode, validate, decode, memory
- *   --clients a,b           among effect-undici, effect-fetch, sdk, undici, fetch, effect-authlete, sdk-zod
+ *   --workloads a,b         among seq, c32, program-seq, program-c32, auth-seq, encode, prepare, validate,
+ *                           decode, memory
+ *   --clients a,b           among effect-undici, effect-platform, effect-fetch, sdk, dispatch, undici, fetch,
+ *                           effect-authlete, sdk-zod
  *   --scale X               multiply every count by X (smoke tests only)
  *   --out FILE              write the Markdown report there (and the raw results beside it, as .json)
  *   --from FILE.json        measure nothing: report a saved run again (with --out, write it again)
@@ -61,8 +63,16 @@ const out = option("out")
 const from = option("from")
 const isFullRun = rounds === 5 && scale === 1 && !onlyWorkloads && !onlyClients && !from
 
-if (!Number.isInteger(rounds) || rounds < 1 || !(scale > 0)) {
+const knownWorkloads: ReadonlyArray<string> = WORKLOADS.map((w) => w.name)
+const knownClients: ReadonlyArray<string> = Object.keys(CLIENT_TITLES)
+const unknown = [
+  ...(onlyWorkloads ?? []).filter((w) => !knownWorkloads.includes(w)).map((w) => `workload ${w}`),
+  ...(onlyClients ?? []).filter((c) => !knownClients.includes(c)).map((c) => `client ${c}`)
+]
+if (!Number.isInteger(rounds) || rounds < 1 || !(scale > 0) || unknown.length > 0) {
+  if (unknown.length > 0) console.error(`unknown ${unknown.join(", ")}`)
   console.error("usage: npm run bench -- [--rounds N] [--workloads a,b] [--clients a,b] [--scale X] [--out FILE]")
+  console.error(`  workloads: ${knownWorkloads.join(", ")}\n  clients: ${knownClients.join(", ")}`)
   process.exit(64)
 }
 
@@ -214,13 +224,13 @@ const measure = async (plan: ReadonlyArray<Workload>): Promise<Run> => {
           const result = await runChild(spec)
           results.push(result)
           console.error(
-            `[round ${round}] ${workload.name.padEnd(8)} ${client.padEnd(15)} ${describeResult(result)}  ` +
+            `[round ${round}] ${workload.name.padEnd(11)} ${client.padEnd(15)} ${describeResult(result)}  ` +
               `(${((Date.now() - t0) / 1000).toFixed(1)} s)`
           )
         } catch (error) {
           const message = error instanceof Error ? error.message : String(error)
           failures.push(`round ${round}: ${message}`)
-          console.error(`[round ${round}] ${workload.name.padEnd(8)} ${client.padEnd(15)} FAILED: ${message}`)
+          console.error(`[round ${round}] ${workload.name.padEnd(11)} ${client.padEnd(15)} FAILED: ${message}`)
         }
       }
     }
@@ -269,8 +279,9 @@ const report = (run: Run, plan: ReadonlyArray<Workload>, target: string | undefi
     "# effect-authlete benchmark: latest results",
     "",
     "Written by `npm run bench` (bench/run.ts). Each (client, workload, round) ran in a fresh Node process",
-    "against a canned Authlete (Node `http`, keep-alive, fixed 200 JSON) in its own process on 127.0.0.1;",
-    "rounds alternate the clients; figures are medians over the rounds.",
+    "against a canned Authlete (Node `http`, keep-alive, fixed 200 JSON per path) in its own process on",
+    "127.0.0.1; rounds alternate the clients; figures are medians over the rounds; every ratio is against",
+    "the floor (`dispatch`: undici's `Pool.dispatch` with one handler object) or the SDK in the same run.",
     "",
     "| machine | |",
     "|---|---|",

@@ -2,17 +2,44 @@
  * The plan: clients, workloads, and what a child reports. Shared by bench/run.ts and bench/child.ts.
  */
 
-export type NetworkClient = "effect-undici" | "effect-platform" | "effect-fetch" | "sdk" | "undici" | "fetch"
+export type NetworkClient =
+  | "effect-undici"
+  | "effect-platform"
+  | "effect-fetch"
+  | "sdk"
+  | "dispatch"
+  | "undici"
+  | "fetch"
 export type LibraryClient = "effect-authlete" | "sdk-zod"
 export type ClientName = NetworkClient | LibraryClient
 
-export type WorkloadName = "seq" | "c32" | "encode" | "validate" | "decode" | "memory"
+export type WorkloadName =
+  | "seq"
+  | "c32"
+  | "program-seq"
+  | "program-c32"
+  | "auth-seq"
+  | "encode"
+  | "prepare"
+  | "validate"
+  | "decode"
+  | "memory"
+
+/**
+ * What one network call is: `complete` (`AuthleteClient.backchannelAuthenticationComplete` of a
+ * typical POLL request; the others send its wire JSON), `program` (`completeBackchannelAuthentication`
+ * of the README's input; the others send the wire JSON it produces) or `authentication`
+ * (`AuthleteClient.backchannelAuthentication`).
+ */
+export type Operation = "complete" | "program" | "authentication"
 
 export interface Workload {
   readonly name: WorkloadName
   /** What is measured, with `{calls}` standing for the count. */
   readonly title: string
   readonly kind: "network" | "library"
+  /** Network workloads: what each call does. */
+  readonly operation?: Operation
   /** Timed operations (completions or library operations). */
   readonly calls: number
   /** Untimed operations first, in the same process. */
@@ -24,11 +51,12 @@ export interface Workload {
 }
 
 export const CLIENT_TITLES: Record<ClientName, string> = {
-  "effect-undici": "effect-authlete, UndiciHttpClient.layer (effect-authlete/undici)",
-  "effect-platform": "effect-authlete, NodeHttpClient.layerUndici (@effect/platform-node)",
-  "effect-fetch": "effect-authlete, FetchHttpClient",
-  sdk: "@authlete/typescript-sdk ciba.complete",
-  undici: "undici.request + JSON (the floor)",
+  "effect-undici": "effect-authlete over UndiciTransport.layer (effect-authlete/undici)",
+  "effect-platform": "effect-authlete over HttpTransport.layer + NodeHttpClient.layerUndici (@effect/platform-node)",
+  "effect-fetch": "effect-authlete over HttpTransport.layerFetch",
+  sdk: "@authlete/typescript-sdk (ciba.complete, ciba.processAuthentication)",
+  dispatch: "undici Pool.dispatch, one handler object + JSON (the floor)",
+  undici: "undici Pool.request + JSON (reference)",
   fetch: "global fetch + JSON (reference)",
   "effect-authlete": "effect-authlete (Effect Schema)",
   "sdk-zod": "@authlete/typescript-sdk models (zod)"
@@ -36,6 +64,8 @@ export const CLIENT_TITLES: Record<ClientName, string> = {
 
 /** The HTTP client the README recommends for Node: the one the targets are judged on. */
 export const RECOMMENDED: NetworkClient = "effect-undici"
+/** What every ratio is against. */
+export const FLOOR: NetworkClient = "dispatch"
 export const EFFECT_CLIENTS: ReadonlyArray<ClientName> = ["effect-undici", "effect-platform", "effect-fetch"]
 
 const network: ReadonlyArray<NetworkClient> = [
@@ -43,15 +73,20 @@ const network: ReadonlyArray<NetworkClient> = [
   "effect-platform",
   "effect-fetch",
   "sdk",
+  "dispatch",
   "undici",
   "fetch"
 ]
+
+/** The program and authentication workloads: the recommended client, the floor and the SDK. */
+const few: ReadonlyArray<NetworkClient> = ["effect-undici", "dispatch", "sdk"]
 
 export const WORKLOADS: ReadonlyArray<Workload> = [
   {
     name: "seq",
     title: "{calls} sequential completions",
     kind: "network",
+    operation: "complete",
     calls: 10_000,
     warmup: 1_000,
     concurrency: 1,
@@ -61,10 +96,41 @@ export const WORKLOADS: ReadonlyArray<Workload> = [
     name: "c32",
     title: "{calls} completions at concurrency 32",
     kind: "network",
+    operation: "complete",
     calls: 20_000,
     warmup: 2_000,
     concurrency: 32,
     clients: network
+  },
+  {
+    name: "program-seq",
+    title: "{calls} sequential completeBackchannelAuthentication programs (two claim sources, consentedClaims)",
+    kind: "network",
+    operation: "program",
+    calls: 10_000,
+    warmup: 1_000,
+    concurrency: 1,
+    clients: few
+  },
+  {
+    name: "program-c32",
+    title: "{calls} completeBackchannelAuthentication programs at concurrency 32",
+    kind: "network",
+    operation: "program",
+    calls: 20_000,
+    warmup: 2_000,
+    concurrency: 32,
+    clients: few
+  },
+  {
+    name: "auth-seq",
+    title: "{calls} sequential backchannel authentication requests (/backchannel/authentication)",
+    kind: "network",
+    operation: "authentication",
+    calls: 10_000,
+    warmup: 1_000,
+    concurrency: 1,
+    clients: few
   },
   {
     name: "encode",
@@ -74,6 +140,15 @@ export const WORKLOADS: ReadonlyArray<Workload> = [
     warmup: 10_000,
     concurrency: 1,
     clients: ["effect-authlete", "sdk-zod"]
+  },
+  {
+    name: "prepare",
+    title: "prepareCompleteRequest of the program input (merge two claim sources, consent, validate), {calls} times",
+    kind: "library",
+    calls: 100_000,
+    warmup: 10_000,
+    concurrency: 1,
+    clients: ["effect-authlete"]
   },
   {
     name: "validate",
@@ -97,13 +172,27 @@ export const WORKLOADS: ReadonlyArray<Workload> = [
     name: "memory",
     title: "{calls} completions at concurrency 32 in one process, memory every 10,000 (first round only)",
     kind: "network",
+    operation: "complete",
     calls: 100_000,
     warmup: 0,
     concurrency: 32,
     rounds: 1,
-    clients: ["effect-undici", "effect-fetch", "undici"]
+    clients: ["effect-undici", "effect-fetch", "dispatch"]
   }
 ]
+
+/** What the canned server's `GET /__stats` answers (bench/server.ts). */
+export interface ServerStats {
+  /** Every request but `/__stats`. */
+  readonly requests: number
+  /** Per path: `/backchannel/authentication/complete`, `/backchannel/authentication`, anything else. */
+  readonly completions: number
+  readonly authentications: number
+  readonly unknown: number
+  /** Request body bytes read. */
+  readonly bytesRead: number
+  readonly cpuMicros: number
+}
 
 /** What the parent tells a child. */
 export interface ChildSpec {
@@ -136,8 +225,10 @@ export interface ChildResult {
   readonly perSecond: number
   /** This process's CPU time (user + system, all threads) per operation. */
   readonly cpuPerCallMicros: number
-  /** The canned server's CPU time per completion, network workloads only. */
+  /** The canned server's CPU time per call, network workloads only. */
   readonly serverCpuPerCallMicros?: number
+  /** Request body bytes the server read per call, network workloads only (the same for every client). */
+  readonly requestBytesPerCall?: number
   /** Peak RSS of the child (`process.resourceUsage().maxRSS`), warm-up included. */
   readonly peakRssBytes: number
   readonly memory?: ReadonlyArray<MemorySample>

@@ -42,6 +42,13 @@ export const MAX_ISSUES = 100
  */
 export const BoundFirstId: unique symbol = Symbol.for("effect-authlete/annotation/BoundFirst")
 
+/**
+ * An annotation for an optional property signature whose `null` on the wire means "absent"
+ * (`Schema.optionalWith(X, { nullable: true })`): the decoder then drops nulls as it reads, without
+ * the second pass over the whole object that the schema's property transformations would take.
+ */
+export const NullMeansAbsentId: unique symbol = Symbol.for("effect-authlete/annotation/NullMeansAbsent")
+
 const FAIL: unique symbol = Symbol("effect-authlete/codec/FAIL")
 type Fail = typeof FAIL
 
@@ -357,7 +364,15 @@ class Compiler {
     }
   }
 
-  private typeLiteral(ast: AST.TypeLiteral): Run {
+  /**
+   * `into`, when given, makes the object the fields are read into (a class's fresh instance), so
+   * that no second object is built and copied.
+   */
+  private typeLiteral(
+    ast: AST.TypeLiteral,
+    nullMeansAbsent: ReadonlySet<PropertyKey> = new Set(),
+    into: () => Record<PropertyKey, unknown> = () => ({})
+  ): Run {
     const properties = ast.propertySignatures.map((ps) => ({
       name: ps.name,
       optional: ps.isOptional,
@@ -375,7 +390,7 @@ class Compiler {
         return FAIL
       }
       let failed = false
-      const out: Record<PropertyKey, unknown> = {}
+      const out = into()
       if (indexes.length > 0 || strict) {
         for (const key of Object.keys(input)) {
           if (names.has(key)) continue
@@ -420,7 +435,7 @@ class Compiler {
         const decoded = property.run(value, ctx)
         ctx.path.pop()
         if (decoded === FAIL) failed = true
-        else if (!failed) out[name] = decoded
+        else if (!failed && !(decoded === null && nullMeansAbsent.has(name))) out[name] = decoded
       }
       return failed ? FAIL : out
     }
@@ -464,6 +479,10 @@ class Compiler {
   }
 
   private transformation(ast: AST.Transformation): Run {
+    if (this.decoding) {
+      const fast = this.fastDecoding(ast)
+      if (fast !== undefined) return fast
+    }
     const transform = this.transform(ast)
     const first = this.compile(this.decoding ? ast.from : ast.to)
     const second = this.compile(this.decoding ? ast.to : ast.from)
@@ -473,6 +492,51 @@ class Compiler {
       const b = transform(a, ctx, input)
       return b === FAIL ? FAIL : second(b, ctx)
     }
+  }
+
+  /**
+   * Two decodings that skip work the schema does but cannot change the outcome: a struct whose
+   * property transformations only read `null` as absent (no second pass over the object), and a
+   * `Schema.Class` without constructor defaults, built straight from its prototype (its constructor
+   * would copy the fields twice and look for defaults field by field).
+   */
+  private fastDecoding(ast: AST.Transformation): Run | undefined {
+    const kind = ast.transformation
+    if (kind._tag === "TypeLiteralTransformation") return this.nullsAsAbsent(ast)
+    if (kind._tag === "FinalTransformation" && ast.to._tag === "Declaration" && isClassDeclaration(ast.to)) {
+      const probe = kind.decode({}, this.options, ast, {})
+      if (!Either.isEither(probe) || Either.isLeft(probe)) return undefined
+      const instance = probe.right
+      if (typeof instance !== "object" || instance === null || Reflect.ownKeys(instance).length > 0) return undefined
+      const prototype = Object.getPrototypeOf(instance) as object
+      const into = () => Object.create(prototype) as Record<PropertyKey, unknown>
+      // The fields are read straight into the instance when they are a struct.
+      const from = ast.from._tag === "TypeLiteral"
+        ? this.typeLiteral(ast.from, new Set(), into)
+        : ast.from._tag === "Transformation"
+        ? this.nullsAsAbsent(ast.from, into)
+        : undefined
+      if (from !== undefined) return from
+      const props = this.compile(ast.from)
+      return (input, ctx) => {
+        const decoded = props(input, ctx)
+        return decoded === FAIL ? FAIL : Object.assign(into(), decoded)
+      }
+    }
+    return undefined
+  }
+
+  /** The decoding of a struct whose property transformations only read `null` as absent, if it is one. */
+  private nullsAsAbsent(ast: AST.Transformation, into?: () => Record<PropertyKey, unknown>): Run | undefined {
+    const kind = ast.transformation
+    if (kind._tag !== "TypeLiteralTransformation" || ast.from._tag !== "TypeLiteral" || ast.to._tag !== "TypeLiteral") {
+      return undefined
+    }
+    const marked = new Set(
+      ast.to.propertySignatures.filter((ps) => ps.annotations[NullMeansAbsentId] === true).map((ps) => ps.name)
+    )
+    const onlyNulls = kind.propertySignatureTransformations.every((pst) => pst.from === pst.to && marked.has(pst.to))
+    return onlyNulls ? this.typeLiteral(ast.from, marked, into) : undefined
   }
 
   /** The step between the two sides of a transformation, in this compiler's direction. */

@@ -13,7 +13,8 @@ import * as Codec from "./codec.js"
 export const strictParseOptions: ParseOptions = { errors: "all", onExcessProperty: "error" }
 
 /** A response field: optional on the wire, `null` read as absent (Authlete omits what it lacks). */
-export const responseField = <A, I>(schema: Schema.Schema<A, I>) => Schema.optionalWith(schema, { nullable: true })
+export const responseField = <A, I>(schema: Schema.Schema<A, I>) =>
+  Schema.optionalWith(schema, { nullable: true }).annotations({ [Codec.NullMeansAbsentId]: true })
 
 /** Decodes wire-shaped input into a request, collecting every broken rule. */
 export const validator = <A, I>(schema: Schema.Schema<A, I>) => {

@@ -1,0 +1,220 @@
+/**
+ * What the reshaped core promises its users: every API declared once and served by everything
+ * derived from the declaration, configuration like the rest of the ecosystem, a guard for the
+ * client's errors, and an explicit transport whose interruption is real.
+ */
+import { assert, describe, it } from "@effect/vitest"
+import { FetchHttpClient } from "@effect/platform"
+import { Config, ConfigProvider, Effect, Exit, Fiber, Layer, Redacted } from "effect"
+import {
+  type AuthleteApi,
+  AuthleteApis,
+  AuthleteClient,
+  AuthleteTransportError,
+  AuthleteValidationError,
+  ClientNotificationError,
+  HttpTransport,
+  isAuthleteError
+} from "effect-authlete"
+import { AuthleteSimulator } from "effect-authlete/simulator"
+import { UndiciTransport } from "effect-authlete/undici"
+import { execFile } from "node:child_process"
+import { fileURLToPath } from "node:url"
+import { json, loopbackServer } from "./support/loopback.js"
+import { call } from "./utils/ciba.js"
+
+const POLL_OK = { resultCode: "A198001", resultMessage: "[A198001] ok", action: "NO_ACTION" }
+const request = { ticket: "ticket-0123456789", result: "AUTHORIZED", subject: "user-1" } as const
+
+/** Polls (in real time) until `condition` holds, for at most `millis`. */
+const eventually = (condition: () => boolean, millis = 5_000) =>
+  Effect.gen(function*() {
+    const until = Date.now() + millis
+    while (!condition() && Date.now() < until) yield* Effect.promise(() => new Promise((r) => setTimeout(r, 5)))
+    return condition()
+  })
+
+/** How many live sockets and timers this process holds. */
+const resources = () => {
+  const all = process.getActiveResourcesInfo()
+  return { sockets: all.filter((kind) => kind === "TCPSocketWrap").length, timers: all.filter((kind) => kind === "Timeout").length }
+}
+
+describe("one declaration per API", () => {
+  it.scoped("the client has a method, and the simulator a route decoding with the API's schema, for every API", () =>
+    Effect.gen(function*() {
+      const client = yield* AuthleteClient
+      for (const [name, api] of Object.entries(AuthleteApis) as Array<[keyof typeof AuthleteApis, AuthleteApi]>) {
+        assert.strictEqual(typeof client[name], "function", name)
+        // An empty body breaks every API's schema: the simulator answers with that API's own code.
+        const answer = yield* call(api.path, {}, { method: api.method })
+        assert.strictEqual(answer.status, api.method === "GET" ? 200 : 400, name)
+        if (api.method === "POST") {
+          assert.strictEqual((answer.json as { resultCode?: string }).resultCode, `A${api.apiNumber}201`, name)
+        }
+      }
+    }).pipe(Effect.provide(Layer.mergeAll(AuthleteSimulator.layerClient(), FetchHttpClient.layer))))
+})
+
+describe("configuration", () => {
+  const build = (config: Parameters<typeof AuthleteClient.layerConfig>[0], entries: Record<string, string>) =>
+    Layer.build(
+      AuthleteClient.layerConfig(config).pipe(
+        Layer.provide(HttpTransport.layerFetch),
+        Layer.provide(Layer.setConfigProvider(ConfigProvider.fromMap(new Map(Object.entries(entries)))))
+      )
+    ).pipe(Effect.scoped, Effect.exit)
+
+  it.effect("Config.nested reads one tenant's variables", () =>
+    Effect.gen(function*() {
+      const exit = yield* build(Config.nested(AuthleteClient.environmentConfig, "TENANT_A"), {
+        "TENANT_A.AUTHLETE_BASE_URL": "https://jp.authlete.com",
+        "TENANT_A.AUTHLETE_SERVICE_APIKEY": "715948317",
+        "TENANT_A.AUTHLETE_SERVICE_ACCESSTOKEN": "token-0123456789abcdef"
+      })
+      assert.isTrue(Exit.isSuccess(exit))
+      const missing = yield* build(Config.nested(AuthleteClient.environmentConfig, "TENANT_B"), {
+        "TENANT_A.AUTHLETE_BASE_URL": "https://jp.authlete.com"
+      })
+      assert.include(String(Exit.isFailure(missing) && missing.cause), "TENANT_B.AUTHLETE_BASE_URL")
+    }))
+
+  it.effect("every check's error names the variable, and an empty secret is refused when the layer is built", () =>
+    Effect.gen(function*() {
+      const http = yield* build(undefined, {
+        AUTHLETE_BASE_URL: "http://authlete.example.com",
+        AUTHLETE_SERVICE_APIKEY: "715948317",
+        AUTHLETE_SERVICE_ACCESSTOKEN: "token-0123456789abcdef"
+      })
+      assert.match(String(Exit.isFailure(http) && http.cause), /AUTHLETE_BASE_URL.*must use https:/)
+      const empty = yield* build(undefined, {
+        AUTHLETE_BASE_URL: "https://us.authlete.com",
+        AUTHLETE_SERVICE_APIKEY: "715948317",
+        AUTHLETE_SERVICE_ACCESSTOKEN: ""
+      })
+      assert.match(
+        String(Exit.isFailure(empty) && empty.cause),
+        /AUTHLETE_SERVICE_ACCESSTOKEN.*must be the service access token, not empty/
+      )
+      const v2 = yield* build(undefined, {
+        AUTHLETE_API_VERSION: "V2",
+        AUTHLETE_BASE_URL: "https://api.authlete.com",
+        AUTHLETE_SERVICE_APIKEY: "21653835348762",
+        AUTHLETE_SERVICE_APISECRET: ""
+      })
+      assert.include(String(Exit.isFailure(v2) && v2.cause), "AUTHLETE_SERVICE_APISECRET")
+    }))
+
+  it.effect("a record of configs is checked field by field, each error naming its own variable", () =>
+    Effect.gen(function*() {
+      const exit = yield* build({
+        baseUrl: Config.string("MY_AUTHLETE_URL"),
+        serviceId: Config.string("MY_SERVICE"),
+        accessToken: Config.redacted("MY_TOKEN")
+      }, { MY_AUTHLETE_URL: "not a url", MY_SERVICE: "715948317", MY_TOKEN: "token-0123456789abcdef" })
+      assert.include(String(Exit.isFailure(exit) && exit.cause), "MY_AUTHLETE_URL")
+    }))
+})
+
+describe("errors", () => {
+  it("isAuthleteError tells the client's errors from others", () => {
+    assert.isTrue(isAuthleteError(AuthleteValidationError.single(["ticket"], "must not be empty")))
+    assert.isTrue(isAuthleteError(new AuthleteTransportError({ reason: "Timeout", detail: "late" })))
+    assert.isFalse(isAuthleteError(new ClientNotificationError({ reason: "Status", endpoint: "", detail: "x" })))
+    assert.isFalse(isAuthleteError(new Error("AuthleteApiError")))
+    assert.isFalse(isAuthleteError({ _tag: "AuthleteApiError" }))
+  })
+
+  it("messages are computed from the fields, and an error keeps at most 100 issues, counting the rest", () => {
+    const error = AuthleteValidationError.fromRefusal({
+      issues: Array.from({ length: 100 }, (_, i) => ({ path: [`field${i}`], message: "is wrong" })),
+      total: 250
+    })
+    assert.strictEqual(error.issues.length, 100)
+    assert.strictEqual(error.omitted, 150)
+    assert.match(error.message, /\(250 problems\)/)
+    assert.match(error.message, /and 150 more$/)
+  })
+})
+
+describe("the transport's interruption", () => {
+  it.live("a call still waiting for a connection is never sent once its caller gave up", () =>
+    Effect.scoped(Effect.gen(function*() {
+      let release = () => {}
+      const held = new Promise<void>((resolve) => {
+        release = resolve
+      })
+      const server = yield* loopbackServer((_, index) => index === 0 ? held.then(() => json(200, POLL_OK)) : json(200, POLL_OK))
+      const layer = AuthleteClient.layer({
+        baseUrl: server.url,
+        serviceId: "715948317",
+        accessToken: Redacted.make("service-access-token-0123"),
+        timeout: "1 minute",
+        retry: "none"
+      }).pipe(Layer.provide(UndiciTransport.layerWith({ connections: 1 })))
+      yield* Effect.gen(function*() {
+        const client = yield* AuthleteClient
+        const first = yield* Effect.fork(client.backchannelAuthenticationComplete(request))
+        assert.isTrue(yield* eventually(() => server.received.length === 1))
+        const queued = yield* Effect.forEach(
+          Array.from({ length: 20 }),
+          () => Effect.fork(client.backchannelAuthenticationComplete(request))
+        )
+        yield* Effect.sleep("100 millis")
+        yield* Fiber.interruptAll(queued)
+        release()
+        yield* Fiber.join(first)
+        // Whatever was queued had its chance to go out on the freed connection.
+        yield* Effect.sleep("300 millis")
+        assert.strictEqual(server.received.length, 1)
+      }).pipe(Effect.provide(layer))
+    })))
+
+  it.live("2,000 interrupted calls leave no socket and no timer behind", () =>
+    Effect.scoped(Effect.gen(function*() {
+      const server = yield* loopbackServer(() => () => {
+        // Never answers.
+      })
+      const before = resources()
+      const layer = AuthleteClient.layer({
+        baseUrl: server.url,
+        serviceId: "715948317",
+        accessToken: Redacted.make("service-access-token-0123"),
+        timeout: "1 hour",
+        retry: "none"
+      }).pipe(Layer.provide(UndiciTransport.layer))
+      yield* Effect.gen(function*() {
+        const client = yield* AuthleteClient
+        const calls = yield* Effect.forEach(
+          Array.from({ length: 2_000 }),
+          () => Effect.fork(client.backchannelAuthenticationComplete(request))
+        )
+        assert.isTrue(yield* eventually(() => server.received.length === 2_000, 20_000))
+        assert.isAbove(resources().timers, before.timers + 1_000)
+        yield* Fiber.interruptAll(calls)
+        const settled = yield* eventually(() => {
+          const now = resources()
+          return now.sockets <= before.sockets + 2 && now.timers <= before.timers + 2
+        })
+        assert.isTrue(settled, `left behind: ${JSON.stringify(resources())} (before: ${JSON.stringify(before)})`)
+      }).pipe(Effect.provide(layer))
+    })), 60_000)
+
+  it.live("a program whose only call was interrupted exits at once", () =>
+    Effect.scoped(Effect.gen(function*() {
+      const server = yield* loopbackServer(() => () => {
+        // Never answers.
+      })
+      const script = fileURLToPath(new URL("./support/interrupted-call.ts", import.meta.url))
+      const started = Date.now()
+      const run = yield* Effect.async<{ code: number | null; stdout: string }>((resume) => {
+        execFile(process.execPath, ["--import", "tsx", script, server.url], { timeout: 30_000 }, (error, stdout) =>
+          resume(Effect.succeed({ code: error === null ? 0 : typeof error.code === "number" ? error.code : null, stdout })))
+      })
+      assert.strictEqual(run.code, 0)
+      assert.include(run.stdout, "interrupted")
+      // Far below the call's one-hour timeout: nothing kept the process alive.
+      assert.isBelow(Date.now() - started, 20_000)
+      assert.strictEqual(server.received.length, 1)
+    })), 40_000)
+})
