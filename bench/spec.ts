@@ -170,7 +170,7 @@ export const WORKLOADS: ReadonlyArray<Workload> = [
   },
   {
     name: "memory",
-    title: "{calls} completions at concurrency 32 in one process, memory every 10,000 (first round only)",
+    title: "{calls} completions at concurrency 32 in one process, memory after every tenth (first round only)",
     kind: "network",
     operation: "complete",
     calls: 100_000,

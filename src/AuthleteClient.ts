@@ -447,7 +447,10 @@ const checked = <A>(config: Config.Config<A>, name: keyof typeof optionChecks): 
     ))
 
 /** A secret read as text, so that its check keeps the variable's name; it is redacted at once. */
-const secretVariable = (variable: string, name: "accessToken" | "apiSecret"): Config.Config<Redacted.Redacted<string>> =>
+const secretVariable = (
+  variable: string,
+  name: "accessToken" | "apiSecret"
+): Config.Config<Redacted.Redacted<string>> =>
   Config.mapOrFail(Config.string(variable), (text) =>
     Either.mapLeft(
       optionChecks[name](Redacted.make(text)),

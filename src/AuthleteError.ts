@@ -58,6 +58,9 @@ export class AuthleteValidationError extends Schema.TaggedError<AuthleteValidati
   "effect-authlete/AuthleteValidationError"
 )("AuthleteValidationError", {
   issues: Schema.Array(ValidationIssue),
+  /** How many broken rules there were in all, when not all are listed. */
+  total: Schema.optional(Schema.Number),
+  /** How many of them `issues` does not list. */
   omitted: Schema.optional(Schema.Number)
 }) {
   /**
@@ -75,7 +78,7 @@ export class AuthleteValidationError extends Schema.TaggedError<AuthleteValidati
     const omitted = refusal.total - refusal.issues.length
     return new AuthleteValidationError({
       issues: groupByPath(refusal.issues),
-      ...(omitted > 0 ? { omitted } : {})
+      ...(omitted > 0 ? { total: refusal.total, omitted } : {})
     })
   }
 
@@ -95,7 +98,7 @@ export class AuthleteValidationError extends Schema.TaggedError<AuthleteValidati
   }
 
   override get message(): string {
-    const count = this.issues.length + (this.omitted ?? 0)
+    const count = this.total ?? this.issues.length
     return `Invalid input, nothing was sent (${count.toLocaleString("en-US")} ${
       count === 1 ? "problem" : "problems"
     }): ${this.rules}`

@@ -211,8 +211,10 @@ const prepare = (
   if (Either.isLeft(request) || merged.some(Either.isLeft)) {
     const issues: Array<ValidationIssue> = Either.isLeft(request) ? [...request.left.issues] : []
     for (const field of merged) if (Either.isLeft(field)) issues.push(...field.left)
-    const omitted = Either.isLeft(request) ? request.left.omitted : undefined
-    return Either.left(new AuthleteValidationError({ issues, ...(omitted === undefined ? {} : { omitted }) }))
+    const counts = Either.isLeft(request) && request.left.omitted !== undefined
+      ? { total: (request.left.total ?? 0) + issues.length - request.left.issues.length, omitted: request.left.omitted }
+      : {}
+    return Either.left(new AuthleteValidationError({ issues, ...counts }))
   }
   const [mergedClaims, mergedJwtAtClaims, headerParams] = merged.map((field) => Either.getOrUndefined(field))
   // The merged objects are copies that passed the rules the constructor checks: not checked twice.

@@ -3,8 +3,8 @@
  * derived from the declaration, configuration like the rest of the ecosystem, a guard for the
  * client's errors, and an explicit transport whose interruption is real.
  */
-import { assert, describe, it } from "@effect/vitest"
 import { FetchHttpClient } from "@effect/platform"
+import { assert, describe, it } from "@effect/vitest"
 import { Config, ConfigProvider, Effect, Exit, Fiber, Layer, Redacted } from "effect"
 import {
   type AuthleteApi,
@@ -37,7 +37,10 @@ const eventually = (condition: () => boolean, millis = 5_000) =>
 /** How many live sockets and timers this process holds. */
 const resources = () => {
   const all = process.getActiveResourcesInfo()
-  return { sockets: all.filter((kind) => kind === "TCPSocketWrap").length, timers: all.filter((kind) => kind === "Timeout").length }
+  return {
+    sockets: all.filter((kind) => kind === "TCPSocketWrap").length,
+    timers: all.filter((kind) => kind === "Timeout").length
+  }
 }
 
 describe("one declaration per API", () => {
@@ -144,7 +147,9 @@ describe("the transport's interruption", () => {
       const held = new Promise<void>((resolve) => {
         release = resolve
       })
-      const server = yield* loopbackServer((_, index) => index === 0 ? held.then(() => json(200, POLL_OK)) : json(200, POLL_OK))
+      const server = yield* loopbackServer((_, index) =>
+        index === 0 ? held.then(() => json(200, POLL_OK)) : json(200, POLL_OK)
+      )
       const layer = AuthleteClient.layer({
         baseUrl: server.url,
         serviceId: "715948317",
@@ -209,7 +214,9 @@ describe("the transport's interruption", () => {
       const started = Date.now()
       const run = yield* Effect.async<{ code: number | null; stdout: string }>((resume) => {
         execFile(process.execPath, ["--import", "tsx", script, server.url], { timeout: 30_000 }, (error, stdout) =>
-          resume(Effect.succeed({ code: error === null ? 0 : typeof error.code === "number" ? error.code : null, stdout })))
+          resume(
+            Effect.succeed({ code: error === null ? 0 : typeof error.code === "number" ? error.code : null, stdout })
+          ))
       })
       assert.strictEqual(run.code, 0)
       assert.include(run.stdout, "interrupted")

@@ -103,12 +103,11 @@ const refusalOf = (kind: AddressClass, policy: DestinationPolicy): string | unde
     : undefined
 
 /**
- * Why a host may not be reached under the policy, judged on what the URL names (an IP literal or
- * `localhost`); a DNS name is judged on its addresses when the connection is made (`addressRefusal`).
+ * Why a host may not be reached under the policy, judged on what the URL names when it is an IP
+ * literal; a DNS name (`localhost` included) is judged on its addresses when the connection is made
+ * (`addressRefusal`).
  */
 export const hostRefusal = (hostname: string, policy: DestinationPolicy): string | undefined => {
-  const lower = hostname.toLowerCase()
-  if (lower === "localhost" || lower.endsWith(".localhost")) return refusalOf("loopback", policy)
   const kind = addressClass(hostname)
   return kind === undefined ? undefined : refusalOf(kind, policy)
 }

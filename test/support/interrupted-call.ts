@@ -14,7 +14,12 @@ const call = Effect.flatMap(
   (client) => client.backchannelAuthenticationComplete({ ticket: "ticket-1", result: "AUTHORIZED", subject: "user-1" })
 ).pipe(
   Effect.provide(
-    AuthleteClient.layer({ baseUrl, serviceId: "715948317", accessToken: Redacted.make("t0ken-0123456789"), timeout: "1 hour" })
+    AuthleteClient.layer({
+      baseUrl,
+      serviceId: "715948317",
+      accessToken: Redacted.make("t0ken-0123456789"),
+      timeout: "1 hour"
+    })
       .pipe(Layer.provide(UndiciTransport.layer))
   )
 )
