@@ -16,24 +16,18 @@ import * as Rules from "./internal/rules.js"
 /** Ours: the longest form body accepted in `parameters` (request objects and hint tokens can be long). */
 export const MAX_PARAMETERS_LENGTH = 1_048_576
 
-// application/x-www-form-urlencoded text: printable ASCII without spaces, `%` only before two hex digits.
-const FORM_CHARACTERS = /^[\x21-\x7e]*$/
-const BROKEN_PERCENT_ESCAPE = /%(?![0-9A-Fa-f]{2})/
-
 /**
- * The client's request body, exactly as the backchannel authentication endpoint received it.
+ * The client's request body, exactly as the backchannel authentication endpoint received it. Authlete
+ * judges it (an empty or malformed body gets the client-facing `BAD_REQUEST` Authlete writes, as
+ * Authlete's reference handlers rely on); ours is only the size bound.
  *
  * @since 0.1.0
  * @category schemas
  */
 export const FormParameters = Rules.text(
   (s) =>
-    s.length === 0
-      ? "must not be empty"
-      : s.length > MAX_PARAMETERS_LENGTH
+    s.length > MAX_PARAMETERS_LENGTH
       ? `must be at most ${Rules.formatCount(MAX_PARAMETERS_LENGTH)} characters`
-      : !FORM_CHARACTERS.test(s) || BROKEN_PERCENT_ESCAPE.test(s)
-      ? "must be application/x-www-form-urlencoded text (no spaces or line breaks; '%' followed by two hex digits)"
       : undefined,
   () => (fc) =>
     fc.constantFrom(
@@ -41,6 +35,22 @@ export const FormParameters = Rules.text(
       "scope=openid+email&login_hint=alice%40example.com&binding_message=W4SCT"
     )
 )
+
+/**
+ * Per-request overrides of the service's Client ID Metadata Document settings: each `true` takes
+ * precedence over the service's setting; `false` or absent changes nothing.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export class CimdOptions extends Models.Class<CimdOptions>("effect-authlete/CimdOptions")({
+  /** Retrieve the client's metadata even when the cached copy is still valid. */
+  alwaysRetrieved: Schema.optional(Rules.Boolean),
+  /** Allow the `http` scheme in CIMD client IDs. */
+  httpPermitted: Schema.optional(Rules.Boolean),
+  /** Allow a query component in CIMD client IDs. */
+  queryPermitted: Schema.optional(Rules.Boolean)
+}) {}
 
 /**
  * The request. `clientId` and `clientSecret` carry credentials the endpoint took from an HTTP Basic
@@ -72,7 +82,9 @@ export class BackchannelAuthenticationRequest extends Models.Class<BackchannelAu
   /** The `OAuth-Client-Attestation` header value. */
   oauthClientAttestation: Schema.optional(Rules.NonEmptyText),
   /** The `OAuth-Client-Attestation-PoP` header value. */
-  oauthClientAttestationPop: Schema.optional(Rules.NonEmptyText)
+  oauthClientAttestationPop: Schema.optional(Rules.NonEmptyText),
+  /** Client ID Metadata Document overrides for this request. */
+  cimdOptions: Schema.optional(CimdOptions)
 }) {}
 
 /**
@@ -246,5 +258,7 @@ export class BackchannelAuthenticationResponse extends Schema.Class<BackchannelA
   clientEntityId: field(Schema.String),
   clientEntityIdUsed: field(Schema.Boolean),
   metadataDocumentLocation: field(Schema.String),
-  metadataDocumentUsed: field(Schema.Boolean)
+  metadataDocumentUsed: field(Schema.Boolean),
+  /** When set, the endpoint sends it to the client as the `OAuth-Client-Attestation-Challenge` header. */
+  attestationChallenge: field(Schema.String)
 }) {}

@@ -3,7 +3,8 @@
  *
  * @since 0.1.0
  */
-import { type Effect, Schema } from "effect"
+import { type Effect, Option, Schema } from "effect"
+import { NullMeansAbsentId } from "./internal/codec.js"
 import type { ParseOptions } from "effect/SchemaAST"
 import type { AuthleteValidationError } from "./AuthleteError.js"
 import { BackchannelAuthenticationCompleteResult } from "./BackchannelAuthenticationCompleteResult.js"
@@ -21,6 +22,13 @@ export const IdTokenAudType = Schema.NullOr(Schema.Literal("array", "string")).a
   identifier: "IdTokenAudType",
   message: () => ({ message: "must be \"array\", \"string\" or null", override: true })
 })
+
+// `null` means "the service's setting", as absent does; Authlete types the field as a string, so a
+// null is left off the wire rather than sent.
+const idTokenAudType = Schema.optionalToOptional(IdTokenAudType, IdTokenAudType, {
+  decode: Option.filter((value) => value !== null),
+  encode: Option.filter((value) => value !== null)
+}).annotations({ [NullMeansAbsentId]: true })
 
 const fields = {
   /** The ticket from `/backchannel/authentication`. */
@@ -53,7 +61,7 @@ const fields = {
   accessToken: Schema.optional(Rules.AccessToken),
   accessTokenDuration: Schema.optional(Rules.Seconds),
   refreshTokenDuration: Schema.optional(Rules.Seconds),
-  idTokenAudType: Schema.optional(IdTokenAudType)
+  idTokenAudType
 }
 
 /**

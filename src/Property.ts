@@ -16,21 +16,15 @@ import * as Rules from "./internal/rules.js"
 export class Property extends Models.Class<Property>("effect-authlete/Property")({
   key: Rules.NonEmptyText,
   value: Rules.Text,
-  hidden: Schema.optional(Schema.Boolean.annotations({ message: () => "must be a boolean" }))
+  hidden: Schema.optional(Rules.Boolean)
 }) {}
-
-// Gson, which Authlete's server-side JSON follows, writes these five as six-byte \u00XX escapes.
-const HTML_ESCAPED = /[<>&=']/g
-
-const jsonStringBytes = (s: string): number =>
-  Rules.utf8Length(JSON.stringify(s)) + 5 * (s.match(HTML_ESCAPED)?.length ?? 0)
 
 /**
  * An upper bound on the size Authlete stores for a set of properties. Authlete turns them into a
  * JSON array of string arrays, encrypts that with AES/CBC/PKCS5Padding and base64url-encodes the
  * result; the stored text must not exceed 65,535 bytes. The bound assumes the worst where Authlete
- * does not say: `"false"` written for every `hidden`, HTML-safe escapes, a 16-byte IV stored in
- * front, and base64 padding.
+ * does not say: `"false"` written for every `hidden`, every character Gson escapes written as
+ * Gson writes it (HTML-safe), a 16-byte IV stored in front, and base64 padding.
  *
  * @since 0.1.0
  * @category limits
@@ -41,7 +35,7 @@ export const storedPropertiesSize = (
   // "[" + "]" + commas between entries; each entry is ["key","value","false"].
   let json = 2 + Math.max(0, properties.length - 1)
   for (const property of properties) {
-    json += 2 + 2 + jsonStringBytes(property.key) + jsonStringBytes(property.value) + 7
+    json += 2 + 2 + Rules.jsonStringBytes(property.key, true) + Rules.jsonStringBytes(property.value, true) + 7
   }
   const cipher = 16 * (Math.floor(json / 16) + 1) + 16
   return 4 * Math.ceil(cipher / 3)

@@ -51,7 +51,9 @@ describe("one declaration per API", () => {
         assert.strictEqual(typeof client[name], "function", name)
         // An empty body breaks every API's schema: the simulator answers with that API's own code.
         const answer = yield* call(api.path, {}, { method: api.method })
-        assert.strictEqual(answer.status, api.method === "GET" ? 200 : 400, name)
+        // `/fail` with wrong parameters is the action INTERNAL_SERVER_ERROR, as Authlete documents.
+        const expected = api.method === "GET" || name === "backchannelAuthenticationFail" ? 200 : 400
+        assert.strictEqual(answer.status, expected, name)
         if (api.method === "POST") {
           assert.strictEqual((answer.json as { resultCode?: string }).resultCode, `A${api.apiNumber}201`, name)
         }

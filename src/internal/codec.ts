@@ -43,9 +43,11 @@ export const MAX_ISSUES = 100
 export const BoundFirstId: unique symbol = Symbol.for("effect-authlete/annotation/BoundFirst")
 
 /**
- * An annotation for an optional property signature whose `null` on the wire means "absent"
- * (`Schema.optionalWith(X, { nullable: true })`): the decoder then drops nulls as it reads, without
- * the second pass over the whole object that the schema's property transformations would take.
+ * An annotation for an optional property signature whose `null` means "absent"
+ * (`Schema.optionalWith(X, { nullable: true })`, or a field whose null is left off the wire): the
+ * compiled codec drops nulls as it reads the struct, without the second pass over the whole object
+ * that the schema's property transformations take. (Encoding such a struct, a null the Type side
+ * does not allow is dropped rather than refused.)
  */
 export const NullMeansAbsentId: unique symbol = Symbol.for("effect-authlete/annotation/NullMeansAbsent")
 
@@ -479,10 +481,8 @@ class Compiler {
   }
 
   private transformation(ast: AST.Transformation): Run {
-    if (this.decoding) {
-      const fast = this.fastDecoding(ast)
-      if (fast !== undefined) return fast
-    }
+    const fast = this.decoding ? this.fastDecoding(ast) : this.nullsAsAbsent(ast)
+    if (fast !== undefined) return fast
     const transform = this.transform(ast)
     const first = this.compile(this.decoding ? ast.from : ast.to)
     const second = this.compile(this.decoding ? ast.to : ast.from)
@@ -526,7 +526,11 @@ class Compiler {
     return undefined
   }
 
-  /** The decoding of a struct whose property transformations only read `null` as absent, if it is one. */
+  /**
+   * A struct whose property transformations only read `null` as absent, if it is one: one pass over
+   * its encoded side. Decoding, that side's property types decode each field; encoding, they check
+   * the field's Type side before encoding it, as their transformations do.
+   */
   private nullsAsAbsent(ast: AST.Transformation, into?: () => Record<PropertyKey, unknown>): Run | undefined {
     const kind = ast.transformation
     if (kind._tag !== "TypeLiteralTransformation" || ast.from._tag !== "TypeLiteral" || ast.to._tag !== "TypeLiteral") {

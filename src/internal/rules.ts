@@ -34,6 +34,7 @@ const WHITESPACE = /\s/
 
 export const formatCount = (n: number): string => n.toLocaleString("en-US")
 
+/** Whether a UTF-16 high surrogate at `i` is followed by its low half. */
 const isSurrogatePair = (s: string, i: number): boolean => {
   const code = s.charCodeAt(i)
   if (code < 0xd800 || code > 0xdbff || i + 1 >= s.length) return false
@@ -41,23 +42,11 @@ const isSurrogatePair = (s: string, i: number): boolean => {
   return next >= 0xdc00 && next <= 0xdfff
 }
 
-/** The UTF-8 length of a string, without encoding it (a lone surrogate counts as U+FFFD, 3 bytes). */
-export const utf8Length = (s: string): number => {
-  let bytes = 0
-  for (let i = 0; i < s.length; i++) {
-    const code = s.charCodeAt(i)
-    if (code < 0x80) bytes += 1
-    else if (code < 0x800) bytes += 2
-    else if (isSurrogatePair(s, i)) {
-      bytes += 4
-      i++
-    } else bytes += 3
-  }
-  return bytes
-}
-
 /** A string, with a type error that reads as a sentence. */
 export const Text = Schema.String.annotations({ message: () => "must be a string" })
+
+/** A boolean, likewise. */
+export const Boolean = Schema.Boolean.annotations({ message: () => "must be a boolean" })
 
 type Arbitrary<A> = NonNullable<Schema.Annotations.Filter<A>["arbitrary"]>
 
@@ -167,27 +156,31 @@ export const isPlainObject = (u: unknown): u is { readonly [x: string]: unknown 
   return proto === Object.prototype || proto === null
 }
 
-/** The bytes `JSON.stringify(s)` takes in UTF-8, without building it. */
-export const jsonStringBytes = (s: string): number => {
+/**
+ * The UTF-8 bytes of a string written as a JSON string, without building it: as `JSON.stringify`
+ * writes it, or (`gson`) as Gson does with its default HTML-safe escaping, which Authlete's server
+ * may use: `< > & = '` and U+2028/U+2029 as six-byte `\\uXXXX` escapes too, lone surrogates raw.
+ */
+export const jsonStringBytes = (s: string, gson = false): number => {
   let bytes = 2
   for (let i = 0; i < s.length; i++) {
     const code = s.charCodeAt(i)
     if (code === 0x22 || code === 0x5c) bytes += 2
-    else if (code < 0x20) {
-      bytes += code === 0x08 || code === 0x09 || code === 0x0a || code === 0x0c || code === 0x0d
-        ? 2
-        : 6
-    } else if (code < 0x80) bytes += 1
+    else if (code < 0x20) bytes += code === 0x08 || code === 0x09 || code === 0x0a || code === 0x0c || code === 0x0d ? 2 : 6
+    else if (code < 0x80) bytes += gson && HTML_ESCAPED.has(code) ? 6 : 1
     else if (code < 0x800) bytes += 2
     else if (code >= 0xd800 && code <= 0xdfff) {
       if (isSurrogatePair(s, i)) {
         bytes += 4
         i++
-      } else bytes += 6 // a lone surrogate is written as \uXXXX
-    } else bytes += 3
+      } else bytes += gson ? 3 : 6
+    } else bytes += gson && (code === 0x2028 || code === 0x2029) ? 6 : 3
   }
   return bytes
 }
+
+// `<`, `>`, `&`, `=` and `'`: what Gson's HTML-safe writer escapes among ASCII.
+const HTML_ESCAPED: ReadonlySet<number> = new Set([0x3c, 0x3e, 0x26, 0x3d, 0x27])
 
 const tooManyBytes = `must be at most ${formatCount(MAX_JSON_BYTES)} bytes as JSON text in the request body`
 

@@ -142,6 +142,22 @@ const ok = (body: unknown): Answer => ({ status: 200, body })
 const compact = <A extends object>(value: A): A =>
   Object.fromEntries(Object.entries(value).filter(([, member]) => member !== undefined)) as A
 
+/**
+ * What an API answers to a body that breaks its schema, where Authlete documents more than a 400:
+ * `/fail` with wrong parameters is the action `INTERNAL_SERVER_ERROR` (javadoc of
+ * BackchannelAuthenticationFailResponse).
+ */
+export const malformedAnswers: { readonly [Name in AuthleteApiName]?: (problems: string) => Answer } = {
+  backchannelAuthenticationFail: (problems) => {
+    const cause = Codes.malformedRequest(185, problems)
+    return ok({
+      ...cause,
+      action: "INTERNAL_SERVER_ERROR",
+      responseContent: Codes.oauthError("server_error", cause)
+    } satisfies FailJson)
+  }
+}
+
 /** What the simulator does for each API, given the request its declaration decoded. */
 export type Engine = {
   readonly [Name in AuthleteApiName]: (
@@ -413,6 +429,9 @@ export const makeEngine = (
         refreshTokenDuration,
         idTokenDuration: config.idTokenDuration,
         responseContent: JSON.stringify({
+          // The non-hidden properties are top-level entries of the token response (javadoc of
+          // BackchannelAuthenticationCompleteRequest `properties`); the registered ones win.
+          ...visibleProperties(request),
           auth_req_id: authReqId,
           access_token: accessToken,
           token_type: "Bearer",
@@ -456,6 +475,8 @@ export const makeEngine = (
         }
 
         if (at >= issued.expiresAt) {
+          // An error found once the ticket's record is loaded: in PING and PUSH it is a NOTIFICATION
+          // (javadoc of BackchannelAuthenticationCompleteResponse), whose PING body is the usual one.
           const cause = Codes.completeAuthReqIdExpired
           if (mode === "POLL") return serverError(cause)
           return ok(compact<CompleteJson>({
@@ -465,7 +486,7 @@ export const makeEngine = (
             responseContent: JSON.stringify(
               mode === "PING"
                 ? { auth_req_id: issued.authReqId }
-                : { error: "expired_token", error_description: cause.resultMessage, auth_req_id: issued.authReqId }
+                : { error: "server_error", error_description: cause.resultMessage, auth_req_id: issued.authReqId }
             )
           }))
         }
@@ -508,6 +529,10 @@ export const makeEngine = (
       backchannelAuthenticationComplete: complete
     }
   })
+
+/** The properties the client may see, as entries of a JSON object. */
+const visibleProperties = (request: BackchannelAuthenticationCompleteRequest): Record<string, string> =>
+  Object.fromEntries((request.properties ?? []).filter((property) => property.hidden !== true).map((p) => [p.key, p.value]))
 
 const positiveOr = (value: number | undefined, fallback: number): number =>
   value !== undefined && value > 0 ? value : fallback

@@ -12,7 +12,7 @@ import { type AuthleteApi, type AuthleteApiName, AuthleteApis } from "../../Auth
 import { AuthleteValidationError } from "../../AuthleteError.js"
 import * as Api from "../../internal/api.js"
 import type { RecordedRequest } from "../AuthleteSimulator.js"
-import type { Answer, Engine } from "./ciba.js"
+import { type Answer, type Engine, malformedAnswers } from "./ciba.js"
 import { secretsEqual } from "./crypto.js"
 import type { Fault, Faults } from "./faults.js"
 import * as Codes from "./resultCodes.js"
@@ -122,10 +122,10 @@ export const makeApp = (deps: ServerDependencies): HttpApp.Default => {
       if (Option.isSome(fault)) return faultResponse(fault.value)
       const decoded = codecs.decodeRequest(input)
       if (Either.isLeft(decoded)) {
-        return answer({
-          status: 400,
-          body: Codes.malformedRequest(api.apiNumber, AuthleteValidationError.fromRefusal(decoded.left).rules)
-        })
+        const problems = AuthleteValidationError.fromRefusal(decoded.left).rules
+        return answer(
+          malformedAnswers[name]?.(problems) ?? { status: 400, body: Codes.malformedRequest(api.apiNumber, problems) }
+        )
       }
       return answer(yield* behave(decoded.right))
     })
