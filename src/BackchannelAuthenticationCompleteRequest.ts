@@ -4,10 +4,10 @@
  * @since 0.1.0
  */
 import { type Effect, Option, Schema } from "effect"
-import { NullMeansAbsentId } from "./internal/codec.js"
 import type { ParseOptions } from "effect/SchemaAST"
 import type { AuthleteValidationError } from "./AuthleteError.js"
 import { BackchannelAuthenticationCompleteResult } from "./BackchannelAuthenticationCompleteResult.js"
+import { NullMeansAbsentId } from "./internal/codec.js"
 import * as Models from "./internal/models.js"
 import * as Rules from "./internal/rules.js"
 import { Properties } from "./Property.js"

@@ -166,8 +166,11 @@ export const jsonStringBytes = (s: string, gson = false): number => {
   for (let i = 0; i < s.length; i++) {
     const code = s.charCodeAt(i)
     if (code === 0x22 || code === 0x5c) bytes += 2
-    else if (code < 0x20) bytes += code === 0x08 || code === 0x09 || code === 0x0a || code === 0x0c || code === 0x0d ? 2 : 6
-    else if (code < 0x80) bytes += gson && HTML_ESCAPED.has(code) ? 6 : 1
+    else if (code < 0x20) {
+      bytes += code === 0x08 || code === 0x09 || code === 0x0a || code === 0x0c || code === 0x0d
+        ? 2
+        : 6
+    } else if (code < 0x80) bytes += gson && HTML_ESCAPED.has(code) ? 6 : 1
     else if (code < 0x800) bytes += 2
     else if (code >= 0xd800 && code <= 0xdfff) {
       if (isSurrogatePair(s, i)) {

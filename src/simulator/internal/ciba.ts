@@ -150,11 +150,13 @@ const compact = <A extends object>(value: A): A =>
 export const malformedAnswers: { readonly [Name in AuthleteApiName]?: (problems: string) => Answer } = {
   backchannelAuthenticationFail: (problems) => {
     const cause = Codes.malformedRequest(185, problems)
-    return ok({
-      ...cause,
-      action: "INTERNAL_SERVER_ERROR",
-      responseContent: Codes.oauthError("server_error", cause)
-    } satisfies FailJson)
+    return ok(
+      {
+        ...cause,
+        action: "INTERNAL_SERVER_ERROR",
+        responseContent: Codes.oauthError("server_error", cause)
+      } satisfies FailJson
+    )
   }
 }
 
@@ -532,7 +534,9 @@ export const makeEngine = (
 
 /** The properties the client may see, as entries of a JSON object. */
 const visibleProperties = (request: BackchannelAuthenticationCompleteRequest): Record<string, string> =>
-  Object.fromEntries((request.properties ?? []).filter((property) => property.hidden !== true).map((p) => [p.key, p.value]))
+  Object.fromEntries(
+    (request.properties ?? []).filter((property) => property.hidden !== true).map((p) => [p.key, p.value])
+  )
 
 const positiveOr = (value: number | undefined, fallback: number): number =>
   value !== undefined && value > 0 ? value : fallback
