@@ -18,6 +18,9 @@ import {
   BackchannelAuthenticationIssueRequest,
   BackchannelAuthenticationIssueResponse
 } from "./BackchannelAuthenticationIssue.js"
+import { ServiceConfiguration, ServiceConfigurationRequest } from "./ServiceConfiguration.js"
+import { ServiceJwks, ServiceJwksRequest } from "./ServiceJwks.js"
+import { TokenRequest, TokenResponse } from "./Token.js"
 
 /**
  * One Authlete API.
@@ -133,6 +136,41 @@ export const AuthleteApis = {
     response: BackchannelAuthenticationCompleteResponse,
     secretFields: ["ticket", "accessToken"],
     repeatable: false
+  }),
+  /**
+   * Hands a client's token request to Authlete (`/auth/token`), which answers with the tokens (CIBA:
+   * once the user decided), the error to return, or a grant the server handles itself. It issues
+   * tokens: never repeated.
+   */
+  token: api({
+    method: "POST",
+    path: "/auth/token",
+    apiNumber: 50,
+    request: TokenRequest,
+    response: TokenResponse,
+    secretFields: ["clientSecret", "accessToken", "dpop"],
+    secretFormParameters: ["client_secret", "code", "refresh_token", "password", "auth_req_id", "client_assertion"],
+    repeatable: false
+  }),
+  /** The service's OpenID Provider metadata (`/service/configuration`), for the discovery endpoint. */
+  serviceConfiguration: api({
+    method: "GET",
+    path: "/service/configuration",
+    // Authlete publishes no number for this API: the simulator's own.
+    apiNumber: 901,
+    request: ServiceConfigurationRequest,
+    response: ServiceConfiguration,
+    repeatable: true
+  }),
+  /** The service's JWK Set (`/service/jwks/get`), for the `jwks_uri`. */
+  serviceJwks: api({
+    method: "GET",
+    path: "/service/jwks/get",
+    // Authlete publishes no number for this API: the simulator's own.
+    apiNumber: 902,
+    request: ServiceJwksRequest,
+    response: ServiceJwks,
+    repeatable: true
   })
 } as const
 

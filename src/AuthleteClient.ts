@@ -305,7 +305,8 @@ const interpret = <A>(
     }
     let json: unknown
     try {
-      json = JSON.parse(body)
+      // No body at all (a 204, as /service/jwks/get gives for a service without keys) is no fields.
+      json = body === "" ? {} : JSON.parse(body)
     } catch {
       // A 2xx that does not parse may still hold fresh tokens, which no scrubbing could find: not kept.
       return Effect.fail(

@@ -12,11 +12,12 @@ import type { ConfigError, Duration, Scope } from "effect"
 import * as Http from "node:http"
 import { AuthleteClient, type AuthleteClientOptionsV3 } from "../AuthleteClient.js"
 import { UndiciTransport } from "../undici/index.js"
-import { makeEngine } from "./internal/ciba.js"
 import { generateSigningKey, type PublicJwk, randomDigits, randomToken } from "./internal/crypto.js"
+import { makeEngine } from "./internal/engine.js"
 import { makeFaults } from "./internal/faults.js"
 import * as Codes from "./internal/resultCodes.js"
 import { makeApp } from "./internal/server.js"
+import { makeState, type ServiceSettings } from "./internal/state.js"
 
 /**
  * A client registered with the simulated service. The secret is compared in constant time.
@@ -65,8 +66,17 @@ export interface AuthleteSimulatorOptions {
   readonly port?: number | undefined
   /** Default: one POLL, one PING and one PUSH client with random secrets and no notification endpoints. */
   readonly clients?: ReadonlyArray<SimulatedClient> | undefined
-  /** `iss` of the ID tokens. Default: the simulator's base URL. */
+  /**
+   * The authorization server this service stands behind: `iss` of the ID tokens and the endpoint
+   * URLs of its discovery document (service settings at Authlete). Default: the simulator's base
+   * URL, with `/token`, `/backchannel` and `/jwks` below it. `updateService` changes them later.
+   */
   readonly issuer?: string | undefined
+  readonly tokenEndpoint?: string | undefined
+  readonly backchannelAuthenticationEndpoint?: string | undefined
+  readonly jwksUri?: string | undefined
+  /** More metadata for the discovery document (`/service/configuration`). */
+  readonly metadata?: { readonly [name: string]: unknown } | undefined
   /** Seconds a ticket stays usable before `/issue`. Default 600. */
   readonly ticketLifetime?: number | undefined
   /** Seconds an `auth_req_id` lives when the client asked for no `requested_expiry` (`expiresIn`). Default 600. */
@@ -103,8 +113,12 @@ export interface AuthleteSimulatorService {
   readonly baseUrl: string
   readonly serviceId: string
   readonly accessToken: Redacted.Redacted<string>
-  /** `iss` of the ID tokens it signs. */
+  /** `iss` of the ID tokens it signs, as the service settings say now. */
   readonly issuer: string
+  /** The service settings its discovery document is built from. */
+  readonly service: Effect.Effect<ServiceSettings>
+  /** Changes service settings (the authorization server's URLs, once it listens). */
+  readonly updateService: (settings: Partial<ServiceSettings>) => Effect.Effect<void>
   /** The public key of the ID tokens (ES256), as a JWK Set. */
   readonly jwks: { readonly keys: ReadonlyArray<PublicJwk> }
   readonly clients: Effect.Effect<ReadonlyArray<SimulatedClient>>
@@ -157,15 +171,21 @@ const make = (
     const serviceId = options.serviceId ?? randomDigits(12)
     const accessToken = options.accessToken ?? Redacted.make(randomToken())
     const issuer = options.issuer ?? baseUrl
+    const service = yield* Ref.make<ServiceSettings>({
+      issuer,
+      tokenEndpoint: options.tokenEndpoint ?? `${issuer}/token`,
+      backchannelAuthenticationEndpoint: options.backchannelAuthenticationEndpoint ?? `${issuer}/backchannel`,
+      jwksUri: options.jwksUri ?? `${issuer}/jwks`,
+      metadata: options.metadata ?? {}
+    })
     const key = generateSigningKey()
     // Captured once: expiry follows whichever Clock built the simulator (TestClock in tests).
     const clock = yield* Effect.clock
     const clients = yield* Ref.make(options.clients ?? defaultClients())
     const recorded = yield* Ref.make<ReadonlyArray<RecordedRequest>>([])
     const faults = yield* makeFaults
-    const engine = yield* makeEngine(
+    const engine = makeEngine(makeState(
       {
-        issuer,
         key,
         ticketLifetime: yield* seconds(options.ticketLifetime, 600, "ticketLifetime"),
         authReqIdLifetime: yield* seconds(options.authReqIdLifetime, 600, "authReqIdLifetime"),
@@ -176,9 +196,10 @@ const make = (
         idTokenAudType: options.idTokenAudType ?? "string",
         completeServerErrorStatus: options.completeServerErrorStatus ?? 200
       },
+      service,
       clients,
       clock
-    )
+    ))
     yield* HttpServer.serveEffect(makeApp({
       serviceId,
       accessToken,
@@ -194,7 +215,11 @@ const make = (
       baseUrl,
       serviceId,
       accessToken,
-      issuer,
+      get issuer() {
+        return Effect.runSync(Ref.get(service)).issuer
+      },
+      service: Ref.get(service),
+      updateService: (settings) => Ref.update(service, (current) => ({ ...current, ...settings })),
       jwks: { keys: [key.publicJwk] },
       clients: Ref.get(clients),
       clientFor: (deliveryMode) =>

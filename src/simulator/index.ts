@@ -5,3 +5,4 @@
  */
 export * from "./AuthleteSimulator.js"
 export type { PublicJwk } from "./internal/crypto.js"
+export type { ServiceSettings } from "./internal/state.js"

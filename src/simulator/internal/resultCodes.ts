@@ -132,3 +132,48 @@ export const oauthError = (error: string, cause: Result): string =>
     error,
     error_uri: `https://docs.authlete.com/#${cause.resultCode}`
   })
+
+// /auth/token (API 50).
+
+/** Authlete's pattern (its example is for the authorization code grant). */
+export const tokenOk = (grantType: string) =>
+  result("A050001", `The token request (grant_type=${grantType}) was processed successfully.`)
+/** Simulator's own. */
+export const tokenClientAuthenticationFailed = (detail: string) =>
+  result("A050301", `Client authentication failed: ${detail}`)
+/** Simulator's own. */
+export const tokenGrantTypeMissing = result("A050302", "The token request does not contain 'grant_type'.")
+/** Simulator's own. */
+export const tokenGrantTypeUnsupported = (grantType: string) =>
+  result("A050303", `The grant type '${grantType}' is not supported by the simulator.`)
+/** Simulator's own. */
+export const tokenAuthReqIdMissing = result("A050304", "The token request does not contain 'auth_req_id'.")
+/** Simulator's own. */
+export const tokenAuthReqIdUnknown = result(
+  "A050305",
+  "The auth_req_id does not exist or was not issued to the client."
+)
+/** Simulator's own. */
+export const tokenAuthReqIdUsed = result("A050306", "The auth_req_id has already been used.")
+/** Simulator's own. */
+export const tokenAuthorizationPending = result("A050307", "The end-user has not been authenticated yet.")
+/** Simulator's own. */
+export const tokenSlowDown = result("A050308", "The client polls the token endpoint too frequently.")
+/** Simulator's own. */
+export const tokenAuthReqIdExpired = result("A050309", "The auth_req_id has expired.")
+/** Simulator's own. */
+export const tokenAccessDenied = result("A050310", "The end-user denied the authorization request.")
+/** Simulator's own. */
+export const tokenTransactionFailed = result("A050311", "The authentication transaction failed.")
+/** Simulator's own. */
+export const tokenPushClient = result("A050312", "The client uses the push mode; its tokens were pushed.")
+/** Simulator's own. */
+export const tokenPasswordGrant = result("A050313", "The password grant is for the authorization server to handle.")
+/** Simulator's own. */
+export const tokenParameterRepeated = (name: string) =>
+  result("A050314", `The request parameter '${name}' is included more than once.`)
+
+// /service/configuration and /service/jwks/get (the simulator's own API numbers 901 and 902).
+
+/** Simulator's own. */
+export const patchInvalid = (detail: string) => result("A901202", `The 'patch' cannot be applied: ${detail}`)

@@ -12,10 +12,11 @@ import { type AuthleteApi, type AuthleteApiName, AuthleteApis } from "../../Auth
 import { AuthleteValidationError } from "../../AuthleteError.js"
 import * as Api from "../../internal/api.js"
 import type { RecordedRequest } from "../AuthleteSimulator.js"
-import { type Answer, type Engine, malformedAnswers } from "./ciba.js"
 import { secretsEqual } from "./crypto.js"
+import { type Engine, malformedAnswers } from "./engine.js"
 import type { Fault, Faults } from "./faults.js"
 import * as Codes from "./resultCodes.js"
+import type { Answer } from "./state.js"
 
 export interface ServerDependencies {
   readonly serviceId: string

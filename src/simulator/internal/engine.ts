@@ -1,0 +1,28 @@
+/**
+ * The simulated service: one behaviour per API of `AuthleteApis` (the type makes a new API's
+ * behaviour required), over the state they share.
+ */
+import type { Effect } from "effect"
+import type { AuthleteApi, AuthleteApiName, AuthleteApis } from "../../AuthleteApi.js"
+import { failMalformed, makeBackchannel } from "./ciba.js"
+import { makeService } from "./service.js"
+import type { Answer, State } from "./state.js"
+import { makeToken } from "./token.js"
+
+/** What the simulator does for each API, given the request its declaration decoded. */
+export type Engine = {
+  readonly [Name in AuthleteApiName]: (
+    request: AuthleteApi.Request<typeof AuthleteApis[Name]>
+  ) => Effect.Effect<Answer>
+}
+
+export const makeEngine = (state: State): Engine => ({
+  ...makeBackchannel(state),
+  ...makeToken(state),
+  ...makeService(state)
+})
+
+/** What an API answers to a body that breaks its schema, where Authlete documents more than a 400. */
+export const malformedAnswers: { readonly [Name in AuthleteApiName]?: (problems: string) => Answer } = {
+  backchannelAuthenticationFail: failMalformed
+}
