@@ -9,6 +9,7 @@ export default defineConfig({
     alias: [
       { find: /^effect-authlete\/simulator$/, replacement: src("simulator/index.ts") },
       { find: /^effect-authlete\/undici$/, replacement: src("undici/index.ts") },
+      { find: /^effect-authlete\/playground$/, replacement: src("playground/index.ts") },
       { find: /^effect-authlete$/, replacement: src("index.ts") }
     ]
   },

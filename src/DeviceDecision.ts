@@ -1,0 +1,150 @@
+/**
+ * The user's answer on the authentication device, as a program: the pending request is taken out of
+ * the store (once), the claims it asked for are collected, and Authlete is told
+ * (`completeBackchannelAuthentication`, which notifies PING and PUSH clients). A request nobody
+ * decides in time is failed as `TRANSACTION_FAILED`.
+ *
+ * @since 0.1.0
+ */
+import { Clock, Effect, Schema } from "effect"
+import type { AuthleteClient } from "./AuthleteClient.js"
+import {
+  completeBackchannelAuthentication,
+  type CompletionError,
+  type CompletionOutcome
+} from "./BackchannelAuthenticationCompletion.js"
+import type { ClientNotifier } from "./ClientNotifier.js"
+import { type PendingRequest, PendingRequestStore, type PendingRequestStoreError } from "./PendingRequests.js"
+import { collectClaims, type UserClaims } from "./UserClaims.js"
+
+/**
+ * A decision that cannot be made: the request is not known (`Unknown`), its `auth_req_id` expired
+ * (`Expired`), or it was decided already (`AlreadyDecided`). Nothing was sent to Authlete.
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export class DecisionError extends Schema.TaggedError<DecisionError>("effect-authlete/DecisionError")(
+  "DecisionError",
+  {
+    reason: Schema.Literal("Unknown", "Expired", "AlreadyDecided"),
+    authReqId: Schema.String
+  }
+) {
+  override get message(): string {
+    return this.reason === "Unknown"
+      ? `No pending request has auth_req_id ${this.authReqId}`
+      : this.reason === "Expired"
+      ? `The request ${this.authReqId} expired before the decision`
+      : `The request ${this.authReqId} was decided already`
+  }
+}
+
+/**
+ * The user's answer.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface Decision {
+  readonly authReqId: string
+  readonly decision: "allow" | "deny"
+  /** When the user authenticated, in seconds since the epoch; default now. */
+  readonly authTime?: number | undefined
+  /** The authentication context class the user met; default the first the client asked for. */
+  readonly acr?: string | undefined
+  /** Claims the user consented to share; default all that were asked for. */
+  readonly consentedClaims?: ReadonlyArray<string> | undefined
+  /** More claims for the ID token, merged over the collected ones. */
+  readonly claims?: { readonly [name: string]: unknown } | undefined
+}
+
+/** What the decision programs need. */
+export type DecisionRequirements = PendingRequestStore | UserClaims | AuthleteClient | ClientNotifier
+
+/**
+ * Tells Authlete how a user decided on a pending request. `allow` sends the claims the request asked
+ * for (collected with `collectClaims` in its `claims_locales`); `deny` sends `ACCESS_DENIED`.
+ *
+ * @since 0.1.0
+ * @category program
+ */
+export const decide = (
+  decision: Decision
+): Effect.Effect<
+  CompletionOutcome,
+  DecisionError | CompletionError | PendingRequestStoreError,
+  DecisionRequirements
+> =>
+  Effect.gen(function*() {
+    const store = yield* PendingRequestStore
+    const now = yield* Clock.currentTimeMillis
+    const taken = yield* store.take(decision.authReqId, now)
+    if (taken._tag !== "Taken") return yield* new DecisionError({ reason: taken._tag, authReqId: decision.authReqId })
+    const { request } = taken
+    if (decision.decision === "deny") {
+      return yield* completeBackchannelAuthentication({
+        ticket: request.ticket,
+        result: "ACCESS_DENIED",
+        subject: request.subject,
+        errorDescription: "The user denied the request."
+      })
+    }
+    const collected = yield* collectClaims({
+      subject: request.subject,
+      claimNames: request.claimNames,
+      claimsLocales: request.claimsLocales
+    })
+    const acr = decision.acr ?? request.acrValues[0]
+    return yield* completeBackchannelAuthentication({
+      ticket: request.ticket,
+      result: "AUTHORIZED",
+      subject: request.subject,
+      authTime: decision.authTime ?? Math.floor(now / 1000),
+      ...(acr === undefined ? {} : { acr }),
+      claims: [collected, decision.claims],
+      consentedClaims: decision.consentedClaims ?? request.claimNames.map((name) => name.split("#", 1)[0]!)
+    })
+  })
+
+/**
+ * When a pending request is failed for want of a decision: a little before its `auth_req_id`
+ * expires (10% of its lifetime, at most 5 seconds), so that Authlete still takes the completion and
+ * PING and PUSH clients hear of it.
+ *
+ * @since 0.1.0
+ * @category program
+ */
+export const decisionDeadline = (request: PendingRequest): number =>
+  request.expiresAt - Math.min(5_000, Math.floor((request.expiresAt - request.createdAt) / 10))
+
+/**
+ * Fails, as `TRANSACTION_FAILED`, every pending request whose decision deadline passed; returns how
+ * each ended. Run it every second or so (`Effect.repeat`), or let a durable timer do it.
+ *
+ * @since 0.1.0
+ * @category program
+ */
+export const failOverdueRequests: Effect.Effect<
+  ReadonlyArray<{ readonly authReqId: string; readonly outcome: "Completed" | "Failed" }>,
+  PendingRequestStoreError,
+  DecisionRequirements
+> = Effect.gen(function*() {
+  const store = yield* PendingRequestStore
+  const overdue = yield* store.takeOverdue(decisionDeadline, yield* Clock.currentTimeMillis)
+  return yield* Effect.forEach(overdue, (request) =>
+    completeBackchannelAuthentication({
+      ticket: request.ticket,
+      result: "TRANSACTION_FAILED",
+      subject: request.subject,
+      errorDescription: "The user did not answer in time."
+    }).pipe(
+      Effect.as({ authReqId: request.authReqId, outcome: "Completed" as const }),
+      Effect.catchAll((error) =>
+        Effect.as(
+          Effect.logWarning(`Failing the overdue request ${request.authReqId} did not end cleanly: ${error.message}`),
+          { authReqId: request.authReqId, outcome: "Failed" as const }
+        )
+      )
+    ))
+})

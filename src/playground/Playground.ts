@@ -1,0 +1,249 @@
+/**
+ * The whole CIBA flow on one machine: the Authlete simulator, and an authorization server assembled
+ * from this library's programs and routes in front of it, on 127.0.0.1. It registers a POLL, a PING
+ * and a PUSH client (`client_secret_basic`), a few users with claims, and the conformance suite's
+ * automated approval endpoint.
+ *
+ * @since 0.1.0
+ */
+import { HttpRouter, HttpServer } from "@effect/platform"
+import type { HttpServerError } from "@effect/platform"
+import { NodeHttpServer } from "@effect/platform-node"
+import { Context, Effect, Layer, Schedule } from "effect"
+import type { ConfigError } from "effect"
+import * as Http from "node:http"
+import { AuthenticationDevice, type AuthenticationDeviceFeed } from "../AuthenticationDevice.js"
+import { AuthleteClient } from "../AuthleteClient.js"
+import { BackchannelChecks, UserIdentifier } from "../BackchannelAuthenticationEndpoint.js"
+import * as CibaRoutes from "../CibaRoutes.js"
+import { ClientNotifier } from "../ClientNotifier.js"
+import { failOverdueRequests } from "../DeviceDecision.js"
+import { PendingRequestStore } from "../PendingRequests.js"
+import { AuthleteSimulator, type SimulatedClient } from "../simulator/index.js"
+import { UndiciTransport } from "../undici/index.js"
+import { UserClaims, type UserClaimsRecord } from "../UserClaims.js"
+
+/**
+ * A user of the playground: claims (keys may carry a language tag), the login hints that name them,
+ * and a user code for clients that require one.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface PlaygroundUser {
+  readonly claims: { readonly [claim: string]: unknown }
+  readonly loginHints: ReadonlyArray<string>
+  readonly userCode: string
+}
+
+/**
+ * The default users: Taro with Japanese names too (so the locale handling shows), Alice and Bob.
+ *
+ * @since 0.1.0
+ * @category users
+ */
+export const defaultUsers: { readonly [subject: string]: PlaygroundUser } = {
+  "user-1": {
+    loginHints: ["taro@example.com"],
+    userCode: "1111",
+    claims: {
+      name: "Taro Yamada",
+      "name#ja": "山田 太郎",
+      given_name: "Taro",
+      "given_name#ja": "太郎",
+      family_name: "Yamada",
+      "family_name#ja": "山田",
+      email: "taro@example.com",
+      email_verified: true,
+      locale: "ja-JP"
+    }
+  },
+  "user-2": {
+    loginHints: ["alice@example.com"],
+    userCode: "2222",
+    claims: {
+      name: "Alice Smith",
+      given_name: "Alice",
+      family_name: "Smith",
+      email: "alice@example.com",
+      email_verified: true,
+      locale: "en-US"
+    }
+  },
+  "user-3": {
+    loginHints: ["bob@example.com"],
+    userCode: "3333",
+    claims: { name: "Bob Jones", given_name: "Bob", family_name: "Jones", email: "bob@example.com" }
+  }
+}
+
+/**
+ * @since 0.1.0
+ * @category models
+ */
+export interface PlaygroundOptions {
+  /** The authorization server's port on 127.0.0.1; 0 (default) picks a free one. */
+  readonly port?: number | undefined
+  /** Seconds a client waits between polls. Default 5. */
+  readonly interval?: number | undefined
+  /** Seconds an `auth_req_id` lives. Default 120. */
+  readonly expiresIn?: number | undefined
+  /** The PING client's notification endpoint. */
+  readonly pingEndpoint?: string | undefined
+  /** The PUSH client's notification endpoint. */
+  readonly pushEndpoint?: string | undefined
+  readonly users?: { readonly [subject: string]: PlaygroundUser } | undefined
+  /** Extra routes served by the same server (the device pages mount here). */
+  readonly routes?: HttpRouter.HttpRouter<never, PlaygroundServices> | undefined
+}
+
+/**
+ * What the playground tells its users: where everything is.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface PlaygroundInfo {
+  readonly issuer: string
+  readonly clients: ReadonlyArray<{
+    readonly clientId: string
+    readonly clientSecret: string
+    readonly deliveryMode: "POLL" | "PING" | "PUSH"
+    readonly notificationEndpoint?: string | undefined
+  }>
+  /** Each user's subject and login hints. */
+  readonly users: ReadonlyArray<{ readonly subject: string; readonly loginHints: ReadonlyArray<string> }>
+  /** `POST` here, with `{auth_req_id}` and `{action}` (allow or deny) replaced, decides for the user. */
+  readonly automatedApprovalUrl: string
+  /** The simulated Authlete the authorization server talks to. */
+  readonly authleteBaseUrl: string
+}
+
+/**
+ * The tag of a running playground's `PlaygroundInfo`, and its layer (`Playground.layer`).
+ *
+ * @since 0.1.0
+ * @category tags
+ */
+export class Playground extends Context.Tag("effect-authlete/Playground")<Playground, PlaygroundInfo>() {
+  static readonly layer = (options?: PlaygroundOptions) => layer(options)
+  static readonly defaultUsers = defaultUsers
+}
+
+/** What the playground's routes can use. */
+export type PlaygroundServices =
+  | CibaRoutes.CibaRoutesRequirements
+  | AuthleteSimulator
+  | AuthenticationDeviceFeed
+  | Playground
+  | PendingRequestStore
+
+const APPROVAL_PATH = "/ciba/approve"
+
+const clientsOf = (options: PlaygroundOptions): ReadonlyArray<SimulatedClient> =>
+  (["POLL", "PING", "PUSH"] as const).map((deliveryMode, i) => {
+    const endpoint = deliveryMode === "PING"
+      ? options.pingEndpoint
+      : deliveryMode === "PUSH"
+      ? options.pushEndpoint
+      : undefined
+    return {
+      clientId: 1001 + i,
+      clientIdAlias: `${deliveryMode.toLowerCase()}-client`,
+      clientSecret: `${deliveryMode.toLowerCase()}-secret-${crypto.randomUUID()}`,
+      clientName: `Playground ${deliveryMode} client`,
+      deliveryMode,
+      ...(endpoint === undefined ? {} : { clientNotificationEndpoint: endpoint })
+    }
+  })
+
+/**
+ * Everything, on 127.0.0.1, for the lifetime of the layer. The authorization server's routes are
+ * at the root of its origin (the issuer): `/backchannel`, `/token`, `/.well-known/openid-configuration`,
+ * `/jwks`, and `/ciba/approve/{auth_req_id}/{action}`.
+ *
+ * @since 0.1.0
+ * @category layers
+ */
+export const layer = (
+  options: PlaygroundOptions = {}
+): Layer.Layer<
+  Playground | AuthleteSimulator | PendingRequestStore | AuthenticationDeviceFeed,
+  HttpServerError.ServeError | ConfigError.ConfigError
+> => {
+  const users = options.users ?? defaultUsers
+  const serverLayer = NodeHttpServer.layer(() => Http.createServer(), { port: options.port ?? 0, host: "127.0.0.1" })
+
+  const assembled = Layer.unwrapScoped(Effect.gen(function*() {
+    const server = yield* HttpServer.HttpServer
+    const address = server.address
+    const issuer = address._tag === "TcpAddress" ? `http://127.0.0.1:${address.port}` : "http://127.0.0.1"
+    const simulatorLayer = AuthleteSimulator.layer({
+      issuer,
+      tokenEndpoint: `${issuer}/token`,
+      backchannelAuthenticationEndpoint: `${issuer}/backchannel`,
+      jwksUri: `${issuer}/jwks`,
+      interval: options.interval ?? 5,
+      authReqIdLifetime: options.expiresIn ?? 120,
+      clients: clientsOf(options)
+    })
+    const claims: UserClaimsRecord = Object.fromEntries(
+      Object.entries(users).map(([subject, user]) => [subject, user.claims])
+    )
+    const services = Layer.mergeAll(
+      Layer.unwrapEffect(Effect.map(AuthleteSimulator, (simulator) =>
+        AuthleteClient.layer({
+          baseUrl: simulator.baseUrl,
+          serviceId: simulator.serviceId,
+          accessToken: simulator.accessToken
+        }))),
+      // A local tool: the clients' endpoints are on this machine.
+      ClientNotifier.layer({ allowLoopback: true, allowPrivateNetworks: true }),
+      UserClaims.layerFromRecord(claims),
+      UserIdentifier.layerFromRecord(users),
+      BackchannelChecks.layer({
+        isUserCodeValid: (subject, userCode) => Effect.succeed(users[subject]?.userCode === userCode)
+      }),
+      PendingRequestStore.layerMemory,
+      AuthenticationDevice.layerFeed
+    ).pipe(Layer.provide(UndiciTransport.layer), Layer.provideMerge(simulatorLayer))
+
+    const info = Layer.effect(
+      Playground,
+      Effect.gen(function*() {
+        const simulator = yield* AuthleteSimulator
+        const clients = yield* simulator.clients
+        return {
+          issuer,
+          clients: clients.map((client) => ({
+            clientId: String(client.clientId),
+            clientSecret: client.clientSecret,
+            deliveryMode: client.deliveryMode,
+            ...(client.clientNotificationEndpoint === undefined
+              ? {}
+              : { notificationEndpoint: client.clientNotificationEndpoint })
+          })),
+          users: Object.entries(users).map(([subject, user]) => ({
+            subject,
+            loginHints: [subject, ...user.loginHints]
+          })),
+          automatedApprovalUrl: `${issuer}${APPROVAL_PATH}/{auth_req_id}/{action}`,
+          authleteBaseUrl: simulator.baseUrl
+        }
+      })
+    ).pipe(Layer.provide(services))
+
+    const app = CibaRoutes.router({ automatedApproval: APPROVAL_PATH }).pipe(
+      HttpRouter.concat(options.routes ?? HttpRouter.empty)
+    )
+    const serve = Layer.scopedDiscard(Effect.gen(function*() {
+      yield* HttpServer.serveEffect(app)
+      // Requests nobody decides in time are failed before their auth_req_id expires.
+      yield* Effect.forkScoped(
+        failOverdueRequests.pipe(Effect.catchAll(() => Effect.void), Effect.repeat(Schedule.spaced("1 second")))
+      )
+    }))
+    return serve.pipe(Layer.provideMerge(info), Layer.provideMerge(services))
+  }))
+  return assembled.pipe(Layer.provide(serverLayer))
+}
