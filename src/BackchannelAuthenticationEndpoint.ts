@@ -107,7 +107,14 @@ const expiryOf = (token: string): number | undefined => {
   }
 }
 
-const CONTROL_CHARACTER = /[\u0000-\u001f\u007f-\u009f]/
+/** Whether a text holds a C0 or C1 control character. */
+const hasControlCharacter = (text: string): boolean => {
+  for (let i = 0; i < text.length; i++) {
+    const code = text.charCodeAt(i)
+    if (code < 0x20 || (code >= 0x7f && code <= 0x9f)) return true
+  }
+  return false
+}
 
 const defaultChecks: BackchannelChecksService = {
   isLoginHintTokenExpired: (token, nowMillis) =>
@@ -117,7 +124,7 @@ const defaultChecks: BackchannelChecksService = {
     }),
   isUserCodeValid: () => Effect.succeed(false),
   isBindingMessageValid: (message) =>
-    Effect.succeed(message.length >= 1 && message.length <= 64 && !CONTROL_CHARACTER.test(message))
+    Effect.succeed(message.length >= 1 && message.length <= 64 && !hasControlCharacter(message))
 }
 
 /**
