@@ -13,6 +13,7 @@ import { AuthleteClient } from "./AuthleteClient.js"
 import type { AuthleteError } from "./AuthleteError.js"
 import type { BackchannelAuthenticationResponse } from "./BackchannelAuthentication.js"
 import type { BackchannelAuthenticationFailReason } from "./BackchannelAuthenticationFail.js"
+import { Decisions } from "./DeviceDecision.js"
 import * as Endpoint from "./EndpointResponse.js"
 import { PendingRequest, PendingRequestStore, type PendingRequestStoreError } from "./PendingRequests.js"
 
@@ -206,7 +207,7 @@ export const handleBackchannelAuthentication = (
 ): Effect.Effect<
   Endpoint.EndpointResponse,
   AuthleteError | PendingRequestStoreError,
-  AuthleteClient | UserIdentifier | BackchannelChecks | PendingRequestStore | AuthenticationDevice
+  AuthleteClient | UserIdentifier | BackchannelChecks | PendingRequestStore | Decisions | AuthenticationDevice
 > =>
   Effect.gen(function*() {
     const authlete = yield* AuthleteClient
@@ -262,6 +263,7 @@ export const handleBackchannelAuthentication = (
       expiresAt: now + (issued.expiresIn ?? 0) * 1000
     })
     yield* Effect.flatMap(PendingRequestStore, (store) => store.add(pending))
+    yield* Effect.flatMap(Decisions, (decisions) => decisions.awaiting(pending))
     // The client has its auth_req_id whatever the device does; a device that fails is logged.
     yield* Effect.flatMap(AuthenticationDevice, (device) => device.reach(pending)).pipe(
       Effect.catchAllCause((cause) => Effect.logWarning("The authentication device could not be reached", cause))

@@ -21,7 +21,7 @@ import {
   handleBackchannelAuthentication,
   type UserIdentifier
 } from "./BackchannelAuthenticationEndpoint.js"
-import { decide, type DecisionRequirements } from "./DeviceDecision.js"
+import { Decisions } from "./DeviceDecision.js"
 import { handleDiscovery, handleJwks } from "./Discovery.js"
 import * as Endpoint from "./EndpointResponse.js"
 import type { PendingRequestStore } from "./PendingRequests.js"
@@ -60,8 +60,8 @@ export type CibaRoutesRequirements =
   | UserIdentifier
   | BackchannelChecks
   | PendingRequestStore
+  | Decisions
   | AuthenticationDevice
-  | DecisionRequirements
 
 const toHttp = (response: Endpoint.EndpointResponse) =>
   HttpServerResponse.text(response.body, {
@@ -160,7 +160,8 @@ export const router = (options: CibaRoutesOptions = {}): HttpRouter.HttpRouter<n
       if (authReqId === undefined || (action !== "allow" && action !== "deny")) {
         return toHttp(Endpoint.oauthError(400, "invalid_request", "The action must be allow or deny."))
       }
-      return yield* decide({ authReqId, decision: action }).pipe(
+      const decisions = yield* Decisions
+      return yield* decisions.decide({ authReqId, decision: action }).pipe(
         Effect.as(toHttp(Endpoint.json(200, "{}"))),
         Effect.catchTag("DecisionError", (error) =>
           Effect.succeed(toHttp(Endpoint.oauthError(

@@ -6,7 +6,7 @@
  *
  * @since 0.1.0
  */
-import { Clock, Effect, Schema } from "effect"
+import { Clock, Context, Effect, Layer, Schema } from "effect"
 import type { AuthleteClient } from "./AuthleteClient.js"
 import {
   completeBackchannelAuthentication,
@@ -148,3 +148,50 @@ export const failOverdueRequests: Effect.Effect<
       )
     ))
 })
+
+/**
+ * How a decision ended: carried out here (`Completed`, with Authlete's outcome), or handed to a
+ * durable engine that carries it out (`Accepted`).
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export type DecisionOutcome =
+  | { readonly _tag: "Completed"; readonly outcome: CompletionOutcome }
+  | { readonly _tag: "Accepted" }
+
+/**
+ * @since 0.1.0
+ * @category models
+ */
+export interface DecisionsService {
+  /** A request was recorded and waits for its user (a durable engine starts its workflow here). */
+  readonly awaiting: (request: PendingRequest) => Effect.Effect<void, PendingRequestStoreError>
+  /** Carries out the user's decision. */
+  readonly decide: (
+    decision: Decision
+  ) => Effect.Effect<DecisionOutcome, DecisionError | CompletionError | PendingRequestStoreError>
+}
+
+/**
+ * Where decisions are carried out. `Decisions.layer` does it in this process with `decide`
+ * (requests nobody decides are failed by `failOverdueRequests`, which the application runs every
+ * second or so); the durable engine of `effect-authlete/sql` does it in a workflow that survives
+ * restarts and runs once across nodes.
+ *
+ * @since 0.1.0
+ * @category tags
+ */
+export class Decisions extends Context.Tag("effect-authlete/Decisions")<Decisions, DecisionsService>() {
+  static readonly layer: Layer.Layer<Decisions, never, DecisionRequirements> = Layer.effect(
+    Decisions,
+    Effect.map(Effect.context<DecisionRequirements>(), (context) => ({
+      awaiting: () => Effect.void,
+      decide: (decision) =>
+        decide(decision).pipe(
+          Effect.map((outcome): DecisionOutcome => ({ _tag: "Completed", outcome })),
+          Effect.provide(context)
+        )
+    }))
+  )
+}

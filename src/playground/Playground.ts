@@ -17,7 +17,7 @@ import { AuthleteClient } from "../AuthleteClient.js"
 import { BackchannelChecks, UserIdentifier } from "../BackchannelAuthenticationEndpoint.js"
 import * as CibaRoutes from "../CibaRoutes.js"
 import { ClientNotifier } from "../ClientNotifier.js"
-import { failOverdueRequests } from "../DeviceDecision.js"
+import { Decisions, failOverdueRequests } from "../DeviceDecision.js"
 import { PendingRequestStore } from "../PendingRequests.js"
 import { AuthleteSimulator, type SimulatedClient } from "../simulator/index.js"
 import { UndiciTransport } from "../undici/index.js"
@@ -207,6 +207,7 @@ export const layer = (
       PendingRequestStore.layerMemory,
       AuthenticationDevice.layerFeed
     ).pipe(Layer.provide(UndiciTransport.layer), Layer.provideMerge(simulatorLayer))
+    const withDecisions = Layer.provideMerge(Decisions.layer, services)
 
     const info = Layer.effect(
       Playground,
@@ -231,7 +232,7 @@ export const layer = (
           authleteBaseUrl: simulator.baseUrl
         }
       })
-    ).pipe(Layer.provide(services))
+    ).pipe(Layer.provide(withDecisions))
 
     const app = CibaRoutes.router({ automatedApproval: APPROVAL_PATH }).pipe(
       HttpRouter.concat(options.routes ?? HttpRouter.empty)
@@ -243,7 +244,7 @@ export const layer = (
         failOverdueRequests.pipe(Effect.catchAll(() => Effect.void), Effect.repeat(Schedule.spaced("1 second")))
       )
     }))
-    return serve.pipe(Layer.provideMerge(info), Layer.provideMerge(services))
+    return serve.pipe(Layer.provideMerge(info), Layer.provideMerge(withDecisions))
   }))
   return assembled.pipe(Layer.provide(serverLayer))
 }
