@@ -109,14 +109,16 @@ export const decide = (
 
 /**
  * When a pending request is failed for want of a decision: a little before its `auth_req_id`
- * expires (10% of its lifetime, at most 5 seconds), so that Authlete still takes the completion and
- * PING and PUSH clients hear of it.
+ * expires (10% of its lifetime, but 2 to 5 seconds, and never more than half of it), so that
+ * Authlete still takes the completion and PING and PUSH clients hear of it.
  *
  * @since 0.1.0
  * @category program
  */
-export const decisionDeadline = (request: PendingRequest): number =>
-  request.expiresAt - Math.min(5_000, Math.floor((request.expiresAt - request.createdAt) / 10))
+export const decisionDeadline = (request: PendingRequest): number => {
+  const lifetime = request.expiresAt - request.createdAt
+  return request.expiresAt - Math.min(5_000, lifetime / 2, Math.max(2_000, lifetime / 10))
+}
 
 /**
  * Fails, as `TRANSACTION_FAILED`, every pending request whose decision deadline passed; returns how

@@ -21,6 +21,7 @@ import { UndiciTransport } from "effect-authlete/undici"
 import { execFile } from "node:child_process"
 import { fileURLToPath } from "node:url"
 import { json, loopbackServer } from "./support/loopback.js"
+import { observe } from "./support/observe.js"
 import { call } from "./utils/ciba.js"
 
 const POLL_OK = { resultCode: "A198001", resultMessage: "[A198001] ok", action: "NO_ACTION" }
@@ -140,6 +141,27 @@ describe("errors", () => {
     assert.match(error.message, /\(250 problems\)/)
     assert.match(error.message, /and 150 more$/)
   })
+})
+
+describe("the portable transport's deadline", () => {
+  it.scoped("a failed attempt leaves no fiber failing unhandled in the logs", () =>
+    Effect.gen(function*() {
+      const server = yield* loopbackServer(() => (response) => response.destroy())
+      const { exit, observed } = yield* observe(
+        Effect.flatMap(AuthleteClient, (client) => client.backchannelAuthenticationComplete(request)).pipe(
+          Effect.provide(
+            AuthleteClient.layer({
+              baseUrl: server.url,
+              serviceId: "715948317",
+              accessToken: Redacted.make("service-access-token-0123"),
+              retry: "none"
+            }).pipe(Layer.provide(HttpTransport.layerFetch))
+          )
+        )
+      )
+      assert.isTrue(Exit.isFailure(exit))
+      for (const line of observed.logs) assert.notMatch(line, /unhandled/i)
+    }))
 })
 
 describe("the transport's interruption", () => {

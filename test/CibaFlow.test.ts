@@ -11,7 +11,7 @@ import {
   HttpTransport
 } from "effect-authlete"
 import { AuthleteSimulator } from "effect-authlete/simulator"
-import { checkFlow, DemoLive, driveFlow, type FlowReport } from "../src/cli/Demo.js"
+import { checkFlow, driveFlow, type FlowReport, FlowsLive } from "./support/flows.js"
 
 const json = (text: string): Record<string, unknown> => JSON.parse(text)
 
@@ -52,11 +52,11 @@ describe("CIBA flows through the library against the simulator", () => {
             assert.isUndefined(body.access_token)
           }
           assert.deepStrictEqual(checkFlow(report), [])
-        }).pipe(Effect.provide(DemoLive)))
+        }).pipe(Effect.provide(FlowsLive)))
     }
   }
 
-  it("the demo's check catches a flow that went wrong", () => {
+  it("the flows' check catches a flow that went wrong", () => {
     const report: FlowReport = {
       mode: "PING",
       result: "AUTHORIZED",
@@ -108,7 +108,7 @@ describe("the CIBA APIs and their refusals, through AuthleteClient", () => {
       assert.strictEqual(json(failed.responseContent!).error, "access_denied")
       const issued = yield* authlete.backchannelAuthenticationIssue({ ticket })
       assert.strictEqual(issued.action, "INVALID_TICKET")
-    }).pipe(Effect.provide(DemoLive)))
+    }).pipe(Effect.provide(FlowsLive)))
 
   it.scoped("a wrong client secret is UNAUTHORIZED", () =>
     Effect.gen(function*() {
@@ -122,7 +122,7 @@ describe("the CIBA APIs and their refusals, through AuthleteClient", () => {
       })
       assert.strictEqual(answer.action, "UNAUTHORIZED")
       assert.strictEqual(json(answer.responseContent!).error, "invalid_client")
-    }).pipe(Effect.provide(DemoLive)))
+    }).pipe(Effect.provide(FlowsLive)))
 
   it.scoped("a ticket completes once: the second time is AuthleteServerError", () =>
     Effect.gen(function*() {
@@ -131,7 +131,7 @@ describe("the CIBA APIs and their refusals, through AuthleteClient", () => {
       assert.strictEqual(first._tag, "NoAction")
       const second = yield* Effect.flip(complete(ticket))
       assert.strictEqual(second._tag, "AuthleteServerError")
-    }).pipe(Effect.provide(DemoLive)))
+    }).pipe(Effect.provide(FlowsLive)))
 
   it.scoped("a wrong service token is AuthleteApiError 401, with nothing processed", () =>
     Effect.gen(function*() {
@@ -159,5 +159,5 @@ describe("the CIBA APIs and their refusals, through AuthleteClient", () => {
       yield* TestClock.adjust("601 seconds")
       const error = yield* Effect.flip(complete(ticket))
       assert.strictEqual(error._tag, "AuthleteServerError")
-    }).pipe(Effect.provide(DemoLive)))
+    }).pipe(Effect.provide(FlowsLive)))
 })

@@ -6,8 +6,9 @@ import { assert, describe, it } from "@effect/vitest"
 import { Effect, Redacted } from "effect"
 import { AuthleteClient } from "effect-authlete"
 import { AuthleteSimulator } from "effect-authlete/simulator"
-import { execFile } from "node:child_process"
+import { execFile, spawn } from "node:child_process"
 import { fileURLToPath } from "node:url"
+import { loopbackServer } from "./support/loopback.js"
 
 const main = fileURLToPath(new URL("../src/cli/main.ts", import.meta.url))
 
@@ -18,11 +19,11 @@ interface Run {
 }
 
 /** Runs the CLI from its sources with only the given environment (plus PATH). */
-const cli = (args: ReadonlyArray<string>, env: Record<string, string> = {}) =>
+const cli = (args: ReadonlyArray<string>, env: Record<string, string> = {}, imports: ReadonlyArray<string> = []) =>
   Effect.async<Run>((resume) => {
     execFile(
       process.execPath,
-      ["--import", "tsx", main, ...args],
+      [...imports.flatMap((module) => ["--import", module]), "--import", "tsx", main, ...args],
       { env: { PATH: process.env.PATH ?? "", ...env }, timeout: 60_000 },
       (error, stdout, stderr) =>
         resume(
@@ -110,12 +111,95 @@ describe("effect-authlete command line", () => {
       assert.match(run.stderr, /claims\[0\]: must be JSON text of an object/)
     }))
 
-  it.effect("--help lists the commands", () =>
+  it.effect("--help lists the commands; help is plain text when piped, names the program and the variables", () =>
     Effect.gen(function*() {
       const run = yield* cli(["--help"])
       assert.strictEqual(run.code, 0)
-      for (const command of ["complete", "simulate", "demo"]) assert.include(run.stdout, command)
+      for (const command of ["complete", "simulate", "playground", "demo"]) assert.include(run.stdout, command)
       const completeHelp = yield* cli(["complete", "--help"])
       assert.include(completeHelp.stdout, "--ticket")
+      assert.notMatch(completeHelp.stdout, /\u001b\[/, "no colour codes when piped")
+      assert.match(completeHelp.stdout, /^\$ effect-authlete complete /m)
+      assert.match(completeHelp.stdout, /\[--claims text\.\.\.\]/, "--claims is optional")
+      for (const variable of ["AUTHLETE_BASE_URL", "AUTHLETE_SERVICE_APIKEY", "AUTHLETE_SERVICE_ACCESSTOKEN"]) {
+        assert.include(completeHelp.stdout, variable)
+      }
     }))
+
+  it.effect("argument errors print the sentence only, and exit 1", () =>
+    Effect.gen(function*() {
+      for (
+        const args of [
+          ["complete", "--subjct", "x"],
+          ["complete", "--ticket", "t", "--result", "APPROVED", "--subject", "s"],
+          ["complete", "--ticket", "t", "--result", "AUTHORIZED", "--subject", "s", "--auth-time", "abc"],
+          ["complete"],
+          ["compleet"],
+          ["simulate", "--port", "-1"]
+        ]
+      ) {
+        const run = yield* cli(args)
+        assert.strictEqual(run.code, 1, args.join(" "))
+        assert.notInclude(run.stderr, "ERROR (#", args.join(" "))
+        assert.notInclude(run.stderr, "_tag", args.join(" "))
+        assert.notMatch(run.stderr, /RangeError|\bat .*:\d+:\d+/, args.join(" "))
+      }
+      const port = yield* cli(["simulate", "--port", "-1"])
+      assert.include(port.stderr, "port must be 0–65535")
+    }))
+
+  it.scoped("simulate on a port in use says so", () =>
+    Effect.gen(function*() {
+      const taken = yield* loopbackServer(() => ({ status: 204 }))
+      const run = yield* cli(["simulate", "--port", new URL(taken.url).port])
+      assert.strictEqual(run.code, 1)
+      assert.include(run.stderr, `port ${new URL(taken.url).port} is in use`)
+    }))
+
+  it.effect("without the optional peer @effect/cli, it says what to install", () =>
+    Effect.gen(function*() {
+      const withoutCli = fileURLToPath(new URL("./support/without-effect-cli.mjs", import.meta.url))
+      const run = yield* cli(["--help"], {}, [withoutCli])
+      assert.strictEqual(run.code, 1)
+      assert.include(run.stderr, "the command line needs @effect/cli; install it")
+      assert.notMatch(run.stderr, /\bat .*:\d+:\d+/, "no stack trace")
+    }))
+
+  it.live(
+    "playground --json prints one line with its URLs, serves, and exits soon after SIGTERM",
+    () =>
+      Effect.gen(function*() {
+        const child = spawn(process.execPath, ["--import", "tsx", main, "playground", "--json", "--interval", "1"], {
+          env: { PATH: process.env.PATH ?? "" }
+        })
+        const line = yield* Effect.async<string>((resume) => {
+          let out = ""
+          child.stdout.on("data", (chunk: Buffer) => {
+            out += chunk.toString("utf8")
+            if (out.includes("\n")) resume(Effect.succeed(out.split("\n")[0]!))
+          })
+        })
+        const info = JSON.parse(line) as {
+          issuer: string
+          clients: ReadonlyArray<{ clientId: string; clientSecret: string; deliveryMode: string }>
+          users: ReadonlyArray<ReadonlyArray<string>>
+          automatedApprovalUrl: string
+        }
+        assert.deepStrictEqual(info.clients.map((client) => client.deliveryMode), ["POLL", "PING", "PUSH"])
+        assert.include(info.automatedApprovalUrl, "{auth_req_id}")
+        assert.isAbove(info.users.length, 1)
+        const discovery = yield* Effect.promise(() =>
+          fetch(`${info.issuer}/.well-known/openid-configuration`).then((response) => response.json())
+        ) as Effect.Effect<{ issuer: string }>
+        assert.strictEqual(discovery.issuer, info.issuer)
+        const stopped = Date.now()
+        child.kill("SIGTERM")
+        const code = yield* Effect.async<number | null>((resume) => {
+          child.on("exit", (exitCode) => resume(Effect.succeed(exitCode)))
+        })
+        assert.isBelow(Date.now() - stopped, 3_000, "exits within a second or two")
+        assert.notStrictEqual(code, null)
+      }),
+    60_000
+  )
 })

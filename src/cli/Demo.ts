@@ -1,265 +1,280 @@
 /**
- * The main job on the embedded default: the whole CIBA flow, for every delivery mode and every
- * result, against the simulator and a loopback client notification endpoint, checked against what
- * Authlete documents.
+ * The main job on the embedded default (`npm start`): an authorization server built from this
+ * library, in front of the Authlete simulator, used by a real relying party (openid-client) in every
+ * delivery mode; each flow checked against CIBA Core and Authlete's documentation, one shown in
+ * detail. It fits an 80-column terminal.
  */
-import { HttpRouter, HttpServer, HttpServerRequest, HttpServerResponse } from "@effect/platform"
-import { NodeHttpServer } from "@effect/platform-node"
-import { Clock, Console, Context, Effect, Layer, Ref } from "effect"
-import { randomBytes } from "node:crypto"
+import { Console, Effect, Layer } from "effect"
+import * as Crypto from "node:crypto"
 import * as Http from "node:http"
-import {
-  AuthleteClient,
-  type BackchannelAuthenticationCompleteResult,
-  ClientNotifier,
-  collectClaims,
-  completeBackchannelAuthentication,
-  UserClaims
-} from "../index.js"
-import { AuthleteSimulator } from "../simulator/index.js"
-import { UndiciTransport } from "../undici/index.js"
+import type { AddressInfo } from "node:net"
+import { Playground, type PlaygroundInfo } from "../playground/index.js"
 
-/** What a client notification endpoint received. */
-export interface ReceivedNotification {
+type OpenIdClient = typeof import("openid-client")
+
+/** What a client's notification endpoint received. */
+export interface Received {
+  readonly path: string
   readonly authorization: string | undefined
-  readonly contentType: string | undefined
   readonly body: string
 }
 
-/** A client's notification endpoint on loopback that records what it receives and answers 204. */
-export class NotificationEndpoint extends Context.Tag("effect-authlete/cli/NotificationEndpoint")<
-  NotificationEndpoint,
-  { readonly url: string; readonly received: Effect.Effect<ReadonlyArray<ReceivedNotification>> }
->() {
-  static readonly layer = Layer.scoped(
-    NotificationEndpoint,
-    Effect.gen(function*() {
-      const received = yield* Ref.make<ReadonlyArray<ReceivedNotification>>([])
-      yield* HttpServer.serveEffect(
-        HttpRouter.empty.pipe(
-          HttpRouter.post(
-            "/cb",
-            Effect.gen(function*() {
-              const request = yield* HttpServerRequest.HttpServerRequest
-              const body = yield* Effect.orElseSucceed(request.text, () => "")
-              yield* Ref.update(received, (all) => [...all, {
-                authorization: request.headers["authorization"],
-                contentType: request.headers["content-type"],
-                body
-              }])
-              return HttpServerResponse.empty({ status: 204 })
-            })
-          )
-        )
-      )
-      const address = (yield* HttpServer.HttpServer).address
-      const url = address._tag === "TcpAddress" ? `http://${address.hostname}:${address.port}/cb` : ""
-      return { url, received: Ref.get(received) }
-    })
-  ).pipe(Layer.provide(NodeHttpServer.layer(() => Http.createServer(), { port: 0, host: "127.0.0.1" })))
-}
+export type Mode = "POLL" | "PING" | "PUSH"
+export type Answer = "allow" | "deny" | "none"
 
-/** The user store of the demo: one user, with a Japanese family name. */
-export const demoUsers = {
-  "user-1": {
-    name: "Taro Yamada",
-    given_name: "Taro",
-    family_name: "Yamada",
-    "family_name#ja": "山田",
-    email: "taro@example.com",
-    email_verified: true
-  }
-}
-
-export type DeliveryMode = "POLL" | "PING" | "PUSH"
-
-/** One run of the flow and what each party saw. */
-export interface FlowReport {
-  readonly mode: DeliveryMode
-  readonly result: BackchannelAuthenticationCompleteResult
+/** One flow: what the user did, and what the client ended up with. */
+export interface ClientFlow {
+  readonly mode: Mode
+  readonly answer: Answer
   readonly authReqId: string
   readonly notificationToken: string
-  readonly action: string
-  readonly resultCode: string
-  readonly outcome: "NoAction" | "Notified"
-  readonly notifications: ReadonlyArray<ReceivedNotification>
+  /** `tokens`, or the OAuth error the client got. */
+  readonly outcome: string
+  /** The notifications that reached the client's endpoint for this flow. */
+  readonly notifications: ReadonlyArray<Received>
+  /** The claims of the ID token the client got, when its signature verified against `jwks_uri`. */
+  readonly idToken?: { readonly [claim: string]: unknown } | undefined
+  readonly accessToken?: string | undefined
+  readonly refreshToken?: string | undefined
 }
 
-const parameters = (entries: Record<string, string>) => new URLSearchParams(entries).toString()
+const halfHash = (token: string) =>
+  Crypto.createHash("sha256").update(token).digest().subarray(0, 16).toString("base64url")
 
 /**
- * Drives one CIBA flow as an authorization server does: the client's backchannel authentication
- * request, `auth_req_id` issue, the user's decision, claims collection, completion and notification.
+ * What CIBA Core and Authlete say should have happened, as broken expectations (empty when all
+ * held): allowed flows end with tokens whose ID token verifies; denied ones with `access_denied`;
+ * unanswered ones with `expired_token`; PING endpoints get only the `auth_req_id`, PUSH endpoints the
+ * tokens (their ID token binding `auth_req_id`, `at_hash`, `rt_hash`) or the error; every
+ * notification carries the client's token.
  */
-export const driveFlow = (mode: DeliveryMode, result: BackchannelAuthenticationCompleteResult) =>
-  Effect.gen(function*() {
-    const simulator = yield* AuthleteSimulator
-    const authlete = yield* AuthleteClient
-    const endpoint = yield* NotificationEndpoint
-    const client = yield* simulator.clientFor(mode)
-    if (mode !== "POLL") yield* simulator.setClientNotificationEndpoint(client.clientId, endpoint.url)
-    const notificationToken = randomBytes(24).toString("base64url")
-
-    // 1. The client's backchannel authentication request reaches the authorization server.
-    const request = yield* authlete.backchannelAuthentication({
-      parameters: parameters({
-        scope: "openid profile email",
-        login_hint: "user-1",
-        binding_message: "W4SCT",
-        claims_locales: "ja",
-        ...(mode === "POLL" ? {} : { client_notification_token: notificationToken })
-      }),
-      clientId: String(client.clientId),
-      clientSecret: client.clientSecret
-    })
-    if (request.action !== "USER_IDENTIFICATION" || request.ticket === undefined) {
-      return yield* Effect.fail(`backchannel authentication answered ${request.action}: ${request.resultMessage}`)
-    }
-    // 2. The server identified user-1 from the hint; Authlete issues the auth_req_id for the client.
-    const issued = yield* authlete.backchannelAuthenticationIssue({ ticket: request.ticket })
-    if (issued.action !== "OK" || issued.authReqId === undefined) {
-      return yield* Effect.fail(`issue answered ${issued.action}: ${issued.resultMessage}`)
-    }
-    const before = (yield* endpoint.received).length
-
-    // 3. The user decided on their device; the server gathers the claims and completes.
-    const claims = result === "AUTHORIZED"
-      ? yield* collectClaims({ subject: "user-1", claimNames: request.claimNames ?? [], claimsLocales: ["ja"] })
-      : undefined
-    const outcome = yield* completeBackchannelAuthentication({
-      ticket: request.ticket,
-      result,
-      subject: "user-1",
-      ...(result === "AUTHORIZED"
-        ? {
-          authTime: Math.floor((yield* Clock.currentTimeMillis) / 1000),
-          acr: "urn:example:acr:device",
-          claims: [claims, { member_since: 2019 }],
-          consentedClaims: ["name", "given_name", "family_name", "email", "member_since"]
-        }
-        : { errorDescription: result === "ACCESS_DENIED" ? "The user said no." : "The device did not answer." })
-    })
-    return {
-      mode,
-      result,
-      authReqId: issued.authReqId,
-      notificationToken,
-      action: outcome.response.action ?? "",
-      resultCode: outcome.response.resultCode ?? "",
-      outcome: outcome._tag,
-      notifications: (yield* endpoint.received).slice(before)
-    } satisfies FlowReport
-  })
-
-const parseObject = (text: string): Record<string, unknown> | undefined => {
-  try {
-    const value: unknown = JSON.parse(text)
-    return typeof value === "object" && value !== null ? value as Record<string, unknown> : undefined
-  } catch {
-    return undefined
-  }
-}
-
-/**
- * What the facts say should have happened, as a list of broken expectations (empty when all held):
- * POLL notifies nobody; PING notifies only the `auth_req_id`; PUSH notifies tokens when authorized
- * and `access_denied` / `expired_token` otherwise; every notification carries the client's token.
- */
-export const checkFlow = (report: FlowReport): ReadonlyArray<string> => {
+export const checkClientFlow = (flow: ClientFlow): ReadonlyArray<string> => {
   const problems: Array<string> = []
   const expect = (ok: boolean, problem: string) => {
     if (!ok) problems.push(problem)
   }
-  if (report.mode === "POLL") {
-    expect(report.action === "NO_ACTION", `action ${report.action}, expected NO_ACTION`)
-    expect(report.notifications.length === 0, "the client was notified in POLL mode")
+  const wanted = flow.answer === "allow" ? "tokens" : flow.answer === "deny" ? "access_denied" : "expired_token"
+  expect(flow.outcome === wanted, `the client got ${flow.outcome}, expected ${wanted}`)
+  if (flow.answer === "allow") {
+    expect(flow.idToken !== undefined, "no ID token that verifies against jwks_uri")
+    expect(flow.idToken?.at_hash === (flow.accessToken && halfHash(flow.accessToken)), "at_hash does not match")
+  }
+  if (flow.mode === "POLL") {
+    expect(flow.notifications.length === 0, "the client was notified in POLL mode")
     return problems
   }
-  expect(report.action === "NOTIFICATION", `action ${report.action}, expected NOTIFICATION`)
-  expect(report.outcome === "Notified", "the client was not notified")
-  expect(report.notifications.length === 1, `${report.notifications.length} notifications, expected 1`)
-  const [notification] = report.notifications
+  expect(flow.notifications.length === 1, `${flow.notifications.length} notifications, expected 1`)
+  const [notification] = flow.notifications
   if (notification === undefined) return problems
-  expect(notification.authorization === `Bearer ${report.notificationToken}`, "wrong bearer token")
-  expect(notification.contentType === "application/json", "wrong content type")
-  const body = parseObject(notification.body)
-  expect(body?.auth_req_id === report.authReqId, "auth_req_id missing or wrong")
-  if (report.mode === "PING") {
-    expect(body !== undefined && Object.keys(body).length === 1, "a PING notification holds only auth_req_id")
-  } else if (report.result === "AUTHORIZED") {
-    for (const field of ["access_token", "id_token", "refresh_token", "expires_in"]) {
-      expect(body?.[field] !== undefined, `PUSH notification without ${field}`)
-    }
-    expect(typeof body?.id_token === "string" && body.id_token.split(".").length === 3, "id_token is not a JWT")
-  } else {
-    const error = report.result === "ACCESS_DENIED" ? "access_denied" : "expired_token"
-    expect(body?.error === error, `error ${String(body?.error)}, expected ${error}`)
-    expect(body?.access_token === undefined, "tokens sent for a refusal")
+  expect(notification.authorization === `Bearer ${flow.notificationToken}`, "wrong bearer token")
+  const body = JSON.parse(notification.body) as Record<string, unknown>
+  expect(body.auth_req_id === flow.authReqId, "auth_req_id missing or wrong")
+  if (flow.mode === "PING") {
+    expect(Object.keys(body).length === 1, "a PING notification holds only auth_req_id")
+  } else if (flow.answer === "allow") {
+    expect(
+      flow.idToken?.["urn:openid:params:jwt:claim:auth_req_id"] === flow.authReqId,
+      "the ID token binds no auth_req_id"
+    )
+    expect(
+      flow.idToken?.["urn:openid:params:jwt:claim:rt_hash"] === (flow.refreshToken && halfHash(flow.refreshToken)),
+      "rt_hash does not match"
+    )
   }
   return problems
 }
 
-const SHORTENED: ReadonlySet<string> = new Set(["auth_req_id", "access_token", "refresh_token", "id_token"])
+/** A loopback endpoint for the PING and PUSH clients, recording what arrives and answering 204. */
+const notificationEndpoint = Effect.acquireRelease(
+  Effect.async<{ server: Http.Server; url: string; received: Array<Received> }>((resume) => {
+    const received: Array<Received> = []
+    const server = Http.createServer((request, response) => {
+      const chunks: Array<Buffer> = []
+      request.on("data", (chunk: Buffer) => chunks.push(chunk))
+      request.on("end", () => {
+        received.push({
+          path: request.url ?? "",
+          authorization: request.headers.authorization,
+          body: Buffer.concat(chunks).toString("utf8")
+        })
+        response.writeHead(204).end()
+      })
+    })
+    server.listen(0, "127.0.0.1", () => {
+      const { port } = server.address() as AddressInfo
+      resume(Effect.succeed({ server, url: `http://127.0.0.1:${port}`, received }))
+    })
+  }),
+  ({ server }) =>
+    Effect.async<void>((resume) => {
+      server.closeAllConnections()
+      server.close(() => resume(Effect.void))
+    })
+)
 
-/** Tokens and ids shortened for a table: the first six characters, then an ellipsis. */
-const shorten = (body: string): string => {
-  const json = parseObject(body)
-  if (json === undefined) return body
-  return JSON.stringify(Object.fromEntries(
-    Object.entries(json).map(([key, value]) => [
-      key,
-      SHORTENED.has(key) && typeof value === "string" ? `${value.slice(0, 6)}…` : value
-    ])
-  ))
-}
-
-const table = (rows: ReadonlyArray<ReadonlyArray<string>>): string => {
-  const widths = rows[0].map((_, column) => Math.max(...rows.map((row) => row[column].length)))
-  return rows.map((row) => row.map((cell, column) => cell.padEnd(widths[column])).join("  ").trimEnd()).join("\n")
-}
-
-/** Every mode and result, against the simulator; fails when any flow broke an expectation. */
-export const runDemo = Effect.gen(function*() {
-  const simulator = yield* AuthleteSimulator
-  yield* Console.log(`effect-authlete demo: the CIBA simulator at ${simulator.baseUrl} (a simulator, not Authlete)\n`)
-  const rows: Array<ReadonlyArray<string>> = [[
-    "mode",
-    "result",
-    "action",
-    "result code",
-    "client endpoint received",
-    "check"
-  ]]
-  const failures: Array<string> = []
-  for (const mode of ["POLL", "PING", "PUSH"] as const) {
-    for (const result of ["AUTHORIZED", "ACCESS_DENIED", "TRANSACTION_FAILED"] as const) {
-      const report = yield* driveFlow(mode, result)
-      const problems = checkFlow(report)
-      failures.push(...problems.map((problem) => `${mode} ${result}: ${problem}`))
-      rows.push([
-        mode,
-        result,
-        report.action,
-        report.resultCode,
-        report.notifications.length === 0
-          ? "(nothing: the client polls the token endpoint)"
-          : report.notifications.map((n) => shorten(n.body)).join(" | "),
-        problems.length === 0 ? "ok" : "FAILED"
-      ])
-    }
+/** The claims of an ES256 ID token whose signature verifies with one of the JWK Set's keys. */
+const verifiedClaims = async (idToken: string, jwksUri: string) => {
+  const [header, payload, signature] = idToken.split(".") as [string, string, string]
+  const { kid } = JSON.parse(Buffer.from(header, "base64url").toString("utf8")) as { kid?: string }
+  const { keys } = (await (await fetch(jwksUri)).json()) as {
+    keys: ReadonlyArray<Crypto.JsonWebKey & { kid?: string }>
   }
-  yield* Console.log(table(rows))
+  const jwk = keys.find((key) => key.kid === kid)
+  if (jwk === undefined) return undefined
+  const valid = Crypto.verify(
+    "sha256",
+    Buffer.from(`${header}.${payload}`),
+    { key: Crypto.createPublicKey({ key: jwk, format: "jwk" }), dsaEncoding: "ieee-p1363" },
+    Buffer.from(signature, "base64url")
+  )
+  return valid ? JSON.parse(Buffer.from(payload, "base64url").toString("utf8")) as Record<string, unknown> : undefined
+}
+
+const CIBA = "urn:openid:params:grant-type:ciba"
+
+/** One flow, as a relying party runs it with openid-client, and the user as the answer says. */
+const runFlow = (
+  oidc: OpenIdClient,
+  info: PlaygroundInfo,
+  endpoint: { readonly received: Array<Received> },
+  mode: Mode,
+  answer: Answer
+) =>
+  Effect.promise(async (): Promise<ClientFlow> => {
+    const registered = info.clients.find((client) => client.deliveryMode === mode)!
+    const config = await oidc.discovery(
+      new URL(info.issuer),
+      registered.clientId,
+      { id_token_signed_response_alg: "ES256" },
+      oidc.ClientSecretBasic(registered.clientSecret),
+      { execute: [oidc.allowInsecureRequests] }
+    )
+    const notificationToken = Crypto.randomBytes(24).toString("base64url")
+    const before = endpoint.received.length
+    const started = await oidc.initiateBackchannelAuthentication(config, {
+      scope: "openid profile email",
+      login_hint: "taro@example.com",
+      binding_message: "W4SCT",
+      claims_locales: "ja",
+      ...(mode === "POLL" ? {} : { client_notification_token: notificationToken }),
+      // Nobody answers: a short lifetime, so that the server fails it soon.
+      ...(answer === "none" ? { requested_expiry: "3" } : {})
+    })
+    if (answer !== "none") {
+      const url = info.automatedApprovalUrl.replace("{auth_req_id}", started.auth_req_id).replace("{action}", answer)
+      await fetch(url, { method: "POST" })
+    }
+    const settled = async () => {
+      for (let i = 0; i < 600 && endpoint.received.length === before; i++) {
+        await new Promise((resolve) => setTimeout(resolve, 10))
+      }
+    }
+    let outcome = "tokens"
+    let tokens: { access_token?: string; refresh_token?: string; id_token?: string } | undefined
+    const asClient = async (
+      request: () => Promise<{ access_token: string; refresh_token?: string; id_token?: string }>
+    ) => {
+      try {
+        tokens = await request()
+      } catch (error) {
+        outcome = error instanceof oidc.ResponseBodyError ? error.error : String(error)
+      }
+    }
+    if (mode === "POLL") await asClient(() => oidc.pollBackchannelAuthenticationGrant(config, started))
+    else if (mode === "PING") {
+      await settled()
+      await asClient(() => oidc.genericGrantRequest(config, CIBA, { auth_req_id: started.auth_req_id }))
+    } else {
+      await settled()
+      const pushed = JSON.parse(endpoint.received.at(-1)?.body ?? "{}") as Record<string, string>
+      if (pushed.error !== undefined) outcome = pushed.error
+      else tokens = pushed
+    }
+    const jwksUri = config.serverMetadata().jwks_uri!
+    const idToken = tokens?.id_token === undefined ? undefined : await verifiedClaims(tokens.id_token, jwksUri)
+    return {
+      mode,
+      answer,
+      authReqId: started.auth_req_id,
+      notificationToken,
+      outcome,
+      notifications: endpoint.received.slice(before),
+      idToken,
+      accessToken: tokens?.access_token,
+      refreshToken: tokens?.refresh_token
+    }
+  })
+
+const FLOWS: ReadonlyArray<readonly [Mode, Answer]> = [
+  ["POLL", "allow"],
+  ["POLL", "deny"],
+  ["PING", "allow"],
+  ["PING", "deny"],
+  ["PUSH", "allow"],
+  ["PUSH", "deny"],
+  ["PUSH", "none"]
+]
+
+const short = (value: unknown, length = 10): string => {
+  const text = value === undefined ? "-" : typeof value === "string" ? value : JSON.stringify(value)
+  return text.length > length ? `${text.slice(0, length - 1)}…` : text
+}
+
+/** What the client saw, in a few words. */
+const received = (flow: ClientFlow): string => {
+  const via = flow.mode === "PING" ? "ping, then " : flow.mode === "PUSH" ? "pushed " : ""
+  return flow.outcome === "tokens" ? `${via}tokens for ${String(flow.idToken?.sub)}` : `${via}${flow.outcome}`
+}
+
+/** What the checks of a flow looked at, in a few words. */
+const checked = (flow: ClientFlow): string =>
+  flow.answer !== "allow" ? "error code" : flow.mode === "PUSH" ? "sig, at_hash, rt_hash" : "sig, at_hash"
+
+const detail = (flow: ClientFlow): ReadonlyArray<string> => {
+  const claims = flow.idToken ?? {}
+  const collected = ["name", "given_name", "family_name", "email"].map((name) => `${name} ${String(claims[name])}`)
+  return [
+    `One flow in detail (${flow.mode}, ${flow.answer}):`,
+    "  sent      scope=openid profile email  login_hint=taro@example.com",
+    "            binding_message=W4SCT  claims_locales=ja",
+    `  collected ${collected.slice(0, 2).join(", ")},`,
+    `            ${collected.slice(2).join(", ")}`,
+    `  ID token  iss ${String(claims.iss)}  aud ${String(claims.aud)}`,
+    `            sub ${String(claims.sub)}  auth_time ${String(claims.auth_time)}`,
+    `            auth_req_id ${short(claims["urn:openid:params:jwt:claim:auth_req_id"])}` +
+    `  at_hash ${short(claims.at_hash)}  rt_hash ${short(claims["urn:openid:params:jwt:claim:rt_hash"])}`
+  ]
+}
+
+/** Every flow through the playground's authorization server; fails when any broke an expectation. */
+export const runDemo = Effect.gen(function*() {
+  const oidc = yield* Effect.tryPromise({
+    try: () => import("openid-client"),
+    catch: () => "the demo's relying party needs openid-client: npm install openid-client@6"
+  })
+  const endpoint = yield* notificationEndpoint
+  const context = yield* Layer.build(
+    Playground.layer({ interval: 1, pingEndpoint: `${endpoint.url}/ping`, pushEndpoint: `${endpoint.url}/push` })
+  )
+  const info = yield* Effect.provide(Playground, context)
+  yield* Console.log("effect-authlete demo: an authorization server built from this library, in front")
+  yield* Console.log("of the Authlete CIBA simulator (not Authlete), used by openid-client as the client.")
+  yield* Console.log(`Authorization server ${info.issuer}; the user is taro@example.com.\n`)
+  const failures: Array<string> = []
+  let shown: ClientFlow | undefined
+  for (const [mode, answer] of FLOWS) {
+    const flow = yield* runFlow(oidc, info, endpoint, mode, answer)
+    const problems = checkClientFlow(flow)
+    failures.push(...problems.map((problem) => `${mode} ${answer}: ${problem}`))
+    if (mode === "PUSH" && answer === "allow") shown = flow
+    const verdict = problems.length === 0 ? `ok (${checked(flow)})` : "FAILED"
+    yield* Console.log(
+      `  ${mode.padEnd(4)}  ${answer.padEnd(5)}  ${received(flow).padEnd(34).slice(0, 34)}  ${verdict}`
+    )
+  }
+  if (shown !== undefined) yield* Console.log(`\n${detail(shown).join("\n")}`)
   if (failures.length > 0) {
     return yield* Effect.fail(`${failures.length} expectation(s) broken:\n${failures.join("\n")}`)
   }
-  yield* Console.log("\nAll 9 flows did what Authlete documents.")
-})
-
-/** Everything the demo needs, on loopback: the simulator and a client for it, the notifier, the user store. */
-export const DemoLive = Layer.mergeAll(
-  AuthleteSimulator.layerClient(),
-  // The demo's notification endpoint is on loopback, which the notifier refuses unless told.
-  ClientNotifier.layer({ allowLoopback: true }).pipe(Layer.provide(UndiciTransport.layer)),
-  NotificationEndpoint.layer,
-  UserClaims.layerFromRecord(demoUsers)
-)
+  yield* Console.log(`\nAll ${FLOWS.length} flows did what CIBA Core and Authlete document.`)
+}).pipe(Effect.scoped)

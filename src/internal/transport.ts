@@ -255,12 +255,14 @@ export const withDeadline = <A, E, R, E2>(
         cancel()
         resume(Effect.fail(onTimeout()))
       }, millis)
-      const cancel = Runtime.runCallback(runtime)(effect, {
+      // The inner fiber ends with its exit as a value: a failure is the caller's to report, never
+      // an "unhandled error" of a fiber nobody joins.
+      const cancel = Runtime.runCallback(runtime)(Effect.exit(effect), {
         onExit: (exit) => {
-          if (settled) return
+          if (settled || exit._tag === "Failure") return
           settled = true
           clearTimeout(timer)
-          resume(exit)
+          resume(exit.value)
         }
       })
       return Effect.sync(() => {

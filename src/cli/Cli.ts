@@ -1,0 +1,274 @@
+/**
+ * The `effect-authlete` commands: `complete` sends one completion to Authlete (configured from the
+ * `AUTHLETE_*` environment), `simulate` runs the CIBA simulator in the foreground, `playground` runs
+ * the simulator with an authorization server built from this library, and `demo` runs every flow
+ * through them with openid-client as the client (what `npm start` runs).
+ */
+import { Command, Options, ValidationError } from "@effect/cli"
+import { NodeContext, NodeRuntime } from "@effect/platform-node"
+import { Cause, ConfigError, Console, Effect, Layer, Option, Redacted } from "effect"
+import {
+  AuthleteClient,
+  BackchannelAuthenticationCompleteResult,
+  ClientNotifier,
+  completeBackchannelAuthentication,
+  type CompleteBackchannelAuthenticationInput
+} from "../index.js"
+import { Playground, type PlaygroundInfo } from "../playground/index.js"
+import { AuthleteSimulator } from "../simulator/index.js"
+import { UndiciTransport } from "../undici/index.js"
+import { runDemo } from "./Demo.js"
+
+const VARIABLES = "AUTHLETE_BASE_URL, AUTHLETE_API_VERSION (V3 unless V2), AUTHLETE_SERVICE_APIKEY " +
+  "(the service id in v3), AUTHLETE_SERVICE_ACCESSTOKEN (v3), AUTHLETE_SERVICE_APISECRET (v2)"
+
+const list = (value: string): ReadonlyArray<string> =>
+  value.split(",").map((item) => item.trim()).filter((item) => item !== "")
+
+/** The names of the variables a `ConfigError` says are missing. */
+const missingVariables = (error: ConfigError.ConfigError): ReadonlyArray<string> => {
+  switch (error._op) {
+    case "And":
+    case "Or":
+      return [...missingVariables(error.left), ...missingVariables(error.right)]
+    case "MissingData":
+      return [error.path.join("_")]
+    default:
+      return []
+  }
+}
+
+/** A failure as one readable paragraph, never with a stack (and never with a secret: errors hold none). */
+const explain = (error: unknown): string => {
+  if (ConfigError.isConfigError(error)) {
+    const missing = [...new Set(missingVariables(error))]
+    return missing.length > 0
+      ? `Authlete is not configured: set ${missing.join(", ")} (AUTHLETE_API_VERSION=V2 uses ` +
+        "AUTHLETE_SERVICE_APIKEY and AUTHLETE_SERVICE_APISECRET instead of the access token)."
+      : `Authlete's configuration is invalid: ${String(error).replace(/^\(?ConfigError\)?:?\s*/, "")}`
+  }
+  return error instanceof Error ? `${error.name === "Error" ? "" : `${error.name}: `}${error.message}` : String(error)
+}
+
+/** Prints the failure and sets a failing exit code, instead of a stack trace. */
+const reportFailure = <A, E, R>(effect: Effect.Effect<A, E, R>) =>
+  Effect.catchAllCause(effect, (cause) =>
+    Cause.isInterruptedOnly(cause) ? Effect.void : Effect.zipRight(
+      Console.error(`effect-authlete: ${explain(Cause.squash(cause))}`),
+      Effect.sync(() => {
+        process.exitCode = 1
+      })
+    ))
+
+const optionalText = (name: string, description: string) =>
+  Options.text(name).pipe(Options.withDescription(description), Options.optional)
+const optionalInteger = (name: string, description: string) =>
+  Options.integer(name).pipe(Options.withDescription(description), Options.optional)
+
+/** A TCP port, 0 meaning "any free one". */
+const port = (description: string) =>
+  Options.integer("port").pipe(
+    Options.withDescription(description),
+    Options.withDefault(0),
+    Options.mapEffect((value) =>
+      Number.isSafeInteger(value) && value >= 0 && value <= 65_535
+        ? Effect.succeed(value)
+        : Effect.fail(ValidationError.invalidValue({
+          _tag: "Paragraph",
+          value: { _tag: "Text", value: `port must be 0–65535, not ${value}` }
+        } as never))
+    )
+  )
+
+/** The `code` of an error or of one in its `cause` chain (`EADDRINUSE`, ...). */
+const errorCode = (error: unknown): string | undefined => {
+  for (let current = error, depth = 0; depth < 8 && typeof current === "object" && current !== null; depth++) {
+    const code = (current as { readonly code?: unknown }).code
+    if (typeof code === "string") return code
+    current = (current as { readonly cause?: unknown }).cause
+  }
+  return undefined
+}
+
+/** "port N is in use" rather than a listening error without a message. */
+const listening = (requested: number) => <A, E, R>(effect: Effect.Effect<A, E, R>): Effect.Effect<A, E | Error, R> =>
+  Effect.catchAllCause(effect, (cause): Effect.Effect<never, E | Error> => {
+    const code = errorCode(Cause.squash(cause))
+    return code === "EADDRINUSE"
+      ? Effect.fail(new Error(`port ${requested} is in use`))
+      : code === "EACCES"
+      ? Effect.fail(new Error(`port ${requested} needs privileges this process does not have`))
+      : Effect.failCause(cause)
+  })
+
+const complete = Command.make(
+  "complete",
+  {
+    ticket: Options.text("ticket").pipe(Options.withDescription("The ticket from /backchannel/authentication")),
+    result: Options.choice("result", BackchannelAuthenticationCompleteResult.literals).pipe(
+      Options.withDescription("What the user decided")
+    ),
+    subject: Options.text("subject").pipe(Options.withDescription("The user's unique identifier")),
+    sub: optionalText("sub", "The sub claim of the ID token, when it differs from the subject"),
+    authTime: optionalInteger("auth-time", "When the user authenticated, in seconds since the epoch"),
+    acr: optionalText("acr", "The authentication context class reference"),
+    claims: Options.text("claims").pipe(
+      Options.withDescription("Claims as a JSON object; repeat to merge several, later ones winning"),
+      Options.repeated,
+      Options.optional
+    ),
+    scopes: optionalText("scopes", "Comma-separated scopes replacing the requested ones (must include openid)"),
+    consentedClaims: optionalText("consented-claims", "Comma-separated claims the user consented to share"),
+    errorDescription: optionalText("error-description", "Why, when the result is not AUTHORIZED"),
+    errorUri: optionalText("error-uri", "A page explaining the error, when the result is not AUTHORIZED"),
+    accessTokenDuration: optionalInteger("access-token-duration", "Access token lifetime in seconds (PUSH)"),
+    refreshTokenDuration: optionalInteger("refresh-token-duration", "Refresh token lifetime in seconds (PUSH)")
+  },
+  (flags) =>
+    Effect.gen(function*() {
+      const some = <A, B>(option: Option.Option<A>, make: (value: A) => B): B | {} =>
+        Option.match(option, { onNone: () => ({}), onSome: make })
+      const claims = Option.getOrElse(flags.claims, () => [])
+      const input: CompleteBackchannelAuthenticationInput = {
+        ticket: flags.ticket,
+        result: flags.result,
+        subject: flags.subject,
+        ...some(flags.sub, (sub) => ({ sub })),
+        ...some(flags.authTime, (authTime) => ({ authTime })),
+        ...some(flags.acr, (acr) => ({ acr })),
+        ...(claims.length === 0 ? {} : { claims }),
+        ...some(flags.scopes, (scopes) => ({ scopes: list(scopes) })),
+        ...some(flags.consentedClaims, (names) => ({ consentedClaims: list(names) })),
+        ...some(flags.errorDescription, (errorDescription) => ({ errorDescription })),
+        ...some(flags.errorUri, (errorUri) => ({ errorUri })),
+        ...some(flags.accessTokenDuration, (accessTokenDuration) => ({ accessTokenDuration })),
+        ...some(flags.refreshTokenDuration, (refreshTokenDuration) => ({ refreshTokenDuration }))
+      }
+      const outcome = yield* completeBackchannelAuthentication(input)
+      const { action, resultCode, resultMessage } = outcome.response
+      yield* Console.log(
+        `outcome:     ${outcome._tag === "Notified" ? `Notified (the client answered ${outcome.status})` : "NoAction"}`
+      )
+      yield* Console.log(`action:      ${action ?? ""}`)
+      yield* Console.log(`result code: ${resultCode ?? ""}`)
+      yield* Console.log(`message:     ${resultMessage ?? ""}`)
+    }).pipe(
+      Effect.provide(
+        Layer.mergeAll(AuthleteClient.layerConfig(), ClientNotifier.layer()).pipe(Layer.provide(UndiciTransport.layer))
+      ),
+      reportFailure
+    )
+).pipe(Command.withDescription(`Send one completion to Authlete, configured from the environment: ${VARIABLES}`))
+
+const simulate = Command.make(
+  "simulate",
+  { port: port("The port on 127.0.0.1 (0: any free one)") },
+  ({ port }) =>
+    Effect.gen(function*() {
+      const simulator = yield* AuthleteSimulator
+      const clients = yield* simulator.clients
+      yield* Console.log("The Authlete CIBA simulator is running (a simulator of documented behaviour, not Authlete).")
+      yield* Console.log(`AUTHLETE_BASE_URL=${simulator.baseUrl}`)
+      yield* Console.log(`AUTHLETE_SERVICE_APIKEY=${simulator.serviceId}`)
+      // Printing the token is the point here: another local server is to use it. It is the simulator's own.
+      yield* Console.log(`AUTHLETE_SERVICE_ACCESSTOKEN=${Redacted.value(simulator.accessToken)}`)
+      for (const client of clients) {
+        yield* Console.log(`client ${client.clientId} (${client.deliveryMode}): secret ${client.clientSecret}`)
+      }
+      yield* Console.log("For a whole CIBA flow on this machine, run `effect-authlete playground`. Ctrl-C stops.")
+      return yield* Effect.never
+    }).pipe(Effect.provide(AuthleteSimulator.layer({ port })), listening(port), reportFailure)
+).pipe(Command.withDescription("Run the CIBA simulator on loopback in the foreground"))
+
+const printInfo = (info: PlaygroundInfo, json: boolean) =>
+  json
+    ? Console.log(JSON.stringify({
+      issuer: info.issuer,
+      clients: info.clients,
+      users: info.users.map((user) => user.loginHints),
+      automatedApprovalUrl: info.automatedApprovalUrl
+    }))
+    : Effect.gen(function*() {
+      yield* Console.log("The CIBA playground is running: an authorization server built from effect-authlete,")
+      yield* Console.log("in front of the Authlete CIBA simulator (not Authlete).\n")
+      yield* Console.log(`  issuer        ${info.issuer}`)
+      yield* Console.log(`  discovery     ${info.issuer}/.well-known/openid-configuration`)
+      yield* Console.log(`  approval      POST ${info.automatedApprovalUrl}`)
+      yield* Console.log("  clients (client_secret_basic):")
+      for (const client of info.clients) {
+        const endpoint = client.notificationEndpoint === undefined ? "" : ` -> ${client.notificationEndpoint}`
+        yield* Console.log(`    ${client.deliveryMode}  ${client.clientId}  secret ${client.clientSecret}${endpoint}`)
+      }
+      yield* Console.log(`  users         ${info.users.map((user) => user.loginHints.join(" / ")).join(", ")}`)
+      yield* Console.log("\nCtrl-C stops.")
+    })
+
+const playground = Command.make(
+  "playground",
+  {
+    port: port("The authorization server's port on 127.0.0.1 (0: any free one)"),
+    interval: Options.integer("interval").pipe(
+      Options.withDescription("Seconds a client waits between polls"),
+      Options.withDefault(5)
+    ),
+    pingEndpoint: optionalText("ping-endpoint", "The PING client's notification endpoint"),
+    pushEndpoint: optionalText("push-endpoint", "The PUSH client's notification endpoint"),
+    json: Options.boolean("json").pipe(Options.withDescription("Print one JSON line with the URLs and clients"))
+  },
+  (flags) =>
+    Effect.gen(function*() {
+      const info = yield* Playground
+      yield* printInfo(info, flags.json)
+      return yield* Effect.never
+    }).pipe(
+      Effect.provide(Playground.layer({
+        port: flags.port,
+        interval: flags.interval,
+        pingEndpoint: Option.getOrUndefined(flags.pingEndpoint),
+        pushEndpoint: Option.getOrUndefined(flags.pushEndpoint)
+      })),
+      listening(flags.port),
+      reportFailure
+    )
+).pipe(Command.withDescription("Run the simulator and an authorization server built from effect-authlete on loopback"))
+
+const demo = Command.make("demo", {}, () => runDemo.pipe(reportFailure)).pipe(
+  Command.withDescription("Run every CIBA delivery mode through the playground with openid-client, and check them")
+)
+
+const cli = Command.make("effect-authlete").pipe(
+  Command.withDescription("Authlete CIBA for Effect, from the command line"),
+  Command.withSubcommands([complete, simulate, playground, demo])
+)
+
+// Help and errors are plain text when they do not go to a terminal, or when NO_COLOR asks; usage
+// lines name the program.
+const plain = !process.stdout.isTTY || (process.env.NO_COLOR ?? "") !== ""
+const ANSI = new RegExp(String.raw`\u001b\[[0-9;]*m`, "g")
+const tidy = (args: ReadonlyArray<unknown>) =>
+  args.map((arg) => {
+    if (typeof arg !== "string") return arg
+    const text = arg.replace(/^\$ (?!effect-authlete\b)/gm, "$ effect-authlete ")
+    return plain ? text.replace(ANSI, "") : text
+  })
+const tidied = (base: Console.Console): Console.Console => ({
+  ...base,
+  log: (...args) => base.log(...tidy(args)),
+  error: (...args) => base.error(...tidy(args)),
+  unsafe: {
+    ...base.unsafe,
+    log: (...args) => base.unsafe.log(...tidy(args)),
+    error: (...args) => base.unsafe.error(...tidy(args))
+  }
+})
+
+Command.run(cli, { name: "effect-authlete", version: "0.1.0" })(process.argv).pipe(
+  // @effect/cli printed what was wrong with the arguments already.
+  Effect.catchIf(ValidationError.isValidationError, () =>
+    Effect.sync(() => {
+      process.exitCode = 1
+    })),
+  (program) => Effect.flatMap(Effect.console, (base) => Effect.withConsole(program, tidied(base))),
+  Effect.provide(NodeContext.layer),
+  NodeRuntime.runMain({ disableErrorReporting: true })
+)
