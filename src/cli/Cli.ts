@@ -126,8 +126,8 @@ const complete = Command.make(
   },
   (flags) =>
     Effect.gen(function*() {
-      const some = <A, B>(option: Option.Option<A>, make: (value: A) => B): B | {} =>
-        Option.match(option, { onNone: () => ({}), onSome: make })
+      const some = <A, B extends object>(option: Option.Option<A>, make: (value: A) => B): Partial<B> =>
+        Option.match(option, { onNone: (): Partial<B> => ({}), onSome: make })
       const claims = Option.getOrElse(flags.claims, () => [])
       const input: CompleteBackchannelAuthenticationInput = {
         ticket: flags.ticket,
