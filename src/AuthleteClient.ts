@@ -256,9 +256,10 @@ const settingsFrom = (options: AuthleteClientOptions): Either.Either<Settings, C
       maxResponseBytes,
       retry: (api: AuthleteApi) => options.retry === "none" ? undefined : api.repeatable ? wide : narrow
     }
+    // Frozen: the transport checks a header object once.
     const headers = (authorization: string) => ({
-      getHeaders: { authorization, accept: "application/json" },
-      postHeaders: { authorization, accept: "application/json", "content-type": "application/json" }
+      getHeaders: Object.freeze({ authorization, accept: "application/json" }),
+      postHeaders: Object.freeze({ authorization, accept: "application/json", "content-type": "application/json" })
     })
     if (options.apiVersion === "V2") {
       yield* check("apiKey", options.apiKey)

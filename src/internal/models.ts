@@ -36,15 +36,26 @@ const validationDisabled = (options: Schema.MakeOptions | undefined): boolean =>
 export const Class = <Self = never>(identifier: string) => <Fields extends Schema.Struct.Fields>(fields: Fields) => {
   const Base = Schema.Class<Self>(identifier)(fields)
   const validate = Codec.validator(Schema.Struct(fields), { strict: true })
+  const hasDefaults = Object.values(fields).some((field) => {
+    if (!Schema.isPropertySignature(field)) return false
+    const ast = field.ast
+    return (ast._tag === "PropertySignatureDeclaration" ? ast.defaultValue : ast.to.defaultValue) !== undefined
+  })
   const Checked = class extends (Base as any) {
     constructor(props: unknown = {}, options?: Schema.MakeOptions) {
       if (validationDisabled(options)) {
         super(props, true)
-      } else {
-        const checked = validate(props)
-        if (Either.isLeft(checked)) throw AuthleteValidationError.fromRefusal(checked.left)
-        super(checked.right, true)
+        return
       }
+      const checked = validate(props)
+      if (Either.isLeft(checked)) throw AuthleteValidationError.fromRefusal(checked.left)
+      if (hasDefaults) {
+        super(checked.right, true)
+        return
+      }
+      // What the base constructor would build from a fresh copy when no field has a default, without
+      // its two more copies and its pass over every field looking for defaults.
+      return Object.assign(Object.create(new.target.prototype), checked.right)
     }
   }
   return Checked as unknown as typeof Base

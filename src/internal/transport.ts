@@ -127,9 +127,14 @@ export const forbiddenAddress = (shown: string, why: string) =>
 // RFC 9110 field values: visible characters, spaces and tabs (obs-text allowed), never CR, LF or NUL.
 const FIELD_VALUE = /^[\t\x20-\x7e\x80-\xff]*$/
 
+// Header objects already found valid: a service sends the same few objects on every request.
+const validHeaders = new WeakSet<object>()
+
 /** The name of the first header whose value HTTP cannot carry (the value is never shown). */
 export const invalidHeader = (headers: Readonly<Record<string, string>>): string | undefined => {
+  if (validHeaders.has(headers)) return undefined
   for (const name in headers) if (!FIELD_VALUE.test(headers[name]!)) return name
+  if (Object.isFrozen(headers)) validHeaders.add(headers)
   return undefined
 }
 
