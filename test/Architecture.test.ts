@@ -56,7 +56,11 @@ describe("one declaration per API", () => {
         const expected = api.method === "GET" || name === "backchannelAuthenticationFail" ? 200 : 400
         assert.strictEqual(answer.status, expected, name)
         if (api.method === "POST") {
-          assert.strictEqual((answer.json as { resultCode?: string }).resultCode, `A${api.apiNumber}201`, name)
+          assert.strictEqual(
+            (answer.json as { resultCode?: string }).resultCode,
+            `A${String(api.apiNumber).padStart(3, "0")}201`,
+            name
+          )
         }
       }
     }).pipe(Effect.provide(Layer.mergeAll(AuthleteSimulator.layerClient(), FetchHttpClient.layer))))

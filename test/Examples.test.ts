@@ -33,4 +33,12 @@ describe("examples", () => {
     assert.match(stdout, /member_since: 2019/)
     assert.match(stdout, /email: undefined/)
   })
+
+  it("authorization-server.ts: the routes mounted in an application's server answer a POLL flow", async () => {
+    const { code, stderr, stdout } = await run("authorization-server.ts")
+    assert.strictEqual(code, 0, stderr)
+    assert.match(stdout, /backchannel: 200 auth_req_id, expires_in, interval/)
+    assert.match(stdout, /token, before the user decides: 400 authorization_pending/)
+    assert.match(stdout, /token, after: 200 token_type Bearer sub user-1/)
+  })
 })

@@ -35,7 +35,7 @@ export const bodyTooLarge = (maxBytes: number) =>
 
 /** Simulator's own: the API call's body breaks the API's schema. `api` is the API number (179, 183, ...). */
 export const malformedRequest = (api: number, problems: string) =>
-  result(`A${api}201`, `The request to the API is malformed: ${problems}`)
+  result(`A${String(api).padStart(3, "0")}201`, `The request to the API is malformed: ${problems}`)
 
 // /backchannel/authentication (API 179).
 
