@@ -211,12 +211,13 @@ export const handleBackchannelAuthentication = (
 > =>
   Effect.gen(function*() {
     const authlete = yield* AuthleteClient
+    // Absent and undefined are one on the wire: the fields go as they came.
     const response = yield* authlete.backchannelAuthentication({
       parameters: input.parameters,
-      ...(input.clientId === undefined ? {} : { clientId: input.clientId }),
-      ...(input.clientSecret === undefined ? {} : { clientSecret: input.clientSecret }),
-      ...(input.clientCertificate === undefined ? {} : { clientCertificate: input.clientCertificate }),
-      ...(input.clientCertificatePath === undefined ? {} : { clientCertificatePath: input.clientCertificatePath })
+      clientId: input.clientId,
+      clientSecret: input.clientSecret,
+      clientCertificate: input.clientCertificate,
+      clientCertificatePath: input.clientCertificatePath
     })
     const content = response.responseContent ?? "{\"error\":\"server_error\"}"
     switch (response.action) {

@@ -86,19 +86,18 @@ export const handleTokenRequest = (
 ): Effect.Effect<Endpoint.EndpointResponse, AuthleteError, AuthleteClient> =>
   Effect.gen(function*() {
     const authlete = yield* AuthleteClient
+    // Absent and undefined are one on the wire: the fields go as they came.
     const response = yield* authlete.token({
       parameters: input.parameters,
-      ...(input.clientId === undefined ? {} : { clientId: input.clientId }),
-      ...(input.clientSecret === undefined ? {} : { clientSecret: input.clientSecret }),
-      ...(input.clientCertificate === undefined ? {} : { clientCertificate: input.clientCertificate }),
-      ...(input.clientCertificatePath === undefined ? {} : { clientCertificatePath: input.clientCertificatePath }),
-      ...(input.dpop === undefined ? {} : { dpop: input.dpop }),
-      ...(input.htm === undefined ? {} : { htm: input.htm }),
-      ...(input.htu === undefined ? {} : { htu: input.htu }),
-      ...(input.oauthClientAttestation === undefined ? {} : { oauthClientAttestation: input.oauthClientAttestation }),
-      ...(input.oauthClientAttestationPop === undefined
-        ? {}
-        : { oauthClientAttestationPop: input.oauthClientAttestationPop })
+      clientId: input.clientId,
+      clientSecret: input.clientSecret,
+      clientCertificate: input.clientCertificate,
+      clientCertificatePath: input.clientCertificatePath,
+      dpop: input.dpop,
+      htm: input.htm,
+      htu: input.htu,
+      oauthClientAttestation: input.oauthClientAttestation,
+      oauthClientAttestationPop: input.oauthClientAttestationPop
     })
     const content = response.responseContent ?? SERVER_ERROR
     switch (response.action) {
