@@ -65,10 +65,16 @@ type Run = (input: unknown, ctx: Context) => unknown
 
 const newContext = (max: number, path: Array<PropertyKey> = []): Context => ({ path, max, issues: undefined, total: 0 })
 
-const report = (ctx: Context, message: string, key?: PropertyKey): void => {
+/** Counts an issue, and keeps it while fewer than `max` are kept (its message is built only then). */
+const report = (ctx: Context, message: string | (() => string), key?: PropertyKey): void => {
   ctx.total++
   const issues = ctx.issues ??= []
-  if (issues.length < ctx.max) issues.push({ path: key === undefined ? [...ctx.path] : [...ctx.path, key], message })
+  if (issues.length < ctx.max) {
+    issues.push({
+      path: key === undefined ? [...ctx.path] : [...ctx.path, key],
+      message: typeof message === "string" ? message : message()
+    })
+  }
 }
 
 // ---------------------------------------------------------------------------------------- messages
@@ -397,7 +403,7 @@ class Compiler {
         for (const key of Object.keys(input)) {
           if (names.has(key)) continue
           if (indexes.length === 0) {
-            report(ctx, `unknown field \`${key}\``)
+            report(ctx, () => `unknown field \`${key}\``)
             failed = true
             continue
           }
