@@ -5,7 +5,7 @@
  */
 import * as Os from "node:os"
 import type { BenchClient, ClientFactory } from "./clients.js"
-import { EXPECTED_ACTION, EXPECTED_AUTHENTICATION_ACTION } from "./fixtures.js"
+import { EXPECTED_ACTION, EXPECTED_AUTHENTICATION_ACTION, EXPECTED_OK_ACTION } from "./fixtures.js"
 import type { ChildMessage, ChildResult, ChildSpec, MemorySample, Operation, ServerStats } from "./spec.js"
 import { WORKLOADS } from "./spec.js"
 
@@ -85,11 +85,39 @@ const operationOf = (): Operation => {
   return operation
 }
 
-/** The canned server's answer for each operation, and the counter of the path it must reach. */
-const expectations: Record<Operation, { readonly action: string; readonly counter: keyof ServerStats }> = {
-  complete: { action: EXPECTED_ACTION, counter: "completions" },
-  program: { action: EXPECTED_ACTION, counter: "completions" },
-  authentication: { action: EXPECTED_AUTHENTICATION_ACTION, counter: "authentications" }
+type PathCounter = "completions" | "authentications" | "issues" | "tokens"
+
+/**
+ * What every call of an operation must end with (the canned server's `action`, or what the program's
+ * answer stands for), and the requests it makes: how many reach each path's counter per call.
+ */
+const expectations: Record<
+  Operation,
+  { readonly action: string; readonly perCall: Partial<Record<PathCounter, number>> }
+> = {
+  complete: { action: EXPECTED_ACTION, perCall: { completions: 1 } },
+  program: { action: EXPECTED_ACTION, perCall: { completions: 1 } },
+  authentication: { action: EXPECTED_AUTHENTICATION_ACTION, perCall: { authentications: 1 } },
+  token: { action: EXPECTED_OK_ACTION, perCall: { tokens: 1 } },
+  backchannel: { action: EXPECTED_OK_ACTION, perCall: { authentications: 1, issues: 1 } }
+}
+
+const PATH_COUNTERS: ReadonlyArray<PathCounter> = ["completions", "authentications", "issues", "tokens"]
+
+/** Why the server's counts between `before` and `after` are not `calls` calls of the operation, if they are not. */
+const wrongRequests = (operation: Operation, calls: number, before: ServerStats, after: ServerStats) => {
+  const { perCall } = expectations[operation]
+  const served = after.requests - before.requests
+  const wanted = calls * Object.values(perCall).reduce((n, k) => n + k, 0)
+  const wrong = PATH_COUNTERS.flatMap((counter) => {
+    const seen = after[counter] - before[counter]
+    const want = calls * (perCall[counter] ?? 0)
+    return seen === want ? [] : [`${seen} at the ${counter} path (not ${want})`]
+  })
+  return served === wanted && wrong.length === 0
+    ? undefined
+    : `for ${calls} ${operation} calls the server saw ${served} requests (not ${wanted})` +
+      (wrong.length > 0 ? `, ${wrong.join(", ")}` : "")
 }
 
 /**
@@ -147,14 +175,9 @@ const runNetwork = async (): Promise<ChildResult> => {
     const wallMicros = Number(process.hrtime.bigint() - t0) / 1000
     const cpu = cpuMicros() - cpu0
     const after = await serverStats()
-    // Every timed call reached the server, at the operation's path, and nothing else did.
-    const served = after.requests - before.requests
-    const atPath = after[expected.counter] - before[expected.counter]
-    if (served !== spec.calls || atPath !== spec.calls) {
-      throw new Error(
-        `the server saw ${served} requests, ${atPath} of them at the ${operation} path, not ${spec.calls}`
-      )
-    }
+    // Every timed call reached the server, at the operation's paths, and nothing else did.
+    const wrong = wrongRequests(operation, spec.calls, before, after)
+    if (wrong !== undefined) throw new Error(wrong)
     return {
       client: spec.client,
       workload: spec.workload,

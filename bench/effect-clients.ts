@@ -1,37 +1,61 @@
 /**
  * effect-authlete, as an application would run it: one `ManagedRuntime` built from
- * `AuthleteClient.layer` (and, for the program, `ClientNotifier.layer()`) over an `HttpTransport`
- * layer, and `runtime.runPromise` per call (an authorization server runs one program per incoming
- * request, so the concurrent workloads are 32 such callers, not one `Effect.forEach`).
+ * `AuthleteClient.layer` (and, for the programs, the services they need: `ClientNotifier.layer()`;
+ * for the backchannel endpoint a user directory, the checks, a memory store, a device that reaches
+ * nobody and a `Decisions` that does nothing) over an `HttpTransport` layer, and `runtime.runPromise`
+ * per call (an authorization server runs one program per incoming request, so the concurrent
+ * workloads are 32 such callers, not one `Effect.forEach`).
  *
  * Before anything is timed, each client checks that the library writes, for the workload's input,
  * exactly the JSON text the raw clients and the SDK send (bench/fixtures.ts): the floor does none of
- * the library's work, but it sends the same bytes.
+ * the library's work, but it sends the same bytes. The endpoint programs (`token`, `backchannel`)
+ * are run for that over a transport that records each request and answers the canned server's
+ * bodies: their requests (method, URL, headers, body, in order) and their answer are checked.
  *
  * Loaded only by the children that measure these clients (bench/child.ts imports it on demand).
  */
 import * as NodeHttpClient from "@effect/platform-node/NodeHttpClient"
 import { Effect, Either, Layer, ManagedRuntime, Redacted } from "effect"
 import {
+  AuthenticationDevice,
   AuthleteApis,
   AuthleteClient,
   BackchannelAuthenticationCompleteRequest,
+  BackchannelChecks,
   ClientNotifier,
   completeBackchannelAuthentication,
+  Decisions,
+  type EndpointResponse,
+  handleBackchannelAuthentication,
+  handleTokenRequest,
   HttpTransport,
-  prepareCompleteRequest
+  type HttpTransportRequest,
+  PendingRequestStore,
+  prepareCompleteRequest,
+  UserIdentifier
 } from "../src/index.js"
 import { codecsOf } from "../src/internal/api.js"
 import { UndiciTransport } from "../src/undici/index.js"
 import type { BenchClient } from "./clients.js"
 import {
   ACCESS_TOKEN,
+  AUTHENTICATION_PATH,
   authenticationRequestWire,
+  backchannelRequestWire,
+  CANNED_AUTHENTICATION_RESPONSE,
+  CANNED_TOKEN_RESPONSE,
+  EXPECTED_OK_ACTION,
+  ISSUE_PATH,
+  issuedAuthReqId,
+  issueResponseText,
   networkRequestFields,
   networkRequestWire,
   programInput,
   programRequestWire,
-  SERVICE_ID
+  REQUEST_HEADERS,
+  SERVICE_ID,
+  TOKEN_PATH,
+  tokenRequestWire
 } from "./fixtures.js"
 import type { Operation } from "./spec.js"
 
@@ -69,9 +93,101 @@ const checkWire = (operation: Operation): void => {
         )
         break
       }
+      case "token":
+      case "backchannel":
+        // Checked on the program's own requests (checkProgramWire).
+        break
     }
   }
 }
+
+/** The services the backchannel endpoint program needs besides Authlete (none of them does I/O). */
+const backchannelServices = Layer.mergeAll(
+  UserIdentifier.layerFromRecord({ "user-1": {} }),
+  BackchannelChecks.layer(),
+  // Grows by one request per call (each auth_req_id differs): part of the program's cost.
+  PendingRequestStore.layerMemory,
+  AuthenticationDevice.layerNoop,
+  // Where a durable engine would start its workflow: nothing here.
+  Layer.succeed(Decisions, { awaiting: () => Effect.void, decide: () => Effect.die("unused") })
+)
+
+/** What the program of an endpoint workload does with call `i` (the transport given). */
+const endpointProgram = (operation: "token" | "backchannel", i: number) =>
+  operation === "token"
+    ? handleTokenRequest(tokenRequestWire(i))
+    : handleBackchannelAuthentication(backchannelRequestWire())
+
+/** `OK` when the endpoint answered 200, as the floor's and the SDK's calls report Authlete's `OK`. */
+const endpointAction = (response: EndpointResponse.EndpointResponse): string =>
+  response.status === 200 ? EXPECTED_OK_ACTION : `status ${response.status}: ${response.body}`
+
+/**
+ * Runs an endpoint program for a few calls over a transport that records every request and answers
+ * what the canned server would (its `n`th `/issue` included), and fails unless the program sent
+ * exactly what the floor and the SDK send, in order, and answered 200 with the content Authlete gave.
+ */
+const checkProgramWire = async (baseUrl: string, operation: "token" | "backchannel"): Promise<void> => {
+  const sent: Array<HttpTransportRequest> = []
+  let issues = 0
+  const answers: Record<string, () => string> = {
+    [TOKEN_PATH]: () => JSON.stringify(CANNED_TOKEN_RESPONSE),
+    [AUTHENTICATION_PATH]: () => JSON.stringify(CANNED_AUTHENTICATION_RESPONSE),
+    [ISSUE_PATH]: () => issueResponseText(issues++)
+  }
+  const recording = Layer.succeed(HttpTransport, {
+    send: (request) =>
+      Effect.sync(() => {
+        sent.push(request)
+        const answer = answers[request.url.slice(baseUrl.length)]
+        return answer === undefined
+          ? { status: 404, headers: { "content-type": "application/json" }, body: "{}" }
+          : { status: 200, headers: { "content-type": "application/json;charset=UTF-8" }, body: answer() }
+      })
+  })
+  const runtime = ManagedRuntime.make(
+    Layer.mergeAll(authleteLayer(baseUrl), backchannelServices).pipe(Layer.provide(recording))
+  )
+  try {
+    for (const [n, i] of [0, 1, 12_345].entries()) {
+      sent.length = 0
+      const response = await runtime.runPromise(endpointProgram(operation, i))
+      const expected = operation === "token"
+        ? [{ path: TOKEN_PATH, body: tokenRequestWire(i) }]
+        : [
+          { path: AUTHENTICATION_PATH, body: backchannelRequestWire() },
+          { path: ISSUE_PATH, body: { ticket: CANNED_AUTHENTICATION_RESPONSE.ticket } }
+        ]
+      sameWire(
+        `${operation} requests`,
+        i,
+        sent.map((r) => ({ method: r.method, url: r.url, headers: r.headers, body: r.body })),
+        expected.map((e) => ({
+          method: "POST",
+          url: `${baseUrl}${e.path}`,
+          headers: REQUEST_HEADERS,
+          body: JSON.stringify(e.body)
+        }))
+      )
+      const content = operation === "token"
+        ? CANNED_TOKEN_RESPONSE.responseContent
+        : JSON.stringify({ auth_req_id: issuedAuthReqId(n), expires_in: 600, interval: 5 })
+      sameWire(`${operation} answer`, i, { status: response.status, body: response.body }, {
+        status: 200,
+        body: content
+      })
+    }
+  } finally {
+    await runtime.dispose()
+  }
+}
+
+const authleteLayer = (baseUrl: string) =>
+  AuthleteClient.layer({
+    baseUrl,
+    serviceId: SERVICE_ID,
+    accessToken: Redacted.make(ACCESS_TOKEN)
+  })
 
 const makeEffectClient = async (
   baseUrl: string,
@@ -79,11 +195,8 @@ const makeEffectClient = async (
   transport: Layer.Layer<HttpTransport>
 ): Promise<BenchClient> => {
   checkWire(operation)
-  const authlete = AuthleteClient.layer({
-    baseUrl,
-    serviceId: SERVICE_ID,
-    accessToken: Redacted.make(ACCESS_TOKEN)
-  })
+  if (operation === "token" || operation === "backchannel") await checkProgramWire(baseUrl, operation)
+  const authlete = authleteLayer(baseUrl)
   switch (operation) {
     case "complete": {
       const runtime = ManagedRuntime.make(authlete.pipe(Layer.provide(transport)))
@@ -125,6 +238,26 @@ const makeEffectClient = async (
             Effect.flatMap(AuthleteClient, (client) => client.backchannelAuthentication(authenticationRequestWire(i)))
               .pipe(Effect.map((response) => response.action))
           ),
+        close: () => runtime.dispose()
+      }
+    }
+    case "token": {
+      // The token endpoint's program: only Authlete. A fresh input object per call.
+      const runtime = ManagedRuntime.make(authlete.pipe(Layer.provide(transport)))
+      await runtime.runPromise(Effect.void)
+      return {
+        call: (i) => runtime.runPromise(handleTokenRequest(tokenRequestWire(i))).then(endpointAction),
+        close: () => runtime.dispose()
+      }
+    }
+    case "backchannel": {
+      // The backchannel authentication endpoint's program: Authlete over the transport, and the rest.
+      const runtime = ManagedRuntime.make(
+        Layer.mergeAll(authlete, backchannelServices).pipe(Layer.provide(transport))
+      )
+      await runtime.runPromise(Effect.void)
+      return {
+        call: () => runtime.runPromise(handleBackchannelAuthentication(backchannelRequestWire())).then(endpointAction),
         close: () => runtime.dispose()
       }
     }

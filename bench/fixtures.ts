@@ -3,12 +3,17 @@
  * and the library-only workloads.
  */
 
-/** The service the clients address: `POST /api/{SERVICE_ID}/backchannel/authentication[/complete]`. */
+/**
+ * The service the clients address: `POST /api/{SERVICE_ID}/backchannel/authentication[/complete|/issue]`
+ * and `POST /api/{SERVICE_ID}/auth/token`.
+ */
 export const SERVICE_ID = "715948317"
 /** The bearer token every client sends (the canned server checks nothing). */
 export const ACCESS_TOKEN = "bench-service-access-token-0123456789abcdef"
 export const COMPLETE_PATH = `/api/${SERVICE_ID}/backchannel/authentication/complete`
 export const AUTHENTICATION_PATH = `/api/${SERVICE_ID}/backchannel/authentication`
+export const ISSUE_PATH = `/api/${SERVICE_ID}/backchannel/authentication/issue`
+export const TOKEN_PATH = `/api/${SERVICE_ID}/auth/token`
 
 /**
  * The headers `AuthleteClient` sends with a POST (`src/AuthleteClient.ts`, `postHeaders`), in its
@@ -46,7 +51,8 @@ export const EXPECTED_ACTION = "NO_ACTION"
 
 /**
  * The server's fixed 200 body for `/backchannel/authentication`: Authlete's USER_IDENTIFICATION
- * example (a PING client, login_hint) plus the fields a typical answer carries.
+ * example (a POLL client, login_hint) plus the fields a typical answer carries: the ticket the
+ * `backchannel-seq` clients hand to `/issue`, and the hint `UserIdentifier.layerFromRecord` resolves.
  */
 export const CANNED_AUTHENTICATION_RESPONSE = {
   resultCode: "A179001",
@@ -56,7 +62,7 @@ export const CANNED_AUTHENTICATION_RESPONSE = {
   clientIdAliasUsed: false,
   clientName: "My CIBA Client",
   clientAuthMethod: "CLIENT_SECRET_BASIC",
-  deliveryMode: "PING",
+  deliveryMode: "POLL",
   scopes: [{ name: "openid", defaultEntry: false }, { name: "profile", defaultEntry: false }],
   claimNames: ["given_name", "family_name", "email", "email_verified"],
   hintType: "LOGIN_HINT",
@@ -74,6 +80,75 @@ export const CANNED_AUTHENTICATION_RESPONSE = {
 /** The action every client must report for the canned /backchannel/authentication body. */
 export const EXPECTED_AUTHENTICATION_ACTION = "USER_IDENTIFICATION"
 
+/** What stands for the `auth_req_id` in `ISSUE_RESPONSE_TEMPLATE` (no character JSON escapes). */
+const AUTH_REQ_ID_SLOT = "@@AUTH_REQ_ID@@"
+
+/** The `auth_req_id` the canned `/issue` answers its `n`th request with: fixed width, so every body has one length. */
+export const issuedAuthReqId = (n: number) => `gPuMxTlO-MC_oqaOqYCrdNQ39PVxisaiE-${String(n % 1e9).padStart(9, "0")}`
+
+/**
+ * The server's 200 body for `/backchannel/authentication/issue`, Authlete's `OK` answer: the
+ * `auth_req_id` (in `authReqId` and in `responseContent`) differs per request, as Authlete's does, so
+ * the backchannel program's `PendingRequestStore` gains one entry per call.
+ */
+const ISSUE_RESPONSE_TEMPLATE = JSON.stringify({
+  resultCode: "A183001",
+  resultMessage: "[A183001] The backchannel authentication request was processed successfully.",
+  action: "OK",
+  responseContent: JSON.stringify({ auth_req_id: AUTH_REQ_ID_SLOT, expires_in: 600, interval: 5 }),
+  authReqId: AUTH_REQ_ID_SLOT,
+  expiresIn: 600,
+  interval: 5
+})
+const ISSUE_RESPONSE_PARTS = ISSUE_RESPONSE_TEMPLATE.split(AUTH_REQ_ID_SLOT)
+
+/** The canned `/issue` body for its `n`th request (a join of fixed parts: cheap for the server). */
+export const issueResponseText = (n: number): string => ISSUE_RESPONSE_PARTS.join(issuedAuthReqId(n))
+
+/** The action every client must report for the canned /issue and /auth/token bodies. */
+export const EXPECTED_OK_ACTION = "OK"
+
+/** What the canned token endpoint answers, as the client would see it (`responseContent`). */
+const TOKEN_CONTENT = {
+  access_token: "7FfwOnGjVHwxXhs0lmHDVZ4ybpQ8QvSgmNyiTk1qS2o",
+  refresh_token: "xkL8W1cQ2s0jXQ0oEvKf3v3d3oTbZ0f0q8Y2rF6pZ7U",
+  token_type: "Bearer",
+  expires_in: 3600,
+  scope: "openid profile",
+  id_token: "eyJhbGciOiJFUzI1NiIsImtpZCI6ImtleS0yMDI0In0.eyJpc3MiOiJodHRwczovL2FzLmV4YW1wbGUuY29tIiwic3ViIjoi" +
+    "dXNlci0xIiwiYXVkIjoiMjY4NjIxOTAxMzM0ODIiLCJleHAiOjE3MDAwMDM2MDAsImlhdCI6MTcwMDAwMDAwMH0.c2lnbmF0dXJl"
+}
+
+/**
+ * The server's fixed 200 body for `/auth/token`: Authlete's `OK` answer to a CIBA token request
+ * (the user decided): the tokens, `responseContent` with the token JSON, durations, client, subject.
+ */
+export const CANNED_TOKEN_RESPONSE = {
+  resultCode: "A050001",
+  resultMessage: "[A050001] The token request (grant_type=urn:openid:params:grant-type:ciba) was processed " +
+    "successfully.",
+  action: "OK",
+  responseContent: JSON.stringify(TOKEN_CONTENT),
+  accessToken: TOKEN_CONTENT.access_token,
+  accessTokenExpiresAt: 1_700_003_600_000,
+  accessTokenDuration: 3600,
+  refreshToken: TOKEN_CONTENT.refresh_token,
+  refreshTokenExpiresAt: 1_700_086_400_000,
+  refreshTokenDuration: 86400,
+  idToken: TOKEN_CONTENT.id_token,
+  grantType: "CIBA",
+  clientId: 26862190133482,
+  clientIdAliasUsed: false,
+  subject: "user-1",
+  scopes: ["openid", "profile"],
+  clientAuthMethod: "CLIENT_SECRET_BASIC",
+  grantId: "p2zqnHGMWlUwtY0nFy0Pz8UjAx6dqNdN0SZSp0nAqAE",
+  serviceAttributes: [
+    { key: "attribute1-key", value: "attribute1-value" },
+    { key: "attribute2-key", value: "attribute2-value" }
+  ]
+} as const
+
 /** The client's credentials the backchannel authentication endpoint took from HTTP Basic. */
 export const CLIENT_ID = "26862190133482"
 export const CLIENT_SECRET = "bench-client-secret-0123456789abcdefghijklmnopqrstuvwxyz"
@@ -86,6 +161,29 @@ export const CLIENT_SECRET = "bench-client-secret-0123456789abcdefghijklmnopqrst
 export const authenticationRequestWire = (i: number) => ({
   parameters: "scope=openid+profile&login_hint=user-1&binding_message=W4SCT" +
     `&client_notification_token=8d67dc78-7faa-4d41-aabd-67707b374255-${i}`,
+  clientId: CLIENT_ID,
+  clientSecret: CLIENT_SECRET
+})
+
+/**
+ * The `token-seq` request: what a token endpoint received from a CIBA client polling with its
+ * `auth_req_id` (varying per call), and the credentials from HTTP Basic. The wire JSON of
+ * `/auth/token`, and the input of `handleTokenRequest`, are the same object.
+ */
+export const tokenRequestWire = (i: number) => ({
+  parameters: "grant_type=urn%3Aopenid%3Aparams%3Agrant-type%3Aciba" +
+    `&auth_req_id=_mzc-ZQdAhSPuMxTlO-MC_oqaOqYCrdNQ39PVx-${i}`,
+  clientId: CLIENT_ID,
+  clientSecret: CLIENT_SECRET
+})
+
+/**
+ * The `backchannel-seq` request, the same for every call (the server's `auth_req_id` varies): the
+ * client's form body and the credentials from HTTP Basic; the wire JSON of `/backchannel/authentication`
+ * and the input of `handleBackchannelAuthentication` alike.
+ */
+export const backchannelRequestWire = () => ({
+  parameters: "scope=openid+profile&login_hint=user-1&binding_message=W4SCT",
   clientId: CLIENT_ID,
   clientSecret: CLIENT_SECRET
 })

@@ -5,8 +5,8 @@
  *
  * Options (for development; a run with any of them writes no results unless --out is given):
  *   --rounds N              rounds (default 5)
- *   --workloads a,b         among seq, c32, program-seq, program-c32, auth-seq, encode, prepare, validate,
- *                           decode, memory
+ *   --workloads a,b         among seq, c32, program-seq, program-c32, auth-seq, token-seq, backchannel-seq,
+ *                           encode, prepare, validate, decode, memory
  *   --clients a,b           among effect-undici, effect-platform, effect-fetch, sdk, dispatch, undici, fetch,
  *                           effect-authlete, sdk-zod
  *   --scale X               multiply every count by X (smoke tests only)
@@ -224,13 +224,13 @@ const measure = async (plan: ReadonlyArray<Workload>): Promise<Run> => {
           const result = await runChild(spec)
           results.push(result)
           console.error(
-            `[round ${round}] ${workload.name.padEnd(11)} ${client.padEnd(15)} ${describeResult(result)}  ` +
+            `[round ${round}] ${workload.name.padEnd(15)} ${client.padEnd(15)} ${describeResult(result)}  ` +
               `(${((Date.now() - t0) / 1000).toFixed(1)} s)`
           )
         } catch (error) {
           const message = error instanceof Error ? error.message : String(error)
           failures.push(`round ${round}: ${message}`)
-          console.error(`[round ${round}] ${workload.name.padEnd(11)} ${client.padEnd(15)} FAILED: ${message}`)
+          console.error(`[round ${round}] ${workload.name.padEnd(15)} ${client.padEnd(15)} FAILED: ${message}`)
         }
       }
     }

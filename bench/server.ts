@@ -1,8 +1,11 @@
 /**
- * The canned Authlete: Node `http` on 127.0.0.1, keep-alive, a fixed 200 JSON body per path after
- * reading the whole request body: `/api/{serviceId}/backchannel/authentication/complete` answers
- * POLL/NO_ACTION, `/api/{serviceId}/backchannel/authentication` answers USER_IDENTIFICATION, and any
- * other path 404 (so a client sent to the wrong path fails). It checks nothing else.
+ * The canned Authlete: Node `http` on 127.0.0.1, keep-alive, a 200 JSON body per path after reading
+ * the whole request body: `/api/{serviceId}/backchannel/authentication/complete` answers
+ * POLL/NO_ACTION, `/api/{serviceId}/backchannel/authentication` answers USER_IDENTIFICATION,
+ * `/api/{serviceId}/backchannel/authentication/issue` answers OK with an `auth_req_id` that differs
+ * per request (the only body that is not fixed: fixed parts joined around a counter),
+ * `/api/{serviceId}/auth/token` answers OK with tokens, and any other path 404 (so a client sent to
+ * the wrong path fails). It checks nothing else.
  *
  * `GET /__stats` answers this process's request counts (in all and per path), body bytes read and
  * CPU time, so a child can verify that every call reached the server at the right path and report the
@@ -13,7 +16,16 @@
  */
 import * as Http from "node:http"
 import type { AddressInfo } from "node:net"
-import { AUTHENTICATION_PATH, CANNED_AUTHENTICATION_RESPONSE, CANNED_RESPONSE, COMPLETE_PATH } from "./fixtures.js"
+import {
+  AUTHENTICATION_PATH,
+  CANNED_AUTHENTICATION_RESPONSE,
+  CANNED_RESPONSE,
+  CANNED_TOKEN_RESPONSE,
+  COMPLETE_PATH,
+  ISSUE_PATH,
+  issueResponseText,
+  TOKEN_PATH
+} from "./fixtures.js"
 import type { ServerStats } from "./spec.js"
 
 const HARD_LIMIT_MS = 30 * 60_000
@@ -24,8 +36,8 @@ interface Canned {
   readonly headers: Record<string, string>
 }
 
-const canned = (status: number, value: unknown): Canned => {
-  const body = Buffer.from(JSON.stringify(value))
+const cannedText = (status: number, text: string): Canned => {
+  const body = Buffer.from(text)
   return {
     status,
     body,
@@ -37,26 +49,42 @@ const canned = (status: number, value: unknown): Canned => {
   }
 }
 
-const routes = new Map<string, Canned>([
-  [COMPLETE_PATH, canned(200, CANNED_RESPONSE)],
-  [AUTHENTICATION_PATH, canned(200, CANNED_AUTHENTICATION_RESPONSE)]
+const canned = (status: number, value: unknown): Canned => cannedText(status, JSON.stringify(value))
+
+type Counter = "completions" | "authentications" | "issues" | "tokens"
+
+const counts: Record<Counter | "requests" | "unknown", number> = {
+  requests: 0,
+  completions: 0,
+  authentications: 0,
+  issues: 0,
+  tokens: 0,
+  unknown: 0
+}
+
+/** Per path: the answer to its `n`th request (fixed but for `/issue`), and what counts it. */
+interface Route {
+  readonly answer: (n: number) => Canned
+  readonly counter: Counter
+}
+
+const fixed = (answer: Canned, counter: Counter): Route => ({ answer: () => answer, counter })
+
+const routes = new Map<string, Route>([
+  [COMPLETE_PATH, fixed(canned(200, CANNED_RESPONSE), "completions")],
+  [AUTHENTICATION_PATH, fixed(canned(200, CANNED_AUTHENTICATION_RESPONSE), "authentications")],
+  [ISSUE_PATH, { answer: (n) => cannedText(200, issueResponseText(n)), counter: "issues" }],
+  [TOKEN_PATH, fixed(canned(200, CANNED_TOKEN_RESPONSE), "tokens")]
 ])
 const notFound = canned(404, { resultCode: "A000404", resultMessage: "[A000404] No such API in the canned server." })
 
-let requests = 0
-let completions = 0
-let authentications = 0
-let unknown = 0
 let bytesRead = 0
 
 const server = Http.createServer((req, res) => {
   if (req.method === "GET" && req.url === "/__stats") {
     const cpu = process.cpuUsage()
     const stats: ServerStats = {
-      requests,
-      completions,
-      authentications,
-      unknown,
+      ...counts,
       bytesRead,
       cpuMicros: cpu.user + cpu.system
     }
@@ -69,12 +97,11 @@ const server = Http.createServer((req, res) => {
     bytesRead += chunk.length
   })
   req.on("end", () => {
-    requests++
+    counts.requests++
     const route = req.method === "POST" ? routes.get(req.url ?? "") : undefined
-    if (route === undefined) unknown++
-    else if (req.url === COMPLETE_PATH) completions++
-    else authentications++
-    const answer = route ?? notFound
+    let answer = notFound
+    if (route === undefined) counts.unknown++
+    else answer = route.answer(counts[route.counter]++)
     res.writeHead(answer.status, answer.headers)
     res.end(answer.body)
   })

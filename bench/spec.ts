@@ -19,6 +19,8 @@ export type WorkloadName =
   | "program-seq"
   | "program-c32"
   | "auth-seq"
+  | "token-seq"
+  | "backchannel-seq"
   | "encode"
   | "prepare"
   | "validate"
@@ -28,10 +30,13 @@ export type WorkloadName =
 /**
  * What one network call is: `complete` (`AuthleteClient.backchannelAuthenticationComplete` of a
  * typical POLL request; the others send its wire JSON), `program` (`completeBackchannelAuthentication`
- * of the README's input; the others send the wire JSON it produces) or `authentication`
- * (`AuthleteClient.backchannelAuthentication`).
+ * of the README's input; the others send the wire JSON it produces), `authentication`
+ * (`AuthleteClient.backchannelAuthentication`), `token` (the token endpoint program
+ * `handleTokenRequest`; the others send its `/auth/token` body) or `backchannel` (the backchannel
+ * authentication endpoint program `handleBackchannelAuthentication`; the others make its two calls,
+ * `/backchannel/authentication` then `/backchannel/authentication/issue`).
  */
-export type Operation = "complete" | "program" | "authentication"
+export type Operation = "complete" | "program" | "authentication" | "token" | "backchannel"
 
 export interface Workload {
   readonly name: WorkloadName
@@ -54,7 +59,7 @@ export const CLIENT_TITLES: Record<ClientName, string> = {
   "effect-undici": "effect-authlete over UndiciTransport.layer (effect-authlete/undici)",
   "effect-platform": "effect-authlete over HttpTransport.layer + NodeHttpClient.layerUndici (@effect/platform-node)",
   "effect-fetch": "effect-authlete over HttpTransport.layerFetch",
-  sdk: "@authlete/typescript-sdk (ciba.complete, ciba.processAuthentication)",
+  sdk: "@authlete/typescript-sdk (ciba.complete, ciba.processAuthentication, ciba.issue, token.process)",
   dispatch: "undici Pool.dispatch, one handler object + JSON (the floor)",
   undici: "undici Pool.request + JSON (reference)",
   fetch: "global fetch + JSON (reference)",
@@ -78,7 +83,7 @@ const network: ReadonlyArray<NetworkClient> = [
   "fetch"
 ]
 
-/** The program and authentication workloads: the recommended client, the floor and the SDK. */
+/** The program, authentication and endpoint workloads: the recommended client, the floor and the SDK. */
 const few: ReadonlyArray<NetworkClient> = ["effect-undici", "dispatch", "sdk"]
 
 export const WORKLOADS: ReadonlyArray<Workload> = [
@@ -135,6 +140,31 @@ export const WORKLOADS: ReadonlyArray<Workload> = [
     clients: few
   },
   {
+    name: "token-seq",
+    title: "{calls} sequential token endpoint programs (handleTokenRequest, /auth/token; first 3 rounds)",
+    kind: "network",
+    operation: "token",
+    calls: 10_000,
+    warmup: 1_000,
+    concurrency: 1,
+    // No bound; 3 rounds keep the full run within ~12 minutes (the SDK's row takes ~7 s a round).
+    rounds: 3,
+    clients: few
+  },
+  {
+    name: "backchannel-seq",
+    title: "{calls} sequential backchannel authentication endpoint programs (handleBackchannelAuthentication: " +
+      "/backchannel/authentication, then /issue; first 3 rounds)",
+    kind: "network",
+    operation: "backchannel",
+    calls: 5_000,
+    warmup: 500,
+    concurrency: 1,
+    // No bound; two requests a call: 3 rounds keep the full run within ~12 minutes.
+    rounds: 3,
+    clients: few
+  },
+  {
     name: "encode",
     title: "validate + encode a request with all 18 fields (as AuthleteClient does per call), {calls} times",
     kind: "library",
@@ -187,9 +217,14 @@ export const WORKLOADS: ReadonlyArray<Workload> = [
 export interface ServerStats {
   /** Every request but `/__stats`. */
   readonly requests: number
-  /** Per path: `/backchannel/authentication/complete`, `/backchannel/authentication`, anything else. */
+  /**
+   * Per path: `/backchannel/authentication/complete`, `/backchannel/authentication`,
+   * `/backchannel/authentication/issue`, `/auth/token`, anything else.
+   */
   readonly completions: number
   readonly authentications: number
+  readonly issues: number
+  readonly tokens: number
   readonly unknown: number
   /** Request body bytes read. */
   readonly bytesRead: number
@@ -229,7 +264,10 @@ export interface ChildResult {
   readonly cpuPerCallMicros: number
   /** The canned server's CPU time per call, network workloads only. */
   readonly serverCpuPerCallMicros?: number
-  /** Request body bytes the server read per call, network workloads only (the same for every client). */
+  /**
+   * Request body bytes the server read per call (all its requests), network workloads only (the same
+   * for every client).
+   */
   readonly requestBytesPerCall?: number
   /** Peak RSS of the child (`process.resourceUsage().maxRSS`), warm-up included. */
   readonly peakRssBytes: number
