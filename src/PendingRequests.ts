@@ -5,6 +5,7 @@
  * @since 0.1.0
  */
 import { Context, Effect, Layer, Option, Schema } from "effect"
+import * as Models from "./internal/models.js"
 
 /**
  * A request the user has not decided yet: what the device shows, and what the decision needs.
@@ -12,7 +13,7 @@ import { Context, Effect, Layer, Option, Schema } from "effect"
  * @since 0.1.0
  * @category models
  */
-export class PendingRequest extends Schema.Class<PendingRequest>("effect-authlete/PendingRequest")({
+export class PendingRequest extends Models.Class<PendingRequest>("effect-authlete/PendingRequest")({
   authReqId: Schema.String,
   /** Authlete's ticket, for `/backchannel/authentication/complete`. */
   ticket: Schema.String,

@@ -2,12 +2,12 @@
  * The `HttpTransport` this library recommends on Node: undici's dispatcher directly, with keep-alive
  * connection pools. One handler object per request collects the answer under the cap (decompressing
  * it, if the server compressed it anyway, under the same cap), one timer keeps the deadline, and an
- * interruption aborts the request at once: a request still waiting for a connection is never sent.
+ * interrupted caller's request is aborted (a request still waiting for a connection is never sent).
  * A client-chosen URL is judged on the addresses the connection is actually made to.
  *
  * @since 0.1.0
  */
-import { Effect, Layer } from "effect"
+import { Cause, Effect, type Fiber, FiberRef, Layer } from "effect"
 import * as Dns from "node:dns"
 import type { LookupAddress, LookupOptions } from "node:dns"
 import * as Zlib from "node:zlib"
@@ -107,26 +107,41 @@ class Exchange implements Dispatcher.DispatchHandler {
   private tooLarge = false
   private readonly timer: ReturnType<typeof setTimeout>
 
-  constructor(private readonly request: HttpTransportRequest, private readonly resume: Resume) {
+  constructor(
+    private readonly request: HttpTransportRequest,
+    private readonly resume: Resume,
+    private readonly fiber: Fiber.RuntimeFiber<unknown, unknown>
+  ) {
     this.timer = setTimeout(() => {
       this.settle(Effect.fail(Transport.timeoutFailure(request.timeoutMillis)))
       this.stop()
     }, request.timeoutMillis)
+    fiber.addObserver(this.abandoned)
   }
 
-  /** The interruption: nothing more is read, and a request not yet written never will be. */
-  readonly interrupt = Effect.sync(() => {
+  /**
+   * The caller's fiber ended before the answer (it was interrupted): nothing more is read, and a
+   * request not yet written never will be. (An observer of the fiber rather than a canceler: a
+   * canceler costs Effect an `onInterrupt` around every call, several µs.)
+   */
+  private readonly abandoned = () => {
     if (this.settled) return
     this.settled = true
     clearTimeout(this.timer)
     this.stop()
-  })
+  }
 
   private settle(outcome: Effect.Effect<HttpTransportResponse, AuthleteTransportError>) {
     if (this.settled) return
     this.settled = true
     clearTimeout(this.timer)
+    this.fiber.removeObserver(this.abandoned)
     this.resume(outcome)
+  }
+
+  /** Whether the caller was interrupted while this request waited (its fiber may not have ended yet). */
+  private interrupted(): boolean {
+    return !Cause.isEmpty(this.fiber.getFiberRef(FiberRef.interruptedCause))
   }
 
   private stop() {
@@ -145,6 +160,7 @@ class Exchange implements Dispatcher.DispatchHandler {
     this.controller = controller
     // Timed out or interrupted while waiting for a connection: it goes no further.
     if (this.settled) this.stop()
+    else if (this.interrupted()) this.abandoned()
   }
 
   onResponseStart(
@@ -234,31 +250,32 @@ export const make = (
   agentFor: (policy: Transport.DestinationPolicy | undefined) => Dispatcher
 ): HttpTransportService => {
   const send = (request: HttpTransportRequest) =>
-    Effect.async<HttpTransportResponse, AuthleteTransportError>((resume) => {
-      let target: Target
-      try {
-        target = targetOf(request.url)
-      } catch {
-        return resume(
-          Effect.fail(Transport.failureOf(new Error("the URL is not absolute"), {}, [], "The request was not sent"))
-        )
-      }
-      const refused = Transport.refusal(request, target.url)
-      if (refused !== undefined) return resume(Effect.fail(refused))
-      const exchange = new Exchange(request, resume)
-      try {
-        agentFor(request.destination).dispatch({
-          origin: target.origin,
-          path: target.path,
-          method: request.method,
-          headers: request.headers,
-          body: request.body ?? null
-        }, exchange)
-      } catch (error) {
-        exchange.failed(error)
-      }
-      return exchange.interrupt
-    })
+    Effect.withFiberRuntime<HttpTransportResponse, AuthleteTransportError>((fiber) =>
+      Effect.async((resume) => {
+        let target: Target
+        try {
+          target = targetOf(request.url)
+        } catch {
+          return resume(
+            Effect.fail(Transport.failureOf(new Error("the URL is not absolute"), {}, [], "The request was not sent"))
+          )
+        }
+        const refused = Transport.refusal(request, target.url)
+        if (refused !== undefined) return resume(Effect.fail(refused))
+        const exchange = new Exchange(request, resume, fiber)
+        try {
+          agentFor(request.destination).dispatch({
+            origin: target.origin,
+            path: target.path,
+            method: request.method,
+            headers: request.headers,
+            body: request.body ?? null
+          }, exchange)
+        } catch (error) {
+          exchange.failed(error)
+        }
+      })
+    )
   return { send }
 }
 
