@@ -8,7 +8,9 @@
 import { assert, describe, it } from "@effect/vitest"
 import { Effect, Layer } from "effect"
 import { pages, Playground, type PlaygroundInfo, type PlaygroundOptions } from "effect-authlete/playground"
+import { spawn } from "node:child_process"
 import * as Crypto from "node:crypto"
+import { fileURLToPath } from "node:url"
 import { inspectIdToken } from "../src/playground/internal/idToken.js"
 
 /** A playground with its pages for the test's scope (1-second interval). */
@@ -317,4 +319,38 @@ describe("the ID token checks", () => {
     assert.deepStrictEqual(failed("not.a.jwt"), ["format"])
     assert.deepStrictEqual(failed(sign({ alg: "ES256", kid: "k1" }, claims), { keys: [] }), ["signature"])
   })
+})
+
+describe("examples/playground.ts", () => {
+  it("prints the pages' addresses, serves them, and stops on SIGINT with a page connected", async () => {
+    const child = spawn(process.execPath, [
+      "--import",
+      "tsx",
+      fileURLToPath(new URL("../examples/playground.ts", import.meta.url))
+    ], {
+      env: { ...process.env, PORT: "0" },
+      stdio: ["ignore", "pipe", "pipe"]
+    })
+    try {
+      let stdout = ""
+      child.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString("utf8")))
+      for (let i = 0; i < 600 && !stdout.includes("authentication device:"); i++) {
+        await new Promise((resolve) => setTimeout(resolve, 50))
+      }
+      const deviceUrl = /authentication device: (\S+)/.exec(stdout)?.[1]
+      const clientUrl = /consumption device: +(\S+)/.exec(stdout)?.[1]
+      assert.match(deviceUrl ?? "", /^http:\/\/127\.0\.0\.1:\d+\/device$/, stdout)
+      assert.strictEqual((await fetch(deviceUrl!)).status, 200)
+      assert.strictEqual((await fetch(clientUrl!)).status, 200)
+      // A device page stays connected.
+      const events = await fetch(`${deviceUrl!}/events`)
+      await events.body!.getReader().read()
+      const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)))
+      child.kill("SIGINT")
+      // runMain interrupts the program: the playground closes, and the process ends cleanly.
+      assert.strictEqual(await exited, 0)
+    } finally {
+      if (child.exitCode === null) child.kill("SIGKILL")
+    }
+  }, 40_000)
 })
