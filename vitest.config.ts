@@ -1,5 +1,5 @@
 import { fileURLToPath } from "node:url"
-import { defineConfig } from "vitest/config"
+import { configDefaults, defineConfig } from "vitest/config"
 
 // Tests import the package by its name, as users do, but run against the sources.
 const src = (path: string) => fileURLToPath(new URL(`./src/${path}`, import.meta.url))
@@ -15,6 +15,8 @@ export default defineConfig({
   },
   test: {
     include: ["test/**/*.test.ts"],
+    // The browser tests need Chromium: `npm run test:browser` (vitest.browser.config.ts) runs them.
+    exclude: [...configDefaults.exclude, "test/browser/**"],
     testTimeout: 120_000
   }
 })

@@ -22,6 +22,7 @@ import { PendingRequestStore } from "../PendingRequests.js"
 import { AuthleteSimulator, type SimulatedClient } from "../simulator/index.js"
 import { UndiciTransport } from "../undici/index.js"
 import { UserClaims, type UserClaimsRecord } from "../UserClaims.js"
+import { PING_CALLBACK_PATH, PUSH_CALLBACK_PATH } from "./internal/paths.js"
 
 /**
  * A user of the playground: claims (keys may carry a language tag), the login hints that name them,
@@ -88,10 +89,12 @@ export interface PlaygroundOptions {
   readonly interval?: number | undefined
   /** Seconds an `auth_req_id` lives. Default 120. */
   readonly expiresIn?: number | undefined
-  /** The PING client's notification endpoint. */
+  /** The PING client's notification endpoint. Default: the consumption device's, `{issuer}/client/callback/ping`. */
   readonly pingEndpoint?: string | undefined
-  /** The PUSH client's notification endpoint. */
+  /** The PUSH client's notification endpoint. Default: the consumption device's, `{issuer}/client/callback/push`. */
   readonly pushEndpoint?: string | undefined
+  /** The clients that require a `user_code` (CIBA Core 7.1). Default: none. */
+  readonly userCodeRequired?: ReadonlyArray<"POLL" | "PING" | "PUSH"> | undefined
   readonly users?: { readonly [subject: string]: PlaygroundUser } | undefined
   /** Extra routes served by the same server (the device pages mount here). */
   readonly routes?: HttpRouter.HttpRouter<never, PlaygroundServices> | undefined
@@ -111,8 +114,13 @@ export interface PlaygroundInfo {
     readonly deliveryMode: "POLL" | "PING" | "PUSH"
     readonly notificationEndpoint?: string | undefined
   }>
-  /** Each user's subject and login hints. */
-  readonly users: ReadonlyArray<{ readonly subject: string; readonly loginHints: ReadonlyArray<string> }>
+  /** Each user's subject, login hints, `name` claim and user code. */
+  readonly users: ReadonlyArray<{
+    readonly subject: string
+    readonly loginHints: ReadonlyArray<string>
+    readonly name?: string | undefined
+    readonly userCode: string
+  }>
   /** `POST` here, with `{auth_req_id}` and `{action}` (allow or deny) replaced, decides for the user. */
   readonly automatedApprovalUrl: string
   /** The simulated Authlete the authorization server talks to. */
@@ -140,12 +148,15 @@ export type PlaygroundServices =
 
 const APPROVAL_PATH = "/ciba/approve"
 
-const clientsOf = (options: PlaygroundOptions): ReadonlyArray<SimulatedClient> =>
+/** The Node server under the playground's `HttpServer`, to end its connections when it closes. */
+class NodeServer extends Context.Tag("effect-authlete/Playground/NodeServer")<NodeServer, Http.Server>() {}
+
+const clientsOf = (options: PlaygroundOptions, issuer: string): ReadonlyArray<SimulatedClient> =>
   (["POLL", "PING", "PUSH"] as const).map((deliveryMode, i) => {
     const endpoint = deliveryMode === "PING"
-      ? options.pingEndpoint
+      ? options.pingEndpoint ?? `${issuer}${PING_CALLBACK_PATH}`
       : deliveryMode === "PUSH"
-      ? options.pushEndpoint
+      ? options.pushEndpoint ?? `${issuer}${PUSH_CALLBACK_PATH}`
       : undefined
     return {
       clientId: 1001 + i,
@@ -153,7 +164,8 @@ const clientsOf = (options: PlaygroundOptions): ReadonlyArray<SimulatedClient> =
       clientSecret: `${deliveryMode.toLowerCase()}-secret-${crypto.randomUUID()}`,
       clientName: `Playground ${deliveryMode} client`,
       deliveryMode,
-      ...(endpoint === undefined ? {} : { clientNotificationEndpoint: endpoint })
+      ...(endpoint === undefined ? {} : { clientNotificationEndpoint: endpoint }),
+      ...(options.userCodeRequired?.includes(deliveryMode) === true ? { userCodeRequired: true } : {})
     }
   })
 
@@ -172,7 +184,14 @@ export const layer = (
   HttpServerError.ServeError | ConfigError.ConfigError
 > => {
   const users = options.users ?? defaultUsers
-  const serverLayer = NodeHttpServer.layer(() => Http.createServer(), { port: options.port ?? 0, host: "127.0.0.1" })
+  // One Node server per build of the layer.
+  const serverLayer = Layer.unwrapEffect(Effect.sync(() => {
+    const nodeServer = Http.createServer()
+    return Layer.merge(
+      NodeHttpServer.layer(() => nodeServer, { port: options.port ?? 0, host: "127.0.0.1" }),
+      Layer.succeed(NodeServer, nodeServer)
+    )
+  }))
 
   const assembled = Layer.unwrapScoped(Effect.gen(function*() {
     const server = yield* HttpServer.HttpServer
@@ -185,7 +204,7 @@ export const layer = (
       jwksUri: `${issuer}/jwks`,
       interval: options.interval ?? 5,
       authReqIdLifetime: options.expiresIn ?? 120,
-      clients: clientsOf(options)
+      clients: clientsOf(options, issuer)
     })
     const claims: UserClaimsRecord = Object.fromEntries(
       Object.entries(users).map(([subject, user]) => [subject, user.claims])
@@ -226,7 +245,9 @@ export const layer = (
           })),
           users: Object.entries(users).map(([subject, user]) => ({
             subject,
-            loginHints: [subject, ...user.loginHints]
+            loginHints: [subject, ...user.loginHints],
+            ...(typeof user.claims.name === "string" ? { name: user.claims.name } : {}),
+            userCode: user.userCode
           })),
           automatedApprovalUrl: `${issuer}${APPROVAL_PATH}/{auth_req_id}/{action}`,
           authleteBaseUrl: simulator.baseUrl
@@ -237,7 +258,10 @@ export const layer = (
     const app = CibaRoutes.router({ automatedApproval: APPROVAL_PATH }).pipe(
       HttpRouter.concat(options.routes ?? HttpRouter.empty)
     )
+    const nodeServer = yield* NodeServer
     const serve = Layer.scopedDiscard(Effect.gen(function*() {
+      // Open event streams (the pages') would keep the server's close waiting for ever: end them first.
+      yield* Effect.addFinalizer(() => Effect.sync(() => nodeServer.closeAllConnections()))
       yield* HttpServer.serveEffect(app)
       // Requests nobody decides in time are failed before their auth_req_id expires.
       yield* Effect.forkScoped(

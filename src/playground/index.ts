@@ -1,7 +1,9 @@
 /**
  * `effect-authlete/playground`: the simulator and an authorization server built from this library,
- * together on 127.0.0.1 (what `effect-authlete playground` runs).
+ * together on 127.0.0.1 (what `effect-authlete playground` runs), and its pages: the
+ * authentication device and the consumption device.
  *
  * @since 0.1.0
  */
+export * from "./Pages.js"
 export * from "./Playground.js"
