@@ -183,6 +183,14 @@ describe("effect-authlete command line", () => {
           clients: ReadonlyArray<{ clientId: string; clientSecret: string; deliveryMode: string }>
           users: ReadonlyArray<ReadonlyArray<string>>
           automatedApprovalUrl: string
+          deviceUrl: string
+          clientUrl: string
+        }
+        for (const page of [info.deviceUrl, info.clientUrl]) {
+          const response = yield* Effect.promise(() => fetch(page))
+          assert.strictEqual(response.status, 200, page)
+          assert.include(response.headers.get("content-type") ?? "", "text/html", page)
+          yield* Effect.promise(() => response.arrayBuffer())
         }
         assert.deepStrictEqual(info.clients.map((client) => client.deliveryMode), ["POLL", "PING", "PUSH"])
         assert.include(info.automatedApprovalUrl, "{auth_req_id}")

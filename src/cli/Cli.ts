@@ -14,7 +14,7 @@ import {
   completeBackchannelAuthentication,
   type CompleteBackchannelAuthenticationInput
 } from "../index.js"
-import { Playground, type PlaygroundInfo } from "../playground/index.js"
+import { pages, pageUrls, Playground, type PlaygroundInfo } from "../playground/index.js"
 import { AuthleteSimulator } from "../simulator/index.js"
 import { UndiciTransport } from "../undici/index.js"
 import { runDemo } from "./Demo.js"
@@ -186,11 +186,15 @@ const printInfo = (info: PlaygroundInfo, json: boolean) =>
       issuer: info.issuer,
       clients: info.clients,
       users: info.users.map((user) => user.loginHints),
-      automatedApprovalUrl: info.automatedApprovalUrl
+      automatedApprovalUrl: info.automatedApprovalUrl,
+      ...pageUrls(info.issuer)
     }))
     : Effect.gen(function*() {
       yield* Console.log("The CIBA playground is running: an authorization server built from effect-authlete,")
       yield* Console.log("in front of the Authlete CIBA simulator (not Authlete).\n")
+      const { clientUrl, deviceUrl } = pageUrls(info.issuer)
+      yield* Console.log(`  clientUrl     ${clientUrl}   (the consumption device: start a request)`)
+      yield* Console.log(`  deviceUrl     ${deviceUrl}   (the authentication device: approve or deny)`)
       yield* Console.log(`  issuer        ${info.issuer}`)
       yield* Console.log(`  discovery     ${info.issuer}/.well-known/openid-configuration`)
       yield* Console.log(`  approval      POST ${info.automatedApprovalUrl}`)
@@ -199,7 +203,10 @@ const printInfo = (info: PlaygroundInfo, json: boolean) =>
         const endpoint = client.notificationEndpoint === undefined ? "" : ` -> ${client.notificationEndpoint}`
         yield* Console.log(`    ${client.deliveryMode}  ${client.clientId}  secret ${client.clientSecret}${endpoint}`)
       }
-      yield* Console.log(`  users         ${info.users.map((user) => user.loginHints.join(" / ")).join(", ")}`)
+      yield* Console.log("  users (login hint, name, user code):")
+      for (const user of info.users) {
+        yield* Console.log(`    ${user.loginHints.join(" / ")}  ${user.name ?? ""}  ${user.userCode}`)
+      }
       yield* Console.log("\nCtrl-C stops.")
     })
 
@@ -213,6 +220,10 @@ const playground = Command.make(
     ),
     pingEndpoint: optionalText("ping-endpoint", "The PING client's notification endpoint"),
     pushEndpoint: optionalText("push-endpoint", "The PUSH client's notification endpoint"),
+    userCode: Options.choice("user-code", ["POLL", "PING", "PUSH"] as const).pipe(
+      Options.repeated,
+      Options.withDescription("A delivery mode whose client requires a user_code (repeatable; default PING)")
+    ),
     json: Options.boolean("json").pipe(Options.withDescription("Print one JSON line with the URLs and clients"))
   },
   (flags) =>
@@ -225,7 +236,9 @@ const playground = Command.make(
         port: flags.port,
         interval: flags.interval,
         pingEndpoint: Option.getOrUndefined(flags.pingEndpoint),
-        pushEndpoint: Option.getOrUndefined(flags.pushEndpoint)
+        pushEndpoint: Option.getOrUndefined(flags.pushEndpoint),
+        userCodeRequired: flags.userCode.length > 0 ? flags.userCode : ["PING"],
+        routes: pages()
       })),
       listening(flags.port),
       reportFailure
