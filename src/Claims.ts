@@ -86,10 +86,16 @@ export const filterConsentedClaims = (
   consentedClaims: ReadonlyArray<string>
 ): Record<string, unknown> => {
   const consented = new Set(consentedClaims)
-  // `Object.fromEntries` rather than assignment: a key such as `__proto__` stays an own property.
-  return Object.fromEntries(
-    Object.entries(claims).filter(([name]) => consented.has(name) || consented.has(name.split("#", 1)[0]!))
-  )
+  const kept: Record<string, unknown> = {}
+  for (const name of Object.keys(claims)) {
+    const hash = name.indexOf("#")
+    if (!consented.has(name) && (hash < 0 || !consented.has(name.slice(0, hash)))) continue
+    // `__proto__` is defined rather than assigned, so that it stays an own property.
+    if (name === "__proto__") {
+      Object.defineProperty(kept, name, { value: claims[name], enumerable: true, writable: true, configurable: true })
+    } else kept[name] = claims[name]
+  }
+  return kept
 }
 
 /**

@@ -18,6 +18,7 @@ import {
 } from "effect-authlete"
 import * as Api from "../src/internal/api.js"
 import * as Codec from "../src/internal/codec.js"
+import * as Models from "../src/internal/models.js"
 import { invalidInput } from "./support/hostile.js"
 
 const RUNS = 1_000
@@ -104,6 +105,18 @@ for (const [name, api] of Object.entries(AuthleteApis) as Array<[string, Authlet
           asJson(Either.getOrThrow(codecs.encodeRequest({ ...value }))),
           asJson(Either.getOrThrow(compiled))
         )
+      },
+      { fastCheck: { numRuns: RUNS } }
+    )
+
+    it.prop(
+      "encodes a request the library built and checked, unchecked the second time, to the same wire",
+      [validRequest],
+      ([value]) => {
+        const checked = Either.getOrThrow(codecs.encodeRequest(value))
+        const built = Object.assign(Object.create(Object.getPrototypeOf(value) as object), value) as object
+        Models.checkedByLibrary.add(built)
+        assert.deepStrictEqual(asJson(Either.getOrThrow(codecs.encodeRequest(built))), asJson(checked))
       },
       { fastCheck: { numRuns: RUNS } }
     )

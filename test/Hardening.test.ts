@@ -6,7 +6,7 @@
 import { FetchHttpClient, HttpClient, HttpClientRequest } from "@effect/platform"
 import { NodeHttpClient } from "@effect/platform-node"
 import { assert, describe, it } from "@effect/vitest"
-import { Cause, Clock, Effect, Either, Exit, Fiber, Layer, Redacted, TestClock } from "effect"
+import { Cause, Clock, Effect, Either, Exit, Fiber, Layer, Option, Redacted, TestClock } from "effect"
 import {
   AuthleteClient,
   type AuthleteClientOptionsV3,
@@ -307,6 +307,19 @@ describe("8. input is read once", () => {
       assert.isTrue(Exit.isSuccess(exit))
       assert.strictEqual(bodies[0]?.result, "AUTHORIZED")
       assert.strictEqual(reads, 1)
+    }))
+
+  it.scoped("a request changed after it was built is checked again when sent: nothing invalid leaves", () =>
+    Effect.gen(function*() {
+      const request = new BackchannelAuthenticationCompleteRequest({ ...base, claims: { given_name: "Taro" } })
+      Object.assign(request, { subject: "user-1\r\nX: 1" })
+      Object.assign(request.claims!, { ["__proto__"]: 1 })
+      const { bodies, exit } = yield* sentBody(request)
+      assert.deepStrictEqual(bodies, [])
+      assert.isTrue(
+        Exit.isFailure(exit) &&
+          Cause.failureOption(exit.cause).pipe(Option.getOrThrow)._tag === "AuthleteValidationError"
+      )
     }))
 
   it.scoped("a Proxy cannot swap the subject for one with CR/LF after the check", () =>

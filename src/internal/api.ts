@@ -5,6 +5,7 @@
 import type { Either } from "effect"
 import type { AuthleteApi } from "../AuthleteApi.js"
 import * as Codec from "./codec.js"
+import { checkedByLibrary } from "./models.js"
 
 export interface ApiCodecs<Request, RequestJson, Response> {
   /** Program → wire, every rule checked; input is an instance or a plain object of its shape. */
@@ -34,8 +35,13 @@ export const codecsOf = <Request, RequestJson, Response>(
 ): ApiCodecs<Request, RequestJson, Response> => {
   let codecs = cache.get(api)
   if (codecs === undefined) {
+    const encode = Codec.encoder(api.request, { strict: true })
+    const encodeTrusted = Codec.trustedEncoder(api.request, { strict: true })
     codecs = {
-      encodeRequest: Codec.encoder(api.request, { strict: true }),
+      encodeRequest: (input) =>
+        typeof input === "object" && input !== null && checkedByLibrary.has(input)
+          ? encodeTrusted(input)
+          : encode(input),
       decodeRequest: Codec.decoder(api.request, { strict: true }),
       decodeResponse: Codec.decoder(api.response, { strict: false }),
       secretsOf: (json) => {

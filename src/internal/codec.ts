@@ -237,7 +237,16 @@ class Compiler {
   private readonly memo = new Map<AST.AST, Run>()
   private readonly options: AST.ParseOptions
 
-  constructor(private readonly strict: boolean, private readonly decoding: boolean) {
+  /**
+   * `trusted` (encoding only): the value is one the library built from input it had just checked in
+   * full, so the program side's rules are not checked again; only the steps that change the value
+   * (and the size of JSON text, which only encoding knows) run.
+   */
+  constructor(
+    private readonly strict: boolean,
+    private readonly decoding: boolean,
+    private readonly trusted = false
+  ) {
     this.options = strict ? PARSE_OPTIONS_STRICT : PARSE_OPTIONS_LENIENT
   }
 
@@ -505,6 +514,7 @@ class Compiler {
       reportParseIssue(ctx, issue.value, [])
       return FAIL
     }
+    if (this.trusted) return this.compile(ast.from)
     if (this.decoding || isInvariant(ast.from)) {
       const from = this.compile(ast.from)
       return (input, ctx) => {
@@ -523,8 +533,9 @@ class Compiler {
   }
 
   private declaration(ast: AST.Declaration): Run {
-    if (!this.decoding && isClassDeclaration(ast)) {
-      // The encoding of its fields that follows checks every one of them.
+    if (!this.decoding && (isClassDeclaration(ast) || (this.trusted && ast.typeParameters.length === 0))) {
+      // A class: the encoding of its fields that follows checks every one of them. A trusted leaf
+      // (such as a JSON object) is a check, which has been made.
       return (input) => input
     }
     const options = this.options
@@ -631,11 +642,11 @@ class Compiler {
 
 // One compiler per direction and strictness, so that shared sub-schemas compile once.
 const compilers = new Map<string, Compiler>()
-const compiler = (strict: boolean, decoding: boolean): Compiler => {
-  const key = `${strict}/${decoding}`
+const compiler = (strict: boolean, decoding: boolean, trusted = false): Compiler => {
+  const key = `${strict}/${decoding}/${trusted}`
   let found = compilers.get(key)
   if (found === undefined) {
-    found = new Compiler(strict, decoding)
+    found = new Compiler(strict, decoding, trusted)
     compilers.set(key, found)
   }
   return found
@@ -674,6 +685,15 @@ export const encoder = <A, I>(
   schema: { readonly ast: AST.AST; readonly Type: A; readonly Encoded: I },
   options: CompileOptions
 ): Codec<I> => toCodec(() => compiler(options.strict, false).compile(schema.ast), options.maxIssues ?? MAX_ISSUES)
+
+/**
+ * Program → wire for a value the library has just built from checked input (see `Compiler`): the
+ * same wire as `encoder`, without checking the program side again.
+ */
+export const trustedEncoder = <A, I>(
+  schema: { readonly ast: AST.AST; readonly Type: A; readonly Encoded: I },
+  options: CompileOptions
+): Codec<I> => toCodec(() => compiler(options.strict, false, true).compile(schema.ast), options.maxIssues ?? MAX_ISSUES)
 
 /** Checks a program-side value: what `Schema.validate(schema)` gives. */
 export const validator = <A, I>(

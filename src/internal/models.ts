@@ -23,6 +23,13 @@ export const validator = <A, I>(schema: Schema.Schema<A, I>) => {
     Effect.suspend(() => Either.mapLeft(decode(input), AuthleteValidationError.fromRefusal))
 }
 
+/**
+ * Instances the library built from input it had just checked in full, on their way to being sent
+ * and not yet handed to anyone (the completion program's request): their encoding skips a second
+ * check. An instance a user built is checked again when sent, since it may have been changed since.
+ */
+export const checkedByLibrary = new WeakSet<object>()
+
 const validationDisabled = (options: Schema.MakeOptions | undefined): boolean =>
   options === true || (typeof options === "object" && options.disableValidation === true)
 
@@ -43,19 +50,19 @@ export const Class = <Self = never>(identifier: string) => <Fields extends Schem
   })
   const Checked = class extends (Base as any) {
     constructor(props: unknown = {}, options?: Schema.MakeOptions) {
-      if (validationDisabled(options)) {
-        super(props, true)
-        return
+      let fields = props
+      if (!validationDisabled(options)) {
+        const checked = validate(props)
+        if (Either.isLeft(checked)) throw AuthleteValidationError.fromRefusal(checked.left)
+        fields = checked.right
       }
-      const checked = validate(props)
-      if (Either.isLeft(checked)) throw AuthleteValidationError.fromRefusal(checked.left)
       if (hasDefaults) {
-        super(checked.right, true)
+        super(fields, true)
         return
       }
-      // What the base constructor would build from a fresh copy when no field has a default, without
-      // its two more copies and its pass over every field looking for defaults.
-      return Object.assign(Object.create(new.target.prototype), checked.right)
+      // What the base constructor would build when no field has a default, without its two more
+      // copies and its pass over every field looking for defaults.
+      return Object.assign(Object.create(new.target.prototype), fields)
     }
   }
   return Checked as unknown as typeof Base
