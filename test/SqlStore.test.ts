@@ -122,9 +122,9 @@ describe("the SQL pending-request store", () => {
         _tag: "Taken",
         request: request("later", { expiresAt: 2_000_000 })
       })
-      assert.deepStrictEqual(yield* store.settleAtDeadline("later"), { _tag: "Decided", decision: allow })
+      assert.deepStrictEqual(yield* store.settleAtDeadline("later", 1_600_000), { _tag: "Decided", decision: allow })
       yield* store.add(request("undecided", { expiresAt: 2_000_000 }))
-      assert.deepStrictEqual(yield* store.settleAtDeadline("undecided"), { _tag: "Undecided" })
+      assert.deepStrictEqual(yield* store.settleAtDeadline("undecided", 1_600_000), { _tag: "Undecided" })
       assert.deepStrictEqual(yield* store.takeForDecision("undecided", 1_500_000, allow), { _tag: "Expired" })
 
       assert.strictEqual(yield* store.countCompletionAttempt("later"), 1)
@@ -134,14 +134,31 @@ describe("the SQL pending-request store", () => {
       assert.deepStrictEqual(yield* store.take("late", 5_000_000), { _tag: "Unknown" })
     }).pipe(Effect.provide(StoreOn(":memory:"))))
 
-  it.scoped("requests whose workflow never started are found for the upkeep", () =>
+  it.scoped("the upkeep finds what a dead node left: unstarted workflows, unsent decisions, stalled workflows", () =>
     Effect.gen(function*() {
       const store = yield* SqlPendingRequestStore
+      const ids = (requests: ReadonlyArray<PendingRequest>) => requests.map((r) => r.authReqId).sort()
       yield* store.add(request("stranded"))
       yield* store.add(request("started"))
       yield* store.markStarted("started")
-      assert.deepStrictEqual((yield* store.unstarted(1_000_001)).map((r) => r.authReqId), ["stranded"])
+      assert.deepStrictEqual(ids(yield* store.unstarted(1_000_001)), ["stranded"])
       assert.deepStrictEqual(yield* store.unstarted(1_000_000), [])
+
+      yield* store.takeForDecision("started", 1_010_000, allow)
+      assert.deepStrictEqual((yield* store.unsignalled(1_010_001)).map(({ request }) => request.authReqId), ["started"])
+      yield* store.markSignalled("started")
+      assert.deepStrictEqual(yield* store.unsignalled(1_010_001), [])
+
+      // Decided at 1,010,000: stalled 10 seconds later, unless finished.
+      assert.deepStrictEqual(yield* store.stalled(1_015_000, 10_000), [])
+      assert.deepStrictEqual(ids(yield* store.stalled(1_020_001, 10_000)), ["started"])
+      yield* store.markFinished("started")
+      assert.deepStrictEqual(yield* store.stalled(1_020_001, 10_000), [])
+      // A started request still waiting 10 seconds past its decision deadline (1,055,000) is stalled too.
+      yield* store.add(request("waiting"))
+      yield* store.markStarted("waiting")
+      assert.deepStrictEqual(yield* store.stalled(1_064_000, 10_000), [])
+      assert.deepStrictEqual(ids(yield* store.stalled(1_065_001, 10_000)), ["waiting"])
     }).pipe(Effect.provide(StoreOn(":memory:"))))
 })
 

@@ -27,7 +27,21 @@ import * as DurableClock from "@effect/workflow/DurableClock"
 import * as DurableDeferred from "@effect/workflow/DurableDeferred"
 import * as Workflow from "@effect/workflow/Workflow"
 import type { WorkflowEngine, WorkflowInstance } from "@effect/workflow/WorkflowEngine"
-import { Clock, Duration, Effect, Either, Layer, Metric, Option, Redacted, Schedule, Schema } from "effect"
+import {
+  Clock,
+  Context,
+  Duration,
+  Effect,
+  Either,
+  Fiber,
+  FiberSet,
+  Layer,
+  Metric,
+  Option,
+  Redacted,
+  Schedule,
+  Schema
+} from "effect"
 import { AuthleteClient } from "../AuthleteClient.js"
 import type { AuthleteError } from "../AuthleteError.js"
 import type { BackchannelAuthenticationCompleteResponse } from "../BackchannelAuthenticationCompleteResponse.js"
@@ -378,15 +392,24 @@ const settleStep = (request: Payload) =>
     name: "settle-at-deadline",
     success: Settlement,
     execute: Effect.map(
-      persistently(Effect.flatMap(SqlPendingRequestStore, (store) => store.settleAtDeadline(request.authReqId))),
+      persistently(Effect.flatMap(
+        Effect.zip(SqlPendingRequestStore, Clock.currentTimeMillis),
+        ([store, now]) => store.settleAtDeadline(request.authReqId, now)
+      )),
       (outcome: DeadlineOutcome): Settlement => outcome
     )
   })
 
-const forgetStep = (request: Payload) =>
+/** The last step: nothing is left to deliver, so the secrets go, and the store knows the workflow is done. */
+const finishStep = (request: Payload) =>
   Activity.make({
-    name: "forget-secrets",
-    execute: persistently(Effect.flatMap(NotificationVault, (vault) => vault.forget(request.authReqId)))
+    name: "finish",
+    execute: Effect.gen(function*() {
+      const vault = yield* NotificationVault
+      const store = yield* SqlPendingRequestStore
+      yield* persistently(vault.forget(request.authReqId))
+      yield* persistently(store.markFinished(request.authReqId))
+    })
   })
 
 /** What a completed `/complete` leaves to deliver, if anything. */
@@ -439,7 +462,7 @@ const run = (request: Payload) =>
         onRight: (source) => deliverStep(request, result, source)
       })
     })
-    yield* forgetStep(request)
+    yield* finishStep(request)
     return { result, complete, ...(delivery === undefined ? {} : { delivery }) }
   })
 
@@ -459,7 +482,11 @@ const storeError = (operation: string) => (cause: unknown) =>
     detail: cause instanceof Error ? cause.message : "the workflow engine failed"
   })
 
-/** Starts a request's workflow (a second start joins the first), then marks it started. */
+/**
+ * Starts a request's workflow (a second start joins the first), then marks it started. The engine
+ * persists the start, then tells the node that owns the workflow, and waits for that node: a dead
+ * one is waited for until the others take its share over.
+ */
 const start = (request: PendingRequest) =>
   Effect.gen(function*() {
     const store = yield* SqlPendingRequestStore
@@ -469,13 +496,16 @@ const start = (request: PendingRequest) =>
     yield* store.markStarted(request.authReqId)
   })
 
+/** Sends the decision to the request's workflow, then marks it sent (the same wait as `start`). */
 const signal = (request: PendingRequest, decision: RecordedDecision) =>
   Effect.gen(function*() {
+    const store = yield* SqlPendingRequestStore
     const executionId = yield* CibaCompletion.executionId(request)
     const token = DurableDeferred.tokenFromExecutionId(DecisionSignal, { workflow: CibaCompletion, executionId })
     yield* DurableDeferred.succeed(DecisionSignal, { token, value: decision }).pipe(
       Effect.catchAllDefect((defect) => Effect.fail(storeError("signal the decision to its workflow")(defect)))
     )
+    yield* store.markSignalled(request.authReqId)
   })
 
 const recorded = (decision: Decision, nowMillis: number) =>
@@ -502,74 +532,128 @@ export type DurableDecisionsRequirements =
   | UserClaims
 
 /**
+ * The upkeep of the durable decisions, for one node at a time (`ClusterNode.layerSweeper` runs it as
+ * a cluster singleton): `sweep` starts the workflows of requests whose node died between recording
+ * them and starting them, sends again the decisions whose sending was cut short, and deletes the
+ * secrets of expired requests and the requests an hour past their expiry.
+ *
+ * @since 0.1.0
+ * @category tags
+ */
+export class Upkeep extends Context.Tag("effect-authlete/DurableDecisions/Upkeep")<
+  Upkeep,
+  {
+    readonly sweep: Effect.Effect<void, PendingRequestStoreError | NotificationVaultError>
+    /**
+     * The execution ids of workflows that should have moved on by now and did not finish: decided or
+     * failed 10 seconds ago, or 10 seconds past their decision deadline. `ClusterNode.layerSweeper`
+     * makes their messages readable again (see there).
+     */
+    readonly stalled: Effect.Effect<ReadonlyArray<string>, PendingRequestStoreError>
+  }
+>() {}
+
+/** How long a client's request waits for the engine to reach the node that owns the workflow. */
+const HANDOFF_MILLIS = 1_500
+/** How old a start or a decision must be before the upkeep redoes it. */
+const STRANDED_MILLIS = 5_000
+/** How long a workflow may take to move on before it counts as stalled. */
+const STALLED_MILLIS = 10_000
+
+/**
  * `Decisions` in the workflow: `awaiting` keeps the notification token (sealed) and starts the
- * request's workflow; `decide`, on any node, takes the request out of the store with its decision and
- * signals the workflow, then answers `Accepted`. A repeated decision is `AlreadyDecided` (and signals
- * the recorded one again, in case the first signal was lost).
+ * request's workflow; `decide`, on any node, takes the request out of the store with its decision
+ * (from then on the decision is durable) and sends it to the workflow, then answers `Accepted`. A
+ * repeated decision is `AlreadyDecided` (and sends the recorded one again, in case the first sending
+ * was cut short). Neither waits long for a node that died: what it started goes on in the
+ * background, and the upkeep finishes what a dead node left.
  *
  * @since 0.1.0
  * @category layers
  */
-export const layer: Layer.Layer<Decisions, never, DurableDecisionsRequirements> = Layer.merge(
+export const layer: Layer.Layer<Decisions | Upkeep, never, DurableDecisionsRequirements> = Layer.merge(
   layerWorkflow,
-  Layer.effect(
-    Decisions,
-    Effect.gen(function*() {
-      const context = yield* Effect.context<DurableRequirements>()
-      const store = yield* SqlPendingRequestStore
-      const vault = yield* NotificationVault
-      return Decisions.of({
-        awaiting: (request, options) =>
-          Effect.gen(function*() {
-            const token = options?.clientNotificationToken
-            if (token !== undefined) {
-              yield* vault.keepToken(request.authReqId, token, request.expiresAt).pipe(
-                Effect.mapError((error: NotificationVaultError) =>
-                  new PendingRequestStoreError({ operation: "keep the notification token", detail: error.message })
-                )
-              )
-            }
-            yield* start(request)
-          }).pipe(Effect.provide(context)),
-        decide: (decision) =>
-          Effect.gen(function*() {
-            const now = yield* Clock.currentTimeMillis
-            const value = recorded(decision, now)
-            const taken = yield* store.takeForDecision(decision.authReqId, now, value)
-            if (taken._tag === "AlreadyDecided") {
-              // Harmless when the first signal arrived: the workflow keeps the first value it is sent.
-              const earlier = yield* store.decided(decision.authReqId)
-              if (Option.isSome(earlier)) yield* signal(earlier.value.request, earlier.value.decision)
-            }
-            if (taken._tag !== "Taken") {
-              return yield* new DecisionError({ reason: taken._tag, authReqId: decision.authReqId })
-            }
-            yield* signal(taken.request, value)
-            return { _tag: "Accepted" } satisfies DecisionOutcome as DecisionOutcome
-          }).pipe(Effect.provide(context))
-      })
-    })
-  )
-)
+  Layer.scopedContext(Effect.gen(function*() {
+    const context = yield* Effect.context<DurableRequirements>()
+    const store = yield* SqlPendingRequestStore
+    const vault = yield* NotificationVault
+    const fibers = yield* FiberSet.make()
 
-/**
- * Upkeep, for one node at a time (`ClusterNode` runs it as a cluster singleton every few seconds):
- * starts the workflow of a request whose node died between recording it and starting it, and
- * deletes the secrets of expired requests and the requests an hour past their expiry.
- *
- * @since 0.1.0
- * @category upkeep
- */
-export const sweep: Effect.Effect<
-  void,
-  PendingRequestStoreError | NotificationVaultError,
-  DurableRequirements
-> = Effect.gen(function*() {
-  const store = yield* SqlPendingRequestStore
-  const vault = yield* NotificationVault
-  const now = yield* Clock.currentTimeMillis
-  const stranded = yield* store.unstarted(now - 5_000)
-  yield* Effect.forEach(stranded, start, { discard: true })
-  yield* vault.purgeExpired(now)
-  yield* store.purge(now)
-})
+    /** Runs `effect` in the background, and waits for it a little: `None` when it goes on after that. */
+    const handOff = <A, E>(effect: Effect.Effect<A, E, DurableRequirements>, operation: string) =>
+      Effect.flatMap(
+        FiberSet.run(
+          fibers,
+          effect.pipe(
+            Effect.tapErrorCause((cause) =>
+              Effect.logWarning(`Could not ${operation}; the upkeep will try again`, cause)
+            ),
+            Effect.provide(context)
+          )
+        ),
+        (fiber) => Effect.timeoutOption(Fiber.join(fiber), Duration.millis(HANDOFF_MILLIS))
+      )
+
+    const decisions = Decisions.of({
+      awaiting: (request, options) =>
+        Effect.gen(function*() {
+          const token = options?.clientNotificationToken
+          if (token !== undefined) {
+            yield* vault.keepToken(request.authReqId, token, request.expiresAt).pipe(
+              Effect.mapError((error: NotificationVaultError) =>
+                new PendingRequestStoreError({ operation: "keep the notification token", detail: error.message })
+              )
+            )
+          }
+          yield* handOff(start(request), "start a request's workflow")
+        }),
+      decide: (decision) =>
+        Effect.gen(function*() {
+          const now = yield* Clock.currentTimeMillis
+          const value = recorded(decision, now)
+          const taken = yield* store.takeForDecision(decision.authReqId, now, value)
+          if (taken._tag === "AlreadyDecided") {
+            // Harmless when the first sending arrived: the workflow keeps the first value it is sent.
+            const earlier = yield* store.decided(decision.authReqId)
+            if (Option.isSome(earlier)) {
+              yield* Effect.ignore(handOff(signal(earlier.value.request, earlier.value.decision), "send a decision"))
+            }
+          }
+          if (taken._tag !== "Taken") {
+            return yield* new DecisionError({ reason: taken._tag, authReqId: decision.authReqId })
+          }
+          // The decision is recorded: should the sending fail, the upkeep, or at the latest the deadline, finds it.
+          yield* Effect.ignore(handOff(signal(taken.request, value), "send a decision"))
+          return { _tag: "Accepted" } satisfies DecisionOutcome as DecisionOutcome
+        })
+    })
+
+    const sweep = Effect.gen(function*() {
+      const now = yield* Clock.currentTimeMillis
+      const stranded = yield* store.unstarted(now - STRANDED_MILLIS)
+      yield* Effect.forEach(
+        stranded,
+        (request) => Effect.ignore(handOff(start(request), "start a request's workflow")),
+        {
+          discard: true
+        }
+      )
+      const unsent = yield* store.unsignalled(now - STRANDED_MILLIS)
+      yield* Effect.forEach(
+        unsent,
+        ({ decision, request }) => Effect.ignore(handOff(signal(request, decision), "send a decision")),
+        { discard: true }
+      )
+      yield* vault.purgeExpired(now)
+      yield* store.purge(now)
+    })
+
+    const stalled = Effect.gen(function*() {
+      const now = yield* Clock.currentTimeMillis
+      const requests = yield* store.stalled(now, STALLED_MILLIS)
+      return yield* Effect.forEach(requests, (request) => CibaCompletion.executionId(request))
+    })
+
+    return Context.make(Decisions, decisions).pipe(Context.add(Upkeep, { sweep, stalled }))
+  }))
+)

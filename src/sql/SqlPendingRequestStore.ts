@@ -10,6 +10,7 @@
 import * as SqlClient from "@effect/sql/SqlClient"
 import type { SqlError } from "@effect/sql/SqlError"
 import { Context, Effect, Layer, Option, Schema } from "effect"
+import { decisionDeadline } from "../DeviceDecision.js"
 import {
   PendingRequest,
   PendingRequestStore,
@@ -64,9 +65,31 @@ export interface SqlPendingRequestStoreService extends PendingRequestStoreServic
     PendingRequestStoreError
   >
   /** At the decision deadline: a request still waiting is failed (`Undecided`); a decided one keeps its decision. */
-  readonly settleAtDeadline: (authReqId: string) => Effect.Effect<DeadlineOutcome, PendingRequestStoreError>
+  readonly settleAtDeadline: (
+    authReqId: string,
+    nowMillis: number
+  ) => Effect.Effect<DeadlineOutcome, PendingRequestStoreError>
   /** The request's workflow is started. */
   readonly markStarted: (authReqId: string) => Effect.Effect<void, PendingRequestStoreError>
+  /** The request's workflow was sent its decision. */
+  readonly markSignalled: (authReqId: string) => Effect.Effect<void, PendingRequestStoreError>
+  /** Requests decided before `beforeMillis` whose workflow was never marked as sent the decision. */
+  readonly unsignalled: (
+    beforeMillis: number
+  ) => Effect.Effect<
+    ReadonlyArray<{ readonly request: PendingRequest; readonly decision: RecordedDecision }>,
+    PendingRequestStoreError
+  >
+  /** The request's workflow finished (its last step ran). */
+  readonly markFinished: (authReqId: string) => Effect.Effect<void, PendingRequestStoreError>
+  /**
+   * Started workflows that should have moved on and did not finish: decided or failed more than
+   * `graceMillis` ago, or still waiting `graceMillis` past their decision deadline.
+   */
+  readonly stalled: (
+    nowMillis: number,
+    graceMillis: number
+  ) => Effect.Effect<ReadonlyArray<PendingRequest>, PendingRequestStoreError>
   /** Requests still waiting whose workflow was never marked started, recorded before `beforeMillis`. */
   readonly unstarted: (beforeMillis: number) => Effect.Effect<ReadonlyArray<PendingRequest>, PendingRequestStoreError>
   /**
@@ -116,14 +139,15 @@ const make = Effect.gen(function*() {
     )
 
   /** Why a request could not be taken, once the conditional update took nothing. */
-  const refusal = (authReqId: string) =>
+  const refusal = (authReqId: string, nowMillis: number) =>
     Effect.gen(function*() {
       const row = yield* stateOf(authReqId)
       if (Option.isNone(row)) return { _tag: "Unknown" } as const
       if (row.value.state === "decided") return { _tag: "AlreadyDecided" } as const
       // Waiting but past its expiry: it can no longer be decided.
       if (row.value.state === "pending") {
-        yield* sql`UPDATE ${table} SET state = 'expired' WHERE auth_req_id = ${authReqId} AND state = 'pending'`
+        yield* sql`UPDATE ${table} SET state = 'expired', settled_at = ${nowMillis}
+          WHERE auth_req_id = ${authReqId} AND state = 'pending'`
       }
       return { _tag: "Expired" } as const
     })
@@ -132,10 +156,10 @@ const make = Effect.gen(function*() {
     Effect.gen(function*() {
       const taken = yield* sql<
         { readonly request: string }
-      >`UPDATE ${table} SET state = 'decided', decision = ${decision}
+      >`UPDATE ${table} SET state = 'decided', decision = ${decision}, settled_at = ${nowMillis}
         WHERE auth_req_id = ${authReqId} AND state = 'pending' AND expires_at > ${nowMillis}
         RETURNING request`
-      if (taken[0] === undefined) return yield* refusal(authReqId)
+      if (taken[0] === undefined) return yield* refusal(authReqId, nowMillis)
       return { _tag: "Taken", request: yield* requestOf(taken[0], operation) } as const
     }).pipe(Effect.mapError(failWith(operation)))
 
@@ -182,9 +206,9 @@ const make = Effect.gen(function*() {
         })
       ),
 
-    settleAtDeadline: (authReqId) =>
+    settleAtDeadline: (authReqId, nowMillis) =>
       Effect.gen(function*() {
-        const failed = yield* sql`UPDATE ${table} SET state = 'expired'
+        const failed = yield* sql`UPDATE ${table} SET state = 'expired', settled_at = ${nowMillis}
           WHERE auth_req_id = ${authReqId} AND state = 'pending' RETURNING auth_req_id`
         if (failed.length > 0) return { _tag: "Undecided" } as const
         const decided = yield* service.decided(authReqId)
@@ -213,7 +237,7 @@ const make = Effect.gen(function*() {
         // Each one is taken by whoever updates it first: another node running this at once takes the others.
         const taken = yield* Effect.forEach(overdue, (request) =>
           Effect.map(
-            sql`UPDATE ${table} SET state = 'expired'
+            sql`UPDATE ${table} SET state = 'expired', settled_at = ${nowMillis}
               WHERE auth_req_id = ${request.authReqId} AND state = 'pending' RETURNING auth_req_id`,
             (updated) => updated.length > 0 ? [request] : []
           ))
@@ -224,6 +248,47 @@ const make = Effect.gen(function*() {
       sql`UPDATE ${table} SET workflow_started = 1 WHERE auth_req_id = ${authReqId}`.pipe(
         Effect.asVoid,
         Effect.mapError(failWith("mark a workflow started"))
+      ),
+
+    markSignalled: (authReqId) =>
+      sql`UPDATE ${table} SET signalled = 1 WHERE auth_req_id = ${authReqId}`.pipe(
+        Effect.asVoid,
+        Effect.mapError(failWith("mark a decision sent"))
+      ),
+
+    unsignalled: (beforeMillis) =>
+      sql<{ readonly request: string; readonly decision: string }>`SELECT request, decision FROM ${table}
+        WHERE state = 'decided' AND signalled = 0 AND decision IS NOT NULL AND settled_at < ${beforeMillis}`.pipe(
+        Effect.mapError(failWith("list the decisions not sent")),
+        Effect.flatMap((rows) =>
+          Effect.forEach(rows, (row) =>
+            Effect.all({
+              request: requestOf(row, "list the decisions not sent"),
+              decision: Effect.mapError(decodeDecision(row.decision), failWith("list the decisions not sent"))
+            }))
+        )
+      ),
+
+    markFinished: (authReqId) =>
+      sql`UPDATE ${table} SET finished = 1 WHERE auth_req_id = ${authReqId}`.pipe(
+        Effect.asVoid,
+        Effect.mapError(failWith("mark a workflow finished"))
+      ),
+
+    stalled: (nowMillis, graceMillis) =>
+      sql<{ readonly request: string; readonly state: State }>`SELECT request, state FROM ${table}
+        WHERE finished = 0 AND workflow_started = 1 AND (
+          (state <> 'pending' AND settled_at < ${nowMillis - graceMillis})
+          OR (state = 'pending' AND expires_at < ${nowMillis + graceMillis})
+        )`.pipe(
+        Effect.mapError(failWith("list the stalled workflows")),
+        Effect.flatMap((rows) =>
+          Effect.forEach(rows, (row) =>
+            Effect.map(requestOf(row, "list the stalled workflows"), (request) =>
+              // A waiting request is late once its decision deadline is `graceMillis` behind.
+              row.state !== "pending" || decisionDeadline(request) + graceMillis < nowMillis ? [request] : []))
+        ),
+        Effect.map((requests) => requests.flat())
       ),
 
     unstarted: (beforeMillis) =>
