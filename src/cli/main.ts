@@ -1,12 +1,13 @@
 #!/usr/bin/env node
 /**
  * The `effect-authlete` command line: `complete` sends one completion to Authlete (configured from
- * the `AUTHLETE_*` environment), `simulate` runs the CIBA simulator in the foreground, and `demo`
- * runs the whole CIBA flow against it (what `npm start` runs).
+ * the `AUTHLETE_*` environment), `simulate` runs the CIBA simulator in the foreground, `serve` runs
+ * one node of a durable authorization server, and `demo` runs the whole CIBA flow against the
+ * simulator (what `npm start` runs).
  */
 import { Command, Options } from "@effect/cli"
 import { NodeContext, NodeRuntime } from "@effect/platform-node"
-import { Cause, ConfigError, Console, Effect, Layer, Option, Redacted } from "effect"
+import { Cause, ConfigError, Console, Effect, Layer, Option } from "effect"
 import {
   AuthleteClient,
   BackchannelAuthenticationCompleteResult,
@@ -14,9 +15,10 @@ import {
   completeBackchannelAuthentication,
   type CompleteBackchannelAuthenticationInput
 } from "../index.js"
-import { AuthleteSimulator } from "../simulator/index.js"
 import { UndiciTransport } from "../undici/index.js"
 import { DemoLive, runDemo } from "./Demo.js"
+import { serve } from "./Serve.js"
+import { simulate } from "./Simulate.js"
 
 const list = (value: string): ReadonlyArray<string> =>
   value.split(",").map((item) => item.trim()).filter((item) => item !== "")
@@ -124,38 +126,18 @@ const complete = Command.make(
     )
 ).pipe(Command.withDescription("Send one completion to Authlete, configured from the AUTHLETE_* environment"))
 
-const simulate = Command.make(
-  "simulate",
-  {
-    port: Options.integer("port").pipe(
-      Options.withDescription("The port on 127.0.0.1 (0: any free one)"),
-      Options.withDefault(0)
-    )
-  },
-  ({ port }) =>
-    Effect.gen(function*() {
-      const simulator = yield* AuthleteSimulator
-      const clients = yield* simulator.clients
-      yield* Console.log("The Authlete CIBA simulator is running (a simulator of documented behaviour, not Authlete).")
-      yield* Console.log(`AUTHLETE_BASE_URL=${simulator.baseUrl}`)
-      yield* Console.log(`AUTHLETE_SERVICE_APIKEY=${simulator.serviceId}`)
-      // Printing the token is the point here: another local server is to use it. It is the simulator's own.
-      yield* Console.log(`AUTHLETE_SERVICE_ACCESSTOKEN=${Redacted.value(simulator.accessToken)}`)
-      for (const client of clients) {
-        yield* Console.log(`client ${client.clientId} (${client.deliveryMode}): secret ${client.clientSecret}`)
-      }
-      yield* Console.log("Press Ctrl-C to stop.")
-      return yield* Effect.never
-    }).pipe(Effect.provide(AuthleteSimulator.layer({ port })), reportFailure)
-).pipe(Command.withDescription("Run the CIBA simulator on loopback in the foreground"))
-
 const demo = Command.make("demo", {}, () => runDemo.pipe(Effect.provide(DemoLive), reportFailure)).pipe(
   Command.withDescription("Run every CIBA delivery mode and result against the simulator, and check them")
 )
 
 const cli = Command.make("effect-authlete").pipe(
   Command.withDescription("Authlete CIBA completion from the command line"),
-  Command.withSubcommands([complete, simulate, demo])
+  Command.withSubcommands([
+    complete,
+    simulate.pipe(Command.transformHandler(reportFailure)),
+    serve.pipe(Command.transformHandler(reportFailure)),
+    demo
+  ])
 )
 
 Command.run(cli, { name: "effect-authlete", version: "0.1.0" })(process.argv).pipe(
