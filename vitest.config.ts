@@ -1,5 +1,5 @@
 import { fileURLToPath } from "node:url"
-import { defineConfig } from "vitest/config"
+import { configDefaults, defineConfig } from "vitest/config"
 
 // Tests import the package by its name, as users do, but run against the sources.
 const src = (path: string) => fileURLToPath(new URL(`./src/${path}`, import.meta.url))
@@ -16,6 +16,8 @@ export default defineConfig({
   },
   test: {
     include: ["test/**/*.test.ts"],
+    // The cluster test needs PostgreSQL: `npm run test:cluster`.
+    exclude: [...configDefaults.exclude, "test/cluster/**"],
     testTimeout: 30_000
   }
 })
