@@ -26,6 +26,7 @@ import {
   DurableDecisions,
   NotificationVault,
   SecretBox,
+  type SecretBoxService,
   secretKeyConfig,
   SqlPendingRequestStore
 } from "../sql/index.js"
@@ -72,13 +73,23 @@ const APPROVAL_PATH = "/ciba/approve"
 
 const stderrLogger = Logger.prettyLogger({ stderr: true })
 
-/** A missing key said in words: what it is, and how to make one. */
-const secretKey = secretKeyConfig.pipe(
+const KEY_PURPOSE = "the same on every node: it encrypts the PUSH tokens and notification tokens kept in the database"
+
+/** The box of the key, or a missing or malformed key said in words: what it is, and how to make one. */
+const secretBox = secretKeyConfig.pipe(
   Effect.mapError(() =>
     new ServeError({
-      detail: "Set EFFECT_AUTHLETE_SECRET_KEY to 32 random bytes in base64 (`openssl rand -base64 32`), the same " +
-        "on every node: it encrypts the PUSH tokens and notification tokens kept in the database"
+      detail:
+        `Set EFFECT_AUTHLETE_SECRET_KEY to 32 random bytes in base64 (\`openssl rand -base64 32\`), ${KEY_PURPOSE}`
     })
+  ),
+  Effect.flatMap((key) =>
+    Effect.mapError(SecretBox.make(key), (error) =>
+      new ServeError({
+        detail: `EFFECT_AUTHLETE_SECRET_KEY: ${
+          error._op === "InvalidData" ? error.message : String(error)
+        }. It must be ${KEY_PURPOSE}`
+      }))
   )
 )
 
@@ -87,7 +98,7 @@ const nodeLayer = (options: {
   readonly database: string
   readonly runner: { readonly host: string; readonly port: number }
   readonly users: Users
-  readonly key: Redacted.Redacted<string>
+  readonly box: SecretBoxService
   readonly automatedApproval: boolean
   readonly allowLocalNotifications: boolean
   readonly listen: { readonly host: string; readonly port: number }
@@ -96,7 +107,7 @@ const nodeLayer = (options: {
     ? ClusterNode.layerPg({ url: Redacted.make(options.database), runnerAddress: options.runner })
     : ClusterNode.layerSqlite({ filename: ClusterNode.sqliteFilename(options.database) })
   const stores = Layer.mergeAll(SqlPendingRequestStore.layer, NotificationVault.layer).pipe(
-    Layer.provide(SecretBox.layer(options.key))
+    Layer.provide(Layer.succeed(SecretBox, options.box))
   )
   const { users } = options
   const services = Layer.mergeAll(
@@ -174,12 +185,12 @@ export const serve = Command.make(
   (flags) =>
     Effect.gen(function*() {
       const users: Users = Option.isSome(flags.users) ? yield* readUsers(flags.users.value) : defaultUsers
-      const key = yield* secretKey
+      const box = yield* secretBox
       const context = yield* Layer.build(nodeLayer({
         database: flags.database,
         runner: { host: flags.runnerHost, port: flags.runnerPort },
         users,
-        key,
+        box,
         automatedApproval: flags.automatedApproval,
         allowLocalNotifications: flags.allowLocalNotifications,
         listen: { host: flags.host, port: flags.port }

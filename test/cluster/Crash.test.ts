@@ -15,8 +15,8 @@ import { randomBytes } from "node:crypto"
 import { mkdtempSync, readFileSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
+import { kill, type Received, receiver, startCli, type Started } from "../support/processes.js"
 import * as Postgres from "./postgres.js"
-import { kill, type Received, receiver, startCli, type Started } from "./processes.js"
 
 const FLOWS = Number(process.env.EFFECT_AUTHLETE_CRASH_FLOWS ?? 240)
 /** Milliseconds between two flows' starts. */

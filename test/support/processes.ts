@@ -1,6 +1,7 @@
 /**
- * Real processes for the cluster test: the `effect-authlete` command line (built, in `dist`) started
- * as a child, its first JSON line read as its announcement, its logs kept in a file, and SIGKILL.
+ * Real processes for the tests of `serve` and the cluster test: the `effect-authlete` command line
+ * started as a child (built, from `dist`, or from the sources with tsx), its first JSON line read as
+ * its announcement, its logs kept in a file, and SIGKILL.
  */
 import { type ChildProcess, spawn } from "node:child_process"
 import { createWriteStream } from "node:fs"
@@ -8,7 +9,8 @@ import * as Http from "node:http"
 import type { AddressInfo } from "node:net"
 import { fileURLToPath } from "node:url"
 
-const main = fileURLToPath(new URL("../../dist/cli/main.js", import.meta.url))
+const built = fileURLToPath(new URL("../../dist/cli/main.js", import.meta.url))
+const sources = fileURLToPath(new URL("../../src/cli/main.ts", import.meta.url))
 
 export interface Started<Info> {
   readonly child: ChildProcess
@@ -28,11 +30,14 @@ export const startCli = <Info>(
     readonly logFile: string
     readonly timeoutMillis?: number
     readonly nodeOptions?: ReadonlyArray<string>
+    /** Run `src/cli/main.ts` with tsx instead of the build. */
+    readonly fromSources?: boolean
   }
 ): Promise<Started<Info>> =>
   new Promise((resolve, reject) => {
     const log = createWriteStream(options.logFile, { flags: "a" })
-    const child = spawn(process.execPath, [...(options.nodeOptions ?? []), main, ...args], {
+    const entry = options.fromSources === true ? ["--import", "tsx", sources] : [built]
+    const child = spawn(process.execPath, [...(options.nodeOptions ?? []), ...entry, ...args], {
       env: { PATH: process.env.PATH ?? "", ...options.env },
       stdio: ["ignore", "pipe", "pipe"]
     })
