@@ -1,12 +1,13 @@
 /**
  * The authorization server on several nodes, crashing: `effect-authlete simulate` and three
  * `effect-authlete serve` nodes on one PostgreSQL, CIBA flows of every mode sent to random nodes
- * (each backchannel request, decision and token request to a node picked at random), and a random
- * node killed with SIGKILL every few hundred milliseconds and restarted (once the one killed before
- * serves again: at least two nodes always serve). At the end: every decided
- * flow ended (or is counted in the documented window), no ticket was completed twice at the
- * simulator, every undecided flow was failed by its durable timer, and no token is in the database
- * in plain text. The figures are printed and written to `test/cluster/.last-run.json`.
+ * (each backchannel request, decision and token request to a node picked at random), and every few
+ * hundred milliseconds a random node killed with SIGKILL and restarted, as soon as the one killed
+ * before serves again (two nodes always serve; a restart takes a few seconds, so that is a kill every
+ * few seconds). At the end: every decided flow ended (or is counted in the documented window), no
+ * ticket was completed twice at the simulator, every undecided flow was failed by its durable timer,
+ * and no token is in the database in plain text. The figures are printed and written to
+ * `test/cluster/.last-run.json`.
  */
 import { SqlClient } from "@effect/sql"
 import { assert, describe, it } from "@effect/vitest"
@@ -468,7 +469,7 @@ describe("three serve nodes on PostgreSQL, killed and restarted at random", () =
       await Promise.all([ping.close(), push.close()])
 
       assert.isAtLeast(started.length, 200)
-      assert.isAtLeast(kills, 10)
+      assert.isAtLeast(kills, 5)
       assert.deepStrictEqual(report.lostFlows, [])
       assert.strictEqual(report.completedTwice, 0)
       assert.strictEqual(report.twoDifferentResults, 0)
