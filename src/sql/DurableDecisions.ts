@@ -578,21 +578,42 @@ export const layer: Layer.Layer<Decisions | Upkeep, never, DurableDecisionsRequi
     const store = yield* SqlPendingRequestStore
     const vault = yield* NotificationVault
     const fibers = yield* FiberSet.make()
+    const running = new Set<string>()
 
-    /** Runs `effect` in the background, and waits for it a little: `None` when it goes on after that. */
-    const handOff = <A, E>(effect: Effect.Effect<A, E, DurableRequirements>, operation: string) =>
-      Effect.flatMap(
-        FiberSet.run(
+    /**
+     * Runs `effect` in the background, once at a time per `key` (a start or a sending that waits for a
+     * dead node is not started again meanwhile). `None` when it was running already.
+     */
+    const inBackground = <A, E>(key: string, effect: Effect.Effect<A, E, DurableRequirements>, operation: string) =>
+      Effect.suspend(() => {
+        if (running.has(key)) return Effect.succeedNone
+        running.add(key)
+        return Effect.asSome(FiberSet.run(
           fibers,
           effect.pipe(
             Effect.tapErrorCause((cause) =>
               Effect.logWarning(`Could not ${operation}; the upkeep will try again`, cause)
             ),
+            Effect.ensuring(Effect.sync(() => running.delete(key))),
             Effect.provide(context)
           )
-        ),
-        (fiber) => Effect.timeoutOption(Fiber.join(fiber), Duration.millis(HANDOFF_MILLIS))
+        ))
+      })
+
+    /** `inBackground`, waiting for it a little: `None` when it goes on after that. */
+    const handOff = <A, E>(key: string, effect: Effect.Effect<A, E, DurableRequirements>, operation: string) =>
+      Effect.flatMap(
+        inBackground(key, effect, operation),
+        Option.match({
+          onNone: () => Effect.succeedNone,
+          onSome: (fiber) => Effect.timeoutOption(Fiber.join(fiber), Duration.millis(HANDOFF_MILLIS))
+        })
       )
+
+    const starting = (request: PendingRequest) =>
+      [`start:${request.authReqId}`, start(request), "start a request's workflow"] as const
+    const sending = (request: PendingRequest, decision: RecordedDecision) =>
+      [`signal:${request.authReqId}`, signal(request, decision), "send a decision"] as const
 
     const decisions = Decisions.of({
       awaiting: (request, options) =>
@@ -605,7 +626,7 @@ export const layer: Layer.Layer<Decisions | Upkeep, never, DurableDecisionsRequi
               )
             )
           }
-          yield* handOff(start(request), "start a request's workflow")
+          yield* handOff(...starting(request))
         }),
       decide: (decision) =>
         Effect.gen(function*() {
@@ -616,34 +637,24 @@ export const layer: Layer.Layer<Decisions | Upkeep, never, DurableDecisionsRequi
             // Harmless when the first sending arrived: the workflow keeps the first value it is sent.
             const earlier = yield* store.decided(decision.authReqId)
             if (Option.isSome(earlier)) {
-              yield* Effect.ignore(handOff(signal(earlier.value.request, earlier.value.decision), "send a decision"))
+              yield* Effect.ignore(handOff(...sending(earlier.value.request, earlier.value.decision)))
             }
           }
           if (taken._tag !== "Taken") {
             return yield* new DecisionError({ reason: taken._tag, authReqId: decision.authReqId })
           }
           // The decision is recorded: should the sending fail, the upkeep, or at the latest the deadline, finds it.
-          yield* Effect.ignore(handOff(signal(taken.request, value), "send a decision"))
+          yield* Effect.ignore(handOff(...sending(taken.request, value)))
           return { _tag: "Accepted" } satisfies DecisionOutcome as DecisionOutcome
         })
     })
 
     const sweep = Effect.gen(function*() {
       const now = yield* Clock.currentTimeMillis
-      const stranded = yield* store.unstarted(now - STRANDED_MILLIS)
-      yield* Effect.forEach(
-        stranded,
-        (request) => Effect.ignore(handOff(start(request), "start a request's workflow")),
-        {
-          discard: true
-        }
-      )
-      const unsent = yield* store.unsignalled(now - STRANDED_MILLIS)
-      yield* Effect.forEach(
-        unsent,
-        ({ decision, request }) => Effect.ignore(handOff(signal(request, decision), "send a decision")),
-        { discard: true }
-      )
+      for (const request of yield* store.unstarted(now - STRANDED_MILLIS)) yield* inBackground(...starting(request))
+      for (const { decision, request } of yield* store.unsignalled(now - STRANDED_MILLIS)) {
+        yield* inBackground(...sending(request, decision))
+      }
       yield* vault.purgeExpired(now)
       yield* store.purge(now)
     })
@@ -651,6 +662,8 @@ export const layer: Layer.Layer<Decisions | Upkeep, never, DurableDecisionsRequi
     const stalled = Effect.gen(function*() {
       const now = yield* Clock.currentTimeMillis
       const requests = yield* store.stalled(now, STALLED_MILLIS)
+      // A start that never got through is made again (a duplicate start joins the first).
+      for (const request of requests) yield* inBackground(...starting(request))
       return yield* Effect.forEach(requests, (request) => CibaCompletion.executionId(request))
     })
 

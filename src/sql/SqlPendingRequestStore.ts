@@ -83,7 +83,7 @@ export interface SqlPendingRequestStoreService extends PendingRequestStoreServic
   /** The request's workflow finished (its last step ran). */
   readonly markFinished: (authReqId: string) => Effect.Effect<void, PendingRequestStoreError>
   /**
-   * Started workflows that should have moved on and did not finish: decided or failed more than
+   * Workflows that should have moved on and did not finish: decided or failed more than
    * `graceMillis` ago, or still waiting `graceMillis` past their decision deadline.
    */
   readonly stalled: (
@@ -277,7 +277,7 @@ const make = Effect.gen(function*() {
 
     stalled: (nowMillis, graceMillis) =>
       sql<{ readonly request: string; readonly state: State }>`SELECT request, state FROM ${table}
-        WHERE finished = 0 AND workflow_started = 1 AND (
+        WHERE finished = 0 AND (
           (state <> 'pending' AND settled_at < ${nowMillis - graceMillis})
           OR (state = 'pending' AND expires_at < ${nowMillis + graceMillis})
         )`.pipe(

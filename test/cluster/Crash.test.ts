@@ -68,6 +68,33 @@ interface Flow {
 const sleep = (millis: number) => new Promise<void>((resolve) => setTimeout(resolve, millis))
 const pick = <A>(items: ReadonlyArray<A>): A => items[Math.floor(Math.random() * items.length)]!
 
+/**
+ * Every row of every table, as text, searched for each secret; and where the lost flows' requests
+ * stand in the store, to tell what was left undone.
+ */
+const scanDatabase = (secrets: ReadonlyArray<string>, lostAuthReqIds: ReadonlyArray<string>) =>
+  Effect.gen(function*() {
+    const sql = yield* SqlClient.SqlClient
+    const tables = yield* sql<{ tablename: string }>`SELECT tablename FROM pg_tables WHERE schemaname = 'public'`
+    const rows = yield* Effect.forEach(tables, ({ tablename }) =>
+      sql.unsafe<{ row: string }>(`SELECT t::text AS row FROM "${tablename}" t`))
+    const dump = rows.flat().map(({ row }) =>
+      row
+    ).join("\n")
+    const lostInStore = yield* Effect.forEach(lostAuthReqIds, (authReqId) =>
+      Effect.map(
+        sql<Record<string, unknown>>`SELECT state, workflow_started, signalled, finished, complete_attempts
+          FROM effect_authlete_pending_requests WHERE auth_req_id = ${authReqId}`,
+        (found) => found[0]
+      ))
+    return {
+      tables: tables.length,
+      bytes: dump.length,
+      found: secrets.filter((secret) => dump.includes(secret)).length,
+      lostInStore
+    }
+  })
+
 /** Whether the test's receivers make a notification's first attempt fail with 503 (a retry follows). */
 const flaky = (authReqId: string) => authReqId.charCodeAt(0) % 10 === 0
 
@@ -393,21 +420,7 @@ describe("three serve nodes on PostgreSQL, killed and restarted at random", () =
       ) => [...flow.tokens, ...(flow.mode === "POLL" ? [] : [flow.notificationToken])])
         .filter((secret) => secret.length >= 16)
       const inDatabase = await Effect.runPromise(
-        Effect.gen(function*() {
-          const sql = yield* SqlClient.SqlClient
-          const tables = yield* sql<{ tablename: string }>`SELECT tablename FROM pg_tables WHERE schemaname = 'public'`
-          const dump = (yield* Effect.forEach(tables, ({ tablename }) =>
-            sql.unsafe<{ row: string }>(`SELECT t::text AS row FROM "${tablename}" t`))).flat().map((r) =>
-              r.row
-            ).join("\n")
-          return {
-            tables: tables.length,
-            bytes: dump.length,
-            found: secrets.filter((secret) =>
-              dump.includes(secret)
-            ).length
-          }
-        }).pipe(Effect.provide(Postgres.layer))
+        scanDatabase(secrets, lost.map((flow) => flow.authReqId!)).pipe(Effect.provide(Postgres.layer))
       )
 
       const count = (items: ReadonlyArray<Flow>, mode: Mode) => items.filter((flow) => flow.mode === mode).length
@@ -434,12 +447,13 @@ describe("three serve nodes on PostgreSQL, killed and restarted at random", () =
         tokenAnswersLostByClient: everyFlow.filter((flow) => flow.answerLostByClient === true).length,
         inWindow: inWindow.length,
         lost: lost.length,
-        lostFlows: lost.map((flow) => ({
+        lostFlows: lost.map((flow, i) => ({
           id: flow.id,
           mode: flow.mode,
           decision: flow.decision,
           authReqId: flow.authReqId,
-          failure: flow.failure
+          failure: flow.failure,
+          store: inDatabase.lostInStore[i]
         })),
         ticketsAtSimulator: completes.size,
         completedTwice: completedTwice.length,
