@@ -10,13 +10,15 @@ export default defineConfig({
       { find: /^effect-authlete\/simulator$/, replacement: src("simulator/index.ts") },
       { find: /^effect-authlete\/undici$/, replacement: src("undici/index.ts") },
       { find: /^effect-authlete\/playground$/, replacement: src("playground/index.ts") },
+      { find: /^effect-authlete\/sql$/, replacement: src("sql/index.ts") },
       { find: /^effect-authlete$/, replacement: src("index.ts") }
     ]
   },
   test: {
     include: ["test/**/*.test.ts"],
-    // The browser tests need Chromium: `npm run test:browser` (vitest.browser.config.ts) runs them.
-    exclude: [...configDefaults.exclude, "test/browser/**"],
+    // The browser tests need Chromium (`npm run test:browser`), the cluster test PostgreSQL
+    // (`npm run test:cluster`).
+    exclude: [...configDefaults.exclude, "test/browser/**", "test/cluster/**"],
     testTimeout: 120_000
   }
 })

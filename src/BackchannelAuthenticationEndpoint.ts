@@ -7,7 +7,7 @@
  *
  * @since 0.1.0
  */
-import { Clock, Context, Effect, Layer, Option } from "effect"
+import { Clock, Context, Effect, Layer, Option, Redacted } from "effect"
 import { AuthenticationDevice } from "./AuthenticationDevice.js"
 import { AuthleteClient } from "./AuthleteClient.js"
 import type { AuthleteError } from "./AuthleteError.js"
@@ -264,7 +264,12 @@ export const handleBackchannelAuthentication = (
       expiresAt: now + (issued.expiresIn ?? 0) * 1000
     })
     yield* Effect.flatMap(PendingRequestStore, (store) => store.add(pending))
-    yield* Effect.flatMap(Decisions, (decisions) => decisions.awaiting(pending))
+    yield* Effect.flatMap(Decisions, (decisions) =>
+      decisions.awaiting(pending, {
+        clientNotificationToken: response.clientNotificationToken === undefined
+          ? undefined
+          : Redacted.make(response.clientNotificationToken)
+      }))
     // The client has its auth_req_id whatever the device does; a device that fails is logged.
     yield* Effect.flatMap(AuthenticationDevice, (device) => device.reach(pending)).pipe(
       Effect.catchAllCause((cause) => Effect.logWarning("The authentication device could not be reached", cause))

@@ -6,7 +6,7 @@
  *
  * @since 0.1.0
  */
-import { Clock, Context, Effect, Layer, Schema } from "effect"
+import { Clock, Context, Effect, Layer, type Redacted, Schema } from "effect"
 import type { AuthleteClient } from "./AuthleteClient.js"
 import {
   completeBackchannelAuthentication,
@@ -163,12 +163,27 @@ export type DecisionOutcome =
   | { readonly _tag: "Accepted" }
 
 /**
+ * What the backchannel endpoint knows of a recorded request besides the request: the client's
+ * notification token (PING and PUSH), which a durable engine keeps, encrypted, so that it can still
+ * notify the client if Authlete's answer to `/complete` is lost.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface AwaitingOptions {
+  readonly clientNotificationToken?: Redacted.Redacted<string> | undefined
+}
+
+/**
  * @since 0.1.0
  * @category models
  */
 export interface DecisionsService {
   /** A request was recorded and waits for its user (a durable engine starts its workflow here). */
-  readonly awaiting: (request: PendingRequest) => Effect.Effect<void, PendingRequestStoreError>
+  readonly awaiting: (
+    request: PendingRequest,
+    options?: AwaitingOptions
+  ) => Effect.Effect<void, PendingRequestStoreError>
   /** Carries out the user's decision. */
   readonly decide: (
     decision: Decision

@@ -6,7 +6,7 @@
  */
 import { Command, Options, ValidationError } from "@effect/cli"
 import { NodeContext, NodeRuntime } from "@effect/platform-node"
-import { Cause, ConfigError, Console, Effect, Layer, Option, Redacted } from "effect"
+import { Console, Effect, Layer, Option } from "effect"
 import {
   AuthleteClient,
   BackchannelAuthenticationCompleteResult,
@@ -15,91 +15,11 @@ import {
   type CompleteBackchannelAuthenticationInput
 } from "../index.js"
 import { pages, pageUrls, Playground, type PlaygroundInfo } from "../playground/index.js"
-import { AuthleteSimulator } from "../simulator/index.js"
 import { UndiciTransport } from "../undici/index.js"
+import { list, listening, optionalInteger, optionalText, port, reportFailure, VARIABLES } from "./CliOptions.js"
 import { runDemo } from "./Demo.js"
-
-const VARIABLES = "AUTHLETE_BASE_URL, AUTHLETE_API_VERSION (V3 unless V2), AUTHLETE_SERVICE_APIKEY " +
-  "(the service id in v3), AUTHLETE_SERVICE_ACCESSTOKEN (v3), AUTHLETE_SERVICE_APISECRET (v2)"
-
-const list = (value: string): ReadonlyArray<string> =>
-  value.split(",").map((item) => item.trim()).filter((item) => item !== "")
-
-/** The names of the variables a `ConfigError` says are missing. */
-const missingVariables = (error: ConfigError.ConfigError): ReadonlyArray<string> => {
-  switch (error._op) {
-    case "And":
-    case "Or":
-      return [...missingVariables(error.left), ...missingVariables(error.right)]
-    case "MissingData":
-      return [error.path.join("_")]
-    default:
-      return []
-  }
-}
-
-/** A failure as one readable paragraph, never with a stack (and never with a secret: errors hold none). */
-const explain = (error: unknown): string => {
-  if (ConfigError.isConfigError(error)) {
-    const missing = [...new Set(missingVariables(error))]
-    return missing.length > 0
-      ? `Authlete is not configured: set ${missing.join(", ")} (AUTHLETE_API_VERSION=V2 uses ` +
-        "AUTHLETE_SERVICE_APIKEY and AUTHLETE_SERVICE_APISECRET instead of the access token)."
-      : `Authlete's configuration is invalid: ${String(error).replace(/^\(?ConfigError\)?:?\s*/, "")}`
-  }
-  return error instanceof Error ? `${error.name === "Error" ? "" : `${error.name}: `}${error.message}` : String(error)
-}
-
-/** Prints the failure and sets a failing exit code, instead of a stack trace. */
-const reportFailure = <A, E, R>(effect: Effect.Effect<A, E, R>) =>
-  Effect.catchAllCause(effect, (cause) =>
-    Cause.isInterruptedOnly(cause) ? Effect.void : Effect.zipRight(
-      Console.error(`effect-authlete: ${explain(Cause.squash(cause))}`),
-      Effect.sync(() => {
-        process.exitCode = 1
-      })
-    ))
-
-const optionalText = (name: string, description: string) =>
-  Options.text(name).pipe(Options.withDescription(description), Options.optional)
-const optionalInteger = (name: string, description: string) =>
-  Options.integer(name).pipe(Options.withDescription(description), Options.optional)
-
-/** A TCP port, 0 meaning "any free one". */
-const port = (description: string) =>
-  Options.integer("port").pipe(
-    Options.withDescription(description),
-    Options.withDefault(0),
-    Options.mapEffect((value) =>
-      Number.isSafeInteger(value) && value >= 0 && value <= 65_535
-        ? Effect.succeed(value)
-        : Effect.fail(ValidationError.invalidValue({
-          _tag: "Paragraph",
-          value: { _tag: "Text", value: `port must be 0–65535, not ${value}` }
-        } as never))
-    )
-  )
-
-/** The `code` of an error or of one in its `cause` chain (`EADDRINUSE`, ...). */
-const errorCode = (error: unknown): string | undefined => {
-  for (let current = error, depth = 0; depth < 8 && typeof current === "object" && current !== null; depth++) {
-    const code = (current as { readonly code?: unknown }).code
-    if (typeof code === "string") return code
-    current = (current as { readonly cause?: unknown }).cause
-  }
-  return undefined
-}
-
-/** "port N is in use" rather than a listening error without a message. */
-const listening = (requested: number) => <A, E, R>(effect: Effect.Effect<A, E, R>): Effect.Effect<A, E | Error, R> =>
-  Effect.catchAllCause(effect, (cause): Effect.Effect<never, E | Error> => {
-    const code = errorCode(Cause.squash(cause))
-    return code === "EADDRINUSE"
-      ? Effect.fail(new Error(`port ${requested} is in use`))
-      : code === "EACCES"
-      ? Effect.fail(new Error(`port ${requested} needs privileges this process does not have`))
-      : Effect.failCause(cause)
-  })
+import { serve } from "./Serve.js"
+import { simulate } from "./Simulate.js"
 
 const complete = Command.make(
   "complete",
@@ -159,26 +79,6 @@ const complete = Command.make(
       reportFailure
     )
 ).pipe(Command.withDescription(`Send one completion to Authlete, configured from the environment: ${VARIABLES}`))
-
-const simulate = Command.make(
-  "simulate",
-  { port: port("The port on 127.0.0.1 (0: any free one)") },
-  ({ port }) =>
-    Effect.gen(function*() {
-      const simulator = yield* AuthleteSimulator
-      const clients = yield* simulator.clients
-      yield* Console.log("The Authlete CIBA simulator is running (a simulator of documented behaviour, not Authlete).")
-      yield* Console.log(`AUTHLETE_BASE_URL=${simulator.baseUrl}`)
-      yield* Console.log(`AUTHLETE_SERVICE_APIKEY=${simulator.serviceId}`)
-      // Printing the token is the point here: another local server is to use it. It is the simulator's own.
-      yield* Console.log(`AUTHLETE_SERVICE_ACCESSTOKEN=${Redacted.value(simulator.accessToken)}`)
-      for (const client of clients) {
-        yield* Console.log(`client ${client.clientId} (${client.deliveryMode}): secret ${client.clientSecret}`)
-      }
-      yield* Console.log("For a whole CIBA flow on this machine, run `effect-authlete playground`. Ctrl-C stops.")
-      return yield* Effect.never
-    }).pipe(Effect.provide(AuthleteSimulator.layer({ port })), listening(port), reportFailure)
-).pipe(Command.withDescription("Run the CIBA simulator on loopback in the foreground"))
 
 const printInfo = (info: PlaygroundInfo, json: boolean) =>
   json
@@ -251,7 +151,7 @@ const demo = Command.make("demo", {}, () => runDemo.pipe(reportFailure)).pipe(
 
 const cli = Command.make("effect-authlete").pipe(
   Command.withDescription("Authlete CIBA for Effect, from the command line"),
-  Command.withSubcommands([complete, simulate, playground, demo])
+  Command.withSubcommands([complete, simulate, serve, playground, demo])
 )
 
 // Help and errors are plain text when they do not go to a terminal, or when NO_COLOR asks; usage

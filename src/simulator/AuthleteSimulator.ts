@@ -10,6 +10,7 @@ import { NodeHttpServer } from "@effect/platform-node"
 import { Cause, Context, Effect, Layer, Redacted, Ref } from "effect"
 import type { ConfigError, Duration, Scope } from "effect"
 import * as Http from "node:http"
+import type { AuthleteApiName } from "../AuthleteApi.js"
 import { AuthleteClient, type AuthleteClientOptionsV3 } from "../AuthleteClient.js"
 import { UndiciTransport } from "../undici/index.js"
 import { generateSigningKey, type PublicJwk, randomDigits, randomToken } from "./internal/crypto.js"
@@ -100,6 +101,27 @@ export interface AuthleteSimulatorOptions {
   readonly maxBodyBytes?: number | undefined
   /** How many requests `requests` keeps, the latest. Default 10,000. */
   readonly maxRecordedRequests?: number | undefined
+  /**
+   * Told of every API call the simulator carried out: the API, the decoded request and the answer
+   * (bodies included, tokens too: whoever records them decides what to keep). Faults, refused
+   * credentials and undecodable bodies are not told.
+   */
+  readonly onAnswer?: ((exchange: SimulatedExchange) => Effect.Effect<void>) | undefined
+}
+
+/**
+ * One API call the simulator carried out, as `onAnswer` is told of it.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface SimulatedExchange {
+  readonly api: AuthleteApiName
+  /** The request as the API's schema decoded it. */
+  readonly request: unknown
+  readonly status: number
+  /** The JSON answer. */
+  readonly body: unknown
 }
 
 /**
@@ -208,7 +230,8 @@ const make = (
       recorded,
       clock,
       maxBodyBytes: yield* seconds(options.maxBodyBytes, 4 * 1_048_576, "maxBodyBytes"),
-      maxRecordedRequests: yield* seconds(options.maxRecordedRequests, 10_000, "maxRecordedRequests")
+      maxRecordedRequests: yield* seconds(options.maxRecordedRequests, 10_000, "maxRecordedRequests"),
+      onAnswer: options.onAnswer
     }))
 
     return {

@@ -11,7 +11,7 @@ import type { Clock } from "effect"
 import { type AuthleteApi, type AuthleteApiName, AuthleteApis } from "../../AuthleteApi.js"
 import { AuthleteValidationError } from "../../AuthleteError.js"
 import * as Api from "../../internal/api.js"
-import type { RecordedRequest } from "../AuthleteSimulator.js"
+import type { RecordedRequest, SimulatedExchange } from "../AuthleteSimulator.js"
 import { secretsEqual } from "./crypto.js"
 import { type Engine, malformedAnswers } from "./engine.js"
 import type { Fault, Faults } from "./faults.js"
@@ -29,6 +29,7 @@ export interface ServerDependencies {
   readonly maxBodyBytes: number
   /** How many requests `requests` keeps (the latest). */
   readonly maxRecordedRequests: number
+  readonly onAnswer?: ((exchange: SimulatedExchange) => Effect.Effect<void>) | undefined
 }
 
 const answer = ({ body, status }: Answer): HttpServerResponse.HttpServerResponse =>
@@ -128,7 +129,11 @@ export const makeApp = (deps: ServerDependencies): HttpApp.Default => {
           malformedAnswers[name]?.(problems) ?? { status: 400, body: Codes.malformedRequest(api.apiNumber, problems) }
         )
       }
-      return answer(yield* behave(decoded.right))
+      const answered = yield* behave(decoded.right)
+      if (deps.onAnswer !== undefined) {
+        yield* deps.onAnswer({ api: name, request: decoded.right, status: answered.status, body: answered.body })
+      }
+      return answer(answered)
     })
   }
 

@@ -1,0 +1,144 @@
+/**
+ * `effect-authlete simulate`: the CIBA simulator in the foreground, for local authorization servers
+ * (`effect-authlete serve`) and tests: a fixed service id and token when asked, a POLL, a PING and
+ * a PUSH client with the notification endpoints given, the interval, the URLs the discovery
+ * document names, and a journal of every API call it carried out.
+ */
+import { Command, Options } from "@effect/cli"
+import { Console, Duration, Effect, Option, Redacted } from "effect"
+import { createHash, randomBytes } from "node:crypto"
+import { appendFileSync } from "node:fs"
+import type { AuthleteSimulatorOptions, SimulatedClient, SimulatedExchange } from "../simulator/index.js"
+import { AuthleteSimulator } from "../simulator/index.js"
+import { listening, optionalInteger, optionalText, port, reportFailure } from "./CliOptions.js"
+
+/** POLL 3001, PING 3002 and PUSH 3003, with fresh secrets and the endpoints given. */
+const clientsOf = (endpoints: { readonly ping: Option.Option<string>; readonly push: Option.Option<string> }) =>
+  (["POLL", "PING", "PUSH"] as const).map((deliveryMode, i): SimulatedClient => {
+    const endpoint = deliveryMode === "PING"
+      ? endpoints.ping
+      : deliveryMode === "PUSH"
+      ? endpoints.push
+      : Option.none()
+    return {
+      clientId: 3001 + i,
+      clientIdAlias: `${deliveryMode.toLowerCase()}-client`,
+      clientSecret: randomBytes(32).toString("base64url"),
+      clientName: `Simulated ${deliveryMode} client`,
+      deliveryMode,
+      ...Option.match(endpoint, { onNone: () => ({}), onSome: (url) => ({ clientNotificationEndpoint: url }) })
+    }
+  })
+
+const field = (value: unknown, name: string): unknown =>
+  typeof value === "object" && value !== null ? (value as Record<string, unknown>)[name] : undefined
+
+const text = (value: unknown): string | undefined => typeof value === "string" ? value : undefined
+
+/** A ticket as the journal shows it: a digest, enough to follow it from call to call. */
+const digest = (ticket: string | undefined) =>
+  ticket === undefined ? undefined : createHash("sha256").update(ticket).digest("base64url").slice(0, 22)
+
+/**
+ * One journal line: which API, when, the ticket's digest, the auth_req_id, the result asked for and
+ * the answer's status, result code and action. No token, secret or ticket is written.
+ */
+const journalLine = (exchange: SimulatedExchange, at: number): string =>
+  JSON.stringify({
+    at,
+    api: exchange.api,
+    ticket: digest(text(field(exchange.request, "ticket")) ?? text(field(exchange.body, "ticket"))),
+    authReqId: text(field(exchange.body, "authReqId")),
+    result: text(field(exchange.request, "result")),
+    status: exchange.status,
+    resultCode: text(field(exchange.body, "resultCode")),
+    action: text(field(exchange.body, "action"))
+  })
+
+/**
+ * The `simulate` command.
+ */
+export const simulate = Command.make(
+  "simulate",
+  {
+    port: port("The port on 127.0.0.1 (0: any free one)"),
+    serviceId: optionalText("service-id", "The service id (default: 12 random digits)"),
+    accessToken: Options.redacted("access-token").pipe(
+      Options.withDescription("The service access token callers present (default: a random one)"),
+      Options.optional
+    ),
+    pingEndpoint: optionalText("ping-endpoint", "The PING client's notification endpoint"),
+    pushEndpoint: optionalText("push-endpoint", "The PUSH client's notification endpoint"),
+    interval: optionalInteger("interval", "Seconds between a client's polls (default 5)"),
+    lifetime: optionalInteger("auth-req-id-lifetime", "Seconds an auth_req_id lives (default 600)"),
+    issuer: optionalText("issuer", "The issuer the discovery document and the ID tokens name"),
+    tokenEndpoint: optionalText("token-endpoint", "The token endpoint the discovery document names"),
+    backchannelEndpoint: optionalText(
+      "backchannel-endpoint",
+      "The backchannel authentication endpoint the discovery document names"
+    ),
+    jwksUri: optionalText("jwks-uri", "The jwks_uri the discovery document names"),
+    latency: optionalInteger("latency", "Milliseconds added to every answer, after the call is carried out"),
+    journal: optionalText("journal", "Append one JSON line per API call carried out to this file (no secrets)"),
+    json: Options.boolean("json").pipe(Options.withDescription("Print one JSON line: the URL, service and clients"))
+  },
+  (flags) => {
+    const optional = <K extends keyof AuthleteSimulatorOptions>(key: K, value: Option.Option<unknown>) =>
+      Option.match(value, { onNone: () => ({}), onSome: (v) => ({ [key]: v }) }) as Partial<AuthleteSimulatorOptions>
+    const options: AuthleteSimulatorOptions = {
+      port: flags.port,
+      clients: clientsOf({ ping: flags.pingEndpoint, push: flags.pushEndpoint }),
+      ...optional("serviceId", flags.serviceId),
+      ...optional("accessToken", flags.accessToken),
+      ...optional("interval", flags.interval),
+      ...optional("authReqIdLifetime", flags.lifetime),
+      ...optional("issuer", flags.issuer),
+      ...optional("tokenEndpoint", flags.tokenEndpoint),
+      ...optional("backchannelAuthenticationEndpoint", flags.backchannelEndpoint),
+      ...optional("jwksUri", flags.jwksUri),
+      ...Option.match(flags.journal, {
+        onNone: () => ({}),
+        onSome: (file) => ({
+          onAnswer: (exchange: SimulatedExchange) =>
+            Effect.sync(() => appendFileSync(file, `${journalLine(exchange, Date.now())}\n`))
+        })
+      })
+    }
+    return Effect.gen(function*() {
+      const simulator = yield* AuthleteSimulator
+      const clients = yield* simulator.clients
+      if (Option.isSome(flags.latency)) yield* simulator.delay(Duration.millis(flags.latency.value))
+      // Printing the token is the point here: another local server is to use it. It is the simulator's own.
+      const token = Redacted.value(simulator.accessToken)
+      if (flags.json) {
+        yield* Console.log(JSON.stringify({
+          baseUrl: simulator.baseUrl,
+          serviceId: simulator.serviceId,
+          accessToken: token,
+          clients: clients.map((client) => ({
+            clientId: String(client.clientId),
+            clientSecret: client.clientSecret,
+            deliveryMode: client.deliveryMode,
+            notificationEndpoint: client.clientNotificationEndpoint
+          }))
+        }))
+        return yield* Effect.never
+      }
+      yield* Console.log("The Authlete CIBA simulator is running (a simulator of documented behaviour, not Authlete).")
+      yield* Console.log(`AUTHLETE_BASE_URL=${simulator.baseUrl}`)
+      yield* Console.log(`AUTHLETE_SERVICE_APIKEY=${simulator.serviceId}`)
+      yield* Console.log(`AUTHLETE_SERVICE_ACCESSTOKEN=${token}`)
+      for (const client of clients) {
+        yield* Console.log(
+          `client ${client.clientId} (${client.deliveryMode}): secret ${client.clientSecret}${
+            client.clientNotificationEndpoint === undefined
+              ? ""
+              : `, notifications to ${client.clientNotificationEndpoint}`
+          }`
+        )
+      }
+      yield* Console.log("For a whole CIBA flow on this machine, run `effect-authlete playground`. Ctrl-C stops.")
+      return yield* Effect.never
+    }).pipe(Effect.provide(AuthleteSimulator.layer(options)), listening(flags.port), reportFailure)
+  }
+).pipe(Command.withDescription("Run the CIBA simulator on loopback in the foreground"))

@@ -1,0 +1,214 @@
+/**
+ * One node of the durable engine: `@effect/cluster`'s workflow engine over a SQL database, which
+ * holds the engine's messages and results as well as this library's tables.
+ *
+ * - SQLite (`layerSqlite`): one process, one file, a single runner (no network). It survives
+ *   restarts and crashes; it is not shared.
+ * - PostgreSQL (`layerPg`): any number of nodes on one database are one engine. Each node is a
+ *   runner that owns a share of the workflows (PostgreSQL advisory locks), finds the others through
+ *   the database, and talks to them over TCP at its `runnerAddress`; when a node dies, the others
+ *   take its share over.
+ *
+ * The timings default to a quick failover (a dead node's work moves within a few seconds when the
+ * health check finds it, at most about twenty, and durable timers fire within half a second of their
+ * time) that stays steady on a loaded machine; every node of an engine must use the same
+ * `shardsPerGroup`.
+ *
+ * @since 0.1.0
+ */
+import * as ClusterWorkflowEngine from "@effect/cluster/ClusterWorkflowEngine"
+import { EntityAddress } from "@effect/cluster/EntityAddress"
+import { EntityId } from "@effect/cluster/EntityId"
+import { EntityType } from "@effect/cluster/EntityType"
+import { MessageStorage } from "@effect/cluster/MessageStorage"
+import * as RunnerAddress from "@effect/cluster/RunnerAddress"
+import { Sharding } from "@effect/cluster/Sharding"
+import type * as ShardingConfig from "@effect/cluster/ShardingConfig"
+import * as SingleRunner from "@effect/cluster/SingleRunner"
+import * as Singleton from "@effect/cluster/Singleton"
+import * as NodeClusterSocket from "@effect/platform-node/NodeClusterSocket"
+import type { SocketServerError } from "@effect/platform/SocketServer"
+import * as PgClient from "@effect/sql-pg/PgClient"
+import * as SqliteClient from "@effect/sql-sqlite-node/SqliteClient"
+import type { SqlClient } from "@effect/sql/SqlClient"
+import type { SqlError } from "@effect/sql/SqlError"
+import type { WorkflowEngine } from "@effect/workflow/WorkflowEngine"
+import { Clock, Duration, Effect, Layer, Option, type Redacted, Schedule } from "effect"
+import type { ConfigError } from "effect"
+import * as DurableDecisions from "./DurableDecisions.js"
+
+/**
+ * What a node provides: the workflow engine, the cluster it belongs to (and its message storage), and
+ * the SQL client (for the stores of this library, which live in the same database).
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export type ClusterNodeServices = WorkflowEngine | Sharding | MessageStorage | SqlClient
+
+/**
+ * Why a node could not start: the database (`SqlError`), the configuration, or the runner's socket.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export type ClusterNodeError = SqlError | ConfigError.ConfigError | SocketServerError
+
+/**
+ * The timings a node uses unless told otherwise.
+ *
+ * @since 0.1.0
+ * @category config
+ */
+export const defaultShardingConfig: Partial<ShardingConfig.ShardingConfig["Type"]> = {
+  // Every node must use the same number. A shard is one lock a node takes, refreshes and releases, one
+  // query at a time: @effect/cluster's 300 make a membership change take seconds, 30 suit a few dozen nodes.
+  shardsPerGroup: 30,
+  // Also the precision of durable timers: a due timer fires on the next poll.
+  entityMessagePollInterval: Duration.millis(500),
+  refreshAssignmentsInterval: Duration.seconds(1),
+  runnerHealthCheckInterval: Duration.seconds(2),
+  // Heartbeats and shard locks: each lock operation may take this long (lower fails on a loaded machine,
+  // and a node whose lock operations time out lets go of all its shards). A node whose heartbeat is
+  // older than the expiration is gone; the health check usually finds a dead node sooner.
+  shardLockRefreshInterval: Duration.seconds(5),
+  shardLockExpiration: Duration.seconds(20),
+  // On SIGTERM, how long a node waits for the steps it is running before it lets go of them.
+  entityTerminationTimeout: Duration.seconds(5)
+}
+
+/**
+ * @since 0.1.0
+ * @category models
+ */
+export interface SqliteNodeOptions {
+  readonly filename: string
+  readonly shardingConfig?: Partial<ShardingConfig.ShardingConfig["Type"]> | undefined
+}
+
+/**
+ * A single node on a SQLite file (created when missing, in WAL mode).
+ *
+ * @since 0.1.0
+ * @category layers
+ */
+export const layerSqlite = (
+  options: SqliteNodeOptions
+): Layer.Layer<ClusterNodeServices, ClusterNodeError> =>
+  ClusterWorkflowEngine.layer.pipe(
+    Layer.provideMerge(
+      SingleRunner.layer({ shardingConfig: { ...defaultShardingConfig, ...options.shardingConfig } })
+    ),
+    Layer.provideMerge(SqliteClient.layer({ filename: options.filename }))
+  )
+
+/**
+ * @since 0.1.0
+ * @category models
+ */
+export interface PgNodeOptions {
+  readonly url: Redacted.Redacted<string>
+  /** Where the other nodes reach this one: unique per node, and the same across its restarts. */
+  readonly runnerAddress: { readonly host: string; readonly port: number }
+  /** Where to listen, when it is not `runnerAddress` (behind NAT, or `0.0.0.0`). */
+  readonly listenAddress?: { readonly host: string; readonly port: number } | undefined
+  /** Default 10. */
+  readonly maxConnections?: number | undefined
+  readonly shardingConfig?: Partial<ShardingConfig.ShardingConfig["Type"]> | undefined
+}
+
+/**
+ * A node of an engine shared by every node on the same PostgreSQL database.
+ *
+ * @since 0.1.0
+ * @category layers
+ */
+export const layerPg = (options: PgNodeOptions): Layer.Layer<ClusterNodeServices, ClusterNodeError> =>
+  ClusterWorkflowEngine.layer.pipe(
+    Layer.provideMerge(NodeClusterSocket.layer({
+      storage: "sql",
+      shardingConfig: {
+        ...defaultShardingConfig,
+        runnerAddress: Option.some(RunnerAddress.make(options.runnerAddress.host, options.runnerAddress.port)),
+        runnerListenAddress: options.listenAddress === undefined
+          ? Option.none()
+          : Option.some(RunnerAddress.make(options.listenAddress.host, options.listenAddress.port)),
+        ...options.shardingConfig
+      }
+    })),
+    Layer.provideMerge(PgClient.layer({
+      url: options.url,
+      maxConnections: options.maxConnections ?? 10,
+      applicationName: "effect-authlete"
+    }))
+  )
+
+/**
+ * Whether a database URL names PostgreSQL (`postgres://` or `postgresql://`); anything else is a
+ * SQLite file (a path, or `sqlite:` / `file:` followed by one).
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export const isPostgresUrl = (url: string): boolean => /^postgres(?:ql)?:\/\//i.test(url)
+
+/**
+ * The SQLite file a database URL that is not PostgreSQL's names.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export const sqliteFilename = (url: string): string => url.replace(/^(?:sqlite|file):(?:\/\/)?/i, "")
+
+/**
+ * Makes the messages of stalled workflows readable again. @effect/cluster 0.60 marks a message as
+ * read when a node takes it from storage; if that node dies (or lets the shard go) before it replies,
+ * the message is read again only when a node acquires the shard, which can happen before the read it
+ * races with, or after ten minutes. For a CIBA request that is minutes too late.
+ */
+const nudge = (executionIds: ReadonlyArray<string>) =>
+  Effect.gen(function*() {
+    const sharding = yield* Sharding
+    const storage = yield* MessageStorage
+    const entityTypes = [`Workflow/${DurableDecisions.CibaCompletion.name}`, "Workflow/-/DurableClock"]
+    for (const executionId of executionIds) {
+      const entityId = EntityId.make(executionId)
+      const shardId = sharding.getShardId(entityId, "default")
+      for (const entityType of entityTypes) {
+        yield* storage.resetAddress(new EntityAddress({ entityType: EntityType.make(entityType), entityId, shardId }))
+      }
+    }
+    if (executionIds.length > 0) yield* sharding.pollStorage
+  })
+
+/**
+ * Runs the durable decisions' upkeep (`DurableDecisions.Upkeep`) every `interval` (default 2
+ * seconds) on one node of the cluster at a time (a cluster singleton: when its node dies, another
+ * takes it), and makes the messages of stalled workflows readable again, each at most every ten
+ * seconds.
+ *
+ * @since 0.1.0
+ * @category layers
+ */
+export const layerSweeper = (
+  interval: Duration.DurationInput = "2 seconds"
+): Layer.Layer<never, never, Sharding | MessageStorage | DurableDecisions.Upkeep> =>
+  Singleton.make(
+    "effect-authlete/DurableDecisions/sweep",
+    Effect.gen(function*() {
+      const upkeep = yield* DurableDecisions.Upkeep
+      const nudged = new Map<string, number>()
+      const round = Effect.gen(function*() {
+        yield* upkeep.sweep
+        const now = yield* Clock.currentTimeMillis
+        for (const [executionId, at] of nudged) if (at < now - 60_000) nudged.delete(executionId)
+        const due = (yield* upkeep.stalled).filter((executionId) => (nudged.get(executionId) ?? 0) < now - 10_000)
+        for (const executionId of due) nudged.set(executionId, now)
+        yield* nudge(due)
+      })
+      yield* round.pipe(
+        Effect.catchAll((error) => Effect.logWarning(`The durable decisions' upkeep failed: ${error.message}`)),
+        Effect.repeat(Schedule.spaced(interval))
+      )
+    })
+  )

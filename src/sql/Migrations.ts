@@ -1,0 +1,82 @@
+/**
+ * The tables of `effect-authlete/sql`, created and upgraded by `@effect/sql`'s migrator in the same
+ * SQL (SQLite or PostgreSQL) on every start. Several nodes starting together on one PostgreSQL
+ * take turns (the migrator locks its table); a node that lost the race to create the migrations
+ * table tries again.
+ *
+ * @since 0.1.0
+ */
+import * as Migrator from "@effect/sql/Migrator"
+import * as SqlClient from "@effect/sql/SqlClient"
+import type { SqlError } from "@effect/sql/SqlError"
+import { Effect, Schedule } from "effect"
+
+/**
+ * The table names, all prefixed `effect_authlete_`.
+ *
+ * @since 0.1.0
+ * @category tables
+ */
+export const tables = {
+  migrations: "effect_authlete_migrations",
+  /** The pending-request store: one row per `auth_req_id`, with its state and the recorded decision. */
+  pendingRequests: "effect_authlete_pending_requests",
+  /** Secrets kept until delivered or expired, encrypted (`SecretBox`): notification tokens, notifications. */
+  sealedSecrets: "effect_authlete_sealed_secrets",
+  /** The last notification endpoint Authlete reported for each client. */
+  clientEndpoints: "effect_authlete_client_endpoints"
+} as const
+
+const createTables = Effect.gen(function*() {
+  const sql = yield* SqlClient.SqlClient
+  // Times are milliseconds since the epoch; flags are 0 or 1 (the same in SQLite and PostgreSQL).
+  yield* sql`CREATE TABLE ${sql(tables.pendingRequests)} (
+    auth_req_id TEXT PRIMARY KEY,
+    subject TEXT NOT NULL,
+    request TEXT NOT NULL,
+    state TEXT NOT NULL,
+    decision TEXT,
+    settled_at BIGINT,
+    signalled INTEGER NOT NULL DEFAULT 0,
+    finished INTEGER NOT NULL DEFAULT 0,
+    created_at BIGINT NOT NULL,
+    expires_at BIGINT NOT NULL,
+    workflow_started INTEGER NOT NULL DEFAULT 0,
+    complete_attempts INTEGER NOT NULL DEFAULT 0
+  )`
+  yield* sql`CREATE INDEX effect_authlete_pending_requests_state ON ${sql(tables.pendingRequests)} (state, expires_at)`
+  yield* sql`CREATE INDEX effect_authlete_pending_requests_subject ON ${sql(tables.pendingRequests)} (subject)`
+  yield* sql`CREATE TABLE ${sql(tables.sealedSecrets)} (
+    auth_req_id TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    sealed TEXT NOT NULL,
+    expires_at BIGINT NOT NULL,
+    PRIMARY KEY (auth_req_id, kind)
+  )`
+  yield* sql`CREATE INDEX effect_authlete_sealed_secrets_expires ON ${sql(tables.sealedSecrets)} (expires_at)`
+  yield* sql`CREATE TABLE ${sql(tables.clientEndpoints)} (
+    client_id BIGINT PRIMARY KEY,
+    endpoint TEXT NOT NULL,
+    updated_at BIGINT NOT NULL
+  )`
+})
+
+const run = Migrator.make({})({
+  loader: Migrator.fromRecord({ "1_create_tables": createTables }),
+  table: tables.migrations
+})
+
+/**
+ * Creates or upgrades the tables; the ids of the migrations it ran.
+ *
+ * @since 0.1.0
+ * @category migrations
+ */
+export const migrate: Effect.Effect<
+  ReadonlyArray<readonly [id: number, name: string]>,
+  Migrator.MigrationError | SqlError,
+  SqlClient.SqlClient
+> = run.pipe(
+  // Two nodes creating the migrations table at once: one of them fails, and finds it there next time.
+  Effect.retry({ schedule: Schedule.spaced("200 millis"), times: 5 })
+)

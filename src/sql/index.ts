@@ -1,0 +1,13 @@
+/**
+ * `effect-authlete/sql`: a CIBA authorization server that survives restarts and runs on several
+ * nodes. The pending-request store over `@effect/sql` (SQLite or PostgreSQL), secrets sealed with
+ * AES-256-GCM, and `Decisions` carried out by a durable `@effect/workflow` on `@effect/cluster`.
+ *
+ * @since 0.1.0
+ */
+export * as ClusterNode from "./ClusterNode.js"
+export * as DurableDecisions from "./DurableDecisions.js"
+export * from "./Migrations.js"
+export * from "./NotificationVault.js"
+export * from "./SecretBox.js"
+export * from "./SqlPendingRequestStore.js"
