@@ -10,6 +10,7 @@ import { Clock, Context, Effect, Layer, type Redacted, Schema } from "effect"
 import type { AuthleteClient } from "./AuthleteClient.js"
 import {
   completeBackchannelAuthentication,
+  type CompleteBackchannelAuthenticationInput,
   type CompletionError,
   type CompletionOutcome
 } from "./BackchannelAuthenticationCompletion.js"
@@ -81,14 +82,31 @@ export const decide = (
     const now = yield* Clock.currentTimeMillis
     const taken = yield* store.take(decision.authReqId, now)
     if (taken._tag !== "Taken") return yield* new DecisionError({ reason: taken._tag, authReqId: decision.authReqId })
-    const { request } = taken
-    if (decision.decision === "deny") {
-      return yield* completeBackchannelAuthentication({
+    const authTime = decision.authTime ?? Math.floor(now / 1000)
+    return yield* completeBackchannelAuthentication(yield* completionFor(taken.request, { ...decision, authTime }))
+  })
+
+/**
+ * What Authlete is told of a pending request: the user's decision (`allow`: the claims the request
+ * asked for, collected in its `claims_locales`, merged under the decision's own; `deny`:
+ * `ACCESS_DENIED`), or, without one, `TRANSACTION_FAILED` for want of an answer in time. This
+ * process's decisions and the durable engine's both send this.
+ *
+ * @since 0.1.0
+ * @category program
+ */
+export const completionFor = (
+  request: Pick<PendingRequest, "ticket" | "subject" | "claimNames" | "claimsLocales" | "acrValues">,
+  decision: Omit<Decision, "authReqId"> | undefined
+): Effect.Effect<CompleteBackchannelAuthenticationInput, never, UserClaims> =>
+  Effect.gen(function*() {
+    if (decision === undefined || decision.decision === "deny") {
+      return {
         ticket: request.ticket,
-        result: "ACCESS_DENIED",
+        result: decision === undefined ? "TRANSACTION_FAILED" : "ACCESS_DENIED",
         subject: request.subject,
-        errorDescription: "The user denied the request."
-      })
+        errorDescription: decision === undefined ? "The user did not answer in time." : "The user denied the request."
+      }
     }
     const collected = yield* collectClaims({
       subject: request.subject,
@@ -96,15 +114,15 @@ export const decide = (
       claimsLocales: request.claimsLocales
     })
     const acr = decision.acr ?? request.acrValues[0]
-    return yield* completeBackchannelAuthentication({
+    return {
       ticket: request.ticket,
       result: "AUTHORIZED",
       subject: request.subject,
-      authTime: decision.authTime ?? Math.floor(now / 1000),
+      ...(decision.authTime === undefined ? {} : { authTime: decision.authTime }),
       ...(acr === undefined ? {} : { acr }),
       claims: [collected, decision.claims],
       consentedClaims: decision.consentedClaims ?? request.claimNames.map((name) => name.split("#", 1)[0]!)
-    })
+    }
   })
 
 /**
@@ -134,21 +152,19 @@ export const failOverdueRequests: Effect.Effect<
 > = Effect.gen(function*() {
   const store = yield* PendingRequestStore
   const overdue = yield* store.takeOverdue(decisionDeadline, yield* Clock.currentTimeMillis)
-  return yield* Effect.forEach(overdue, (request) =>
-    completeBackchannelAuthentication({
-      ticket: request.ticket,
-      result: "TRANSACTION_FAILED",
-      subject: request.subject,
-      errorDescription: "The user did not answer in time."
-    }).pipe(
-      Effect.as({ authReqId: request.authReqId, outcome: "Completed" as const }),
-      Effect.catchAll((error) =>
-        Effect.as(
-          Effect.logWarning(`Failing the overdue request ${request.authReqId} did not end cleanly: ${error.message}`),
-          { authReqId: request.authReqId, outcome: "Failed" as const }
+  return yield* Effect.forEach(
+    overdue,
+    (request) =>
+      Effect.flatMap(completionFor(request, undefined), completeBackchannelAuthentication).pipe(
+        Effect.as({ authReqId: request.authReqId, outcome: "Completed" as const }),
+        Effect.catchAll((error) =>
+          Effect.as(
+            Effect.logWarning(`Failing the overdue request ${request.authReqId} did not end cleanly: ${error.message}`),
+            { authReqId: request.authReqId, outcome: "Failed" as const }
+          )
         )
       )
-    ))
+  )
 })
 
 /**

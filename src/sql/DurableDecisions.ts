@@ -45,14 +45,18 @@ import {
 import { AuthleteClient } from "../AuthleteClient.js"
 import type { AuthleteError } from "../AuthleteError.js"
 import type { BackchannelAuthenticationCompleteResponse } from "../BackchannelAuthenticationCompleteResponse.js"
-import {
-  type CompleteBackchannelAuthenticationInput,
-  prepareCompleteRequest
-} from "../BackchannelAuthenticationCompletion.js"
+import { prepareCompleteRequest } from "../BackchannelAuthenticationCompletion.js"
 import { type ClientNotification, type ClientNotificationError, ClientNotifier } from "../ClientNotifier.js"
-import { type Decision, decisionDeadline, DecisionError, type DecisionOutcome, Decisions } from "../DeviceDecision.js"
+import {
+  completionFor,
+  type Decision,
+  decisionDeadline,
+  DecisionError,
+  type DecisionOutcome,
+  Decisions
+} from "../DeviceDecision.js"
 import { PendingRequest, PendingRequestStoreError } from "../PendingRequests.js"
-import { collectClaims, UserClaims } from "../UserClaims.js"
+import { UserClaims } from "../UserClaims.js"
 import { NotificationVault, type NotificationVaultError } from "./NotificationVault.js"
 import { type DeadlineOutcome, RecordedDecision, SqlPendingRequestStore } from "./SqlPendingRequestStore.js"
 
@@ -190,43 +194,6 @@ const persistently = <A, E extends { readonly message: string }, R>(effect: Effe
     Effect.orDieWith((error) => new Error(error.message))
   )
 
-/** The completion to send: the claims the request asked for when allowed, or why not. */
-const completionInput = (request: Payload, settled: Settlement) =>
-  Effect.gen(function*() {
-    if (settled._tag === "Undecided") {
-      return {
-        ticket: request.ticket,
-        result: "TRANSACTION_FAILED",
-        subject: request.subject,
-        errorDescription: "The user did not answer in time."
-      } satisfies CompleteBackchannelAuthenticationInput
-    }
-    const { decision } = settled
-    if (decision.decision === "deny") {
-      return {
-        ticket: request.ticket,
-        result: "ACCESS_DENIED",
-        subject: request.subject,
-        errorDescription: "The user denied the request."
-      } satisfies CompleteBackchannelAuthenticationInput
-    }
-    const collected = yield* collectClaims({
-      subject: request.subject,
-      claimNames: request.claimNames,
-      claimsLocales: request.claimsLocales
-    })
-    const acr = decision.acr ?? request.acrValues[0]
-    return {
-      ticket: request.ticket,
-      result: "AUTHORIZED",
-      subject: request.subject,
-      authTime: decision.authTime,
-      ...(acr === undefined ? {} : { acr }),
-      claims: [collected, decision.claims],
-      consentedClaims: decision.consentedClaims ?? request.claimNames.map((name) => name.split("#", 1)[0]!)
-    } satisfies CompleteBackchannelAuthenticationInput
-  })
-
 /** Whether Authlete's refusal of a resumed attempt reads as "this ticket was used". */
 const refusesTicket = (answer: Either.Either<BackchannelAuthenticationCompleteResponse, AuthleteError>): boolean =>
   Either.isRight(answer)
@@ -258,7 +225,9 @@ const completeStep = (request: Payload, settled: Settlement) =>
       if (Option.isSome(yield* persistently(vault.notification(request.authReqId)))) {
         return { _tag: "Completed", action: "NOTIFICATION", recovered: true } as const
       }
-      const prepared = yield* Effect.either(prepareCompleteRequest(yield* completionInput(request, settled)))
+      const prepared = yield* Effect.either(prepareCompleteRequest(
+        yield* completionFor(request, settled._tag === "Undecided" ? undefined : settled.decision)
+      ))
       if (Either.isLeft(prepared)) return { _tag: "Refused", reason: prepared.left.message } as const
 
       const accept = (response: BackchannelAuthenticationCompleteResponse) =>
