@@ -3,6 +3,8 @@
  * the events of the answer (one JSON object a line): what the client sent and received, the token
  * response and the ID token taken apart and checked. Plain browser JavaScript, no build step.
  */
+import { ELEMENT_FUNCTION } from "./element.js"
+
 export const CLIENT_SCRIPT = String.raw`
 "use strict";
 (function () {
@@ -26,15 +28,7 @@ export const CLIENT_SCRIPT = String.raw`
   var userCodeHint = document.getElementById("user-code-hint");
   var running = null;
 
-  function el(tag, attributes, children) {
-    var node = document.createElement(tag);
-    Object.keys(attributes || {}).forEach(function (name) {
-      if (name === "text") node.textContent = attributes[name];
-      else node.setAttribute(name, attributes[name]);
-    });
-    (children || []).forEach(function (child) { if (child) node.appendChild(child); });
-    return node;
-  }
+${ELEMENT_FUNCTION}
 
   function json(value) { return JSON.stringify(value, null, 2); }
   function oneLine(value) { return typeof value === "string" ? value : JSON.stringify(value); }

@@ -3,6 +3,8 @@
  * requests whenever they change), counts down the time left to decide, and sends the user's
  * decision to `/device/decide`. Plain browser JavaScript, no build step.
  */
+import { ELEMENT_FUNCTION } from "./element.js"
+
 export const DEVICE_SCRIPT = String.raw`
 "use strict";
 (function () {
@@ -14,15 +16,7 @@ export const DEVICE_SCRIPT = String.raw`
   var offset = 0;
   var source = null;
 
-  function el(tag, attributes, children) {
-    var node = document.createElement(tag);
-    Object.keys(attributes || {}).forEach(function (name) {
-      if (name === "text") node.textContent = attributes[name];
-      else node.setAttribute(name, attributes[name]);
-    });
-    (children || []).forEach(function (child) { if (child) node.appendChild(child); });
-    return node;
-  }
+${ELEMENT_FUNCTION}
 
   function left(millis) {
     var seconds = Math.max(0, Math.ceil(millis / 1000));
