@@ -11,16 +11,8 @@ import { NodeHttpServer } from "@effect/platform-node"
 import { Console, Context, Effect, Layer, Logger, Option, Redacted, Schema } from "effect"
 import { readFileSync } from "node:fs"
 import * as Http from "node:http"
-import {
-  AuthenticationDevice,
-  AuthleteClient,
-  BackchannelChecks,
-  CibaRoutes,
-  ClientNotifier,
-  UserClaims,
-  UserIdentifier
-} from "../index.js"
-import { defaultUsers, type PlaygroundUser } from "../playground/Playground.js"
+import { AuthenticationDevice, AuthleteClient, CibaRoutes, ClientNotifier } from "../index.js"
+import { APPROVAL_PATH, defaultUsers, type PlaygroundUsers, usersLayer } from "../playground/Playground.js"
 import {
   ClusterNode,
   DurableDecisions,
@@ -66,12 +58,6 @@ const readUsers = (file: string) =>
     )
   )
 
-type Users = {
-  readonly [subject: string]: Omit<PlaygroundUser, "userCode"> & { readonly userCode?: string | undefined }
-}
-
-const APPROVAL_PATH = "/ciba/approve"
-
 const stderrLogger = Logger.prettyLogger({ stderr: true })
 
 const KEY_PURPOSE = "the same on every node: it encrypts the PUSH tokens and notification tokens kept in the database"
@@ -98,7 +84,7 @@ const secretBox = secretKeyConfig.pipe(
 const nodeLayer = (options: {
   readonly database: string
   readonly runner: { readonly host: string; readonly port: number }
-  readonly users: Users
+  readonly users: PlaygroundUsers
   readonly box: SecretBoxService
   readonly automatedApproval: boolean
   readonly allowLocalNotifications: boolean
@@ -119,14 +105,7 @@ const nodeLayer = (options: {
       allowLoopback: options.allowLocalNotifications,
       allowPrivateNetworks: options.allowLocalNotifications
     }),
-    UserClaims.layerFromRecord(
-      Object.fromEntries(Object.entries(users).map(([subject, user]) => [subject, user.claims]))
-    ),
-    UserIdentifier.layerFromRecord(users),
-    BackchannelChecks.layer({
-      isUserCodeValid: (subject, userCode) =>
-        Effect.succeed(users[subject]?.userCode !== undefined && users[subject]?.userCode === userCode)
-    }),
+    usersLayer(users),
     AuthenticationDevice.layerNoop
   ).pipe(Layer.provide(UndiciTransport.layer))
   const durable = ClusterNode.layerSweeper().pipe(
@@ -182,7 +161,7 @@ export const serve = Command.make(
   },
   (flags) =>
     Effect.gen(function*() {
-      const users: Users = Option.isSome(flags.users) ? yield* readUsers(flags.users.value) : defaultUsers
+      const users: PlaygroundUsers = Option.isSome(flags.users) ? yield* readUsers(flags.users.value) : defaultUsers
       const box = yield* secretBox
       const context = yield* Layer.build(nodeLayer({
         database: flags.database,

@@ -21,7 +21,7 @@ import { Decisions, failOverdueRequests } from "../DeviceDecision.js"
 import { PendingRequestStore } from "../PendingRequests.js"
 import { AuthleteSimulator, type SimulatedClient } from "../simulator/index.js"
 import { UndiciTransport } from "../undici/index.js"
-import { UserClaims, type UserClaimsRecord } from "../UserClaims.js"
+import { UserClaims } from "../UserClaims.js"
 import { PING_CALLBACK_PATH, PUSH_CALLBACK_PATH } from "./internal/paths.js"
 
 /**
@@ -36,6 +36,41 @@ export interface PlaygroundUser {
   readonly loginHints: ReadonlyArray<string>
   readonly userCode: string
 }
+
+/**
+ * Users as an authorization server knows them: the user code is optional (a client that does not
+ * require one never asks).
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export type PlaygroundUsers = {
+  readonly [subject: string]: Omit<PlaygroundUser, "userCode"> & { readonly userCode?: string | undefined }
+}
+
+/**
+ * What a set of users stands for in an authorization server: their claims (`UserClaims`), their
+ * subjects and login hints (`UserIdentifier`), and their user codes (`BackchannelChecks`).
+ *
+ * @since 0.1.0
+ * @category users
+ */
+export const usersLayer = (
+  users: PlaygroundUsers
+): Layer.Layer<UserClaims | UserIdentifier | BackchannelChecks> =>
+  Layer.mergeAll(
+    UserClaims.layerFromRecord(
+      Object.fromEntries(Object.entries(users).map(([subject, user]) => [subject, user.claims]))
+    ),
+    UserIdentifier.layerFromRecord(users),
+    BackchannelChecks.layer({
+      isUserCodeValid: (subject, userCode) =>
+        Effect.succeed(users[subject]?.userCode !== undefined && users[subject]?.userCode === userCode)
+    })
+  )
+
+/** Where the conformance suite's automated approval is posted: `{APPROVAL_PATH}/{auth_req_id}/{allow|deny}`. */
+export const APPROVAL_PATH = "/ciba/approve"
 
 /**
  * The default users: Taro with Japanese names too (so the locale handling shows), Alice and Bob.
@@ -146,8 +181,6 @@ export type PlaygroundServices =
   | Playground
   | PendingRequestStore
 
-const APPROVAL_PATH = "/ciba/approve"
-
 /** The Node server under the playground's `HttpServer`, to end its connections when it closes. */
 class NodeServer extends Context.Tag("effect-authlete/Playground/NodeServer")<NodeServer, Http.Server>() {}
 
@@ -206,9 +239,6 @@ export const layer = (
       authReqIdLifetime: options.expiresIn ?? 120,
       clients: clientsOf(options, issuer)
     })
-    const claims: UserClaimsRecord = Object.fromEntries(
-      Object.entries(users).map(([subject, user]) => [subject, user.claims])
-    )
     const services = Layer.mergeAll(
       Layer.unwrapEffect(Effect.map(AuthleteSimulator, (simulator) =>
         AuthleteClient.layer({
@@ -218,11 +248,7 @@ export const layer = (
         }))),
       // A local tool: the clients' endpoints are on this machine.
       ClientNotifier.layer({ allowLoopback: true, allowPrivateNetworks: true }),
-      UserClaims.layerFromRecord(claims),
-      UserIdentifier.layerFromRecord(users),
-      BackchannelChecks.layer({
-        isUserCodeValid: (subject, userCode) => Effect.succeed(users[subject]?.userCode === userCode)
-      }),
+      usersLayer(users),
       PendingRequestStore.layerMemory,
       AuthenticationDevice.layerFeed
     ).pipe(Layer.provide(UndiciTransport.layer), Layer.provideMerge(simulatorLayer))
