@@ -25,7 +25,7 @@ const missingVariables = (error: ConfigError.ConfigError): ReadonlyArray<string>
 }
 
 /** A failure as one readable paragraph, never with a stack (and never with a secret: errors hold none). */
-export const explain = (error: unknown): string => {
+const explain = (error: unknown): string => {
   if (ConfigError.isConfigError(error)) {
     const missing = [...new Set(missingVariables(error))]
     return missing.length > 0
