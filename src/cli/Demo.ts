@@ -9,6 +9,7 @@ import * as Crypto from "node:crypto"
 import * as Http from "node:http"
 import type { AddressInfo } from "node:net"
 import { Playground, type PlaygroundInfo } from "../playground/index.js"
+import { halfHash } from "../simulator/internal/crypto.js"
 
 type OpenIdClient = typeof import("openid-client")
 
@@ -37,9 +38,6 @@ export interface ClientFlow {
   readonly accessToken?: string | undefined
   readonly refreshToken?: string | undefined
 }
-
-const halfHash = (token: string) =>
-  Crypto.createHash("sha256").update(token).digest().subarray(0, 16).toString("base64url")
 
 /**
  * What CIBA Core and Authlete say should have happened, as broken expectations (empty when all

@@ -4,6 +4,7 @@
  * 3.1.3.7 and CIBA Core 7.4 and 10.3.1 name.
  */
 import * as Crypto from "node:crypto"
+import { halfHash } from "../../simulator/internal/crypto.js"
 
 /** One check and how it came out. */
 export interface IdTokenCheck {
@@ -54,10 +55,6 @@ const decodePart = (part: string | undefined): JsonObject | undefined => {
     return undefined
   }
 }
-
-/** The left half of the SHA-256 of a token, base64url (OpenID Connect Core 3.1.3.6, for ES256). */
-export const halfHash = (token: string): string =>
-  Crypto.createHash("sha256").update(token).digest().subarray(0, 16).toString("base64url")
 
 /** The key the header names (by `kid`), or the only EC P-256 signing key when it names none. */
 const selectKey = (jwks: unknown, kid: unknown): JsonObject | string => {
