@@ -5,7 +5,7 @@
  */
 import { FetchHttpClient } from "@effect/platform"
 import { assert, describe, it } from "@effect/vitest"
-import { Config, ConfigProvider, Effect, Exit, Fiber, Layer, Redacted } from "effect"
+import { Config, ConfigProvider, Duration, Effect, Exit, Fiber, Layer, Redacted } from "effect"
 import {
   type AuthleteApi,
   AuthleteApis,
@@ -244,7 +244,8 @@ describe("the transport's interruption", () => {
               () => Effect.fork(client.backchannelAuthenticationComplete(request))
             )
             assert.isTrue(yield* eventually(() => server.received.length === 2_000, 20_000))
-            assert.isAbove(resources().timers, before.timers + 1_000)
+            // Every call is in flight, on its own connection (the deadlines share one timer).
+            assert.isAbove(resources().sockets, before.sockets + 1_000)
             yield* Fiber.interruptAll(calls)
             const settled = yield* eventually(() => {
               const now = resources()
@@ -264,6 +265,43 @@ describe("the transport's interruption", () => {
       })),
     120_000
   )
+
+  it.live("one timer keeps every deadline: each request still times out at its own, shorter or not", () =>
+    Effect.scoped(
+      Effect.gen(function*() {
+        const server = yield* loopbackServer(() => () => {
+          // Never answers.
+        })
+        const transport = yield* HttpTransport
+        const send = (timeoutMillis: number) =>
+          Effect.fork(Effect.timed(Effect.flip(transport.send({
+            method: "POST",
+            url: `${server.url}/api/715948317/backchannel/authentication/complete`,
+            headers: { "content-type": "application/json" },
+            body: "{}",
+            timeoutMillis,
+            maxResponseBytes: 1_000
+          }))))
+        // Three with the same timeout, started apart; one that outlasts them; one whose deadline comes
+        // before theirs.
+        const staggered = yield* Effect.forEach(
+          [0, 1, 2],
+          (i) => Effect.zipRight(Effect.sleep(i === 0 ? 0 : 100), send(400))
+        )
+        const long = yield* send(60_000)
+        const short = yield* send(50)
+        for (
+          const [fiber, millis] of [...staggered.map((f) => [f, 400] as const), [short, 50] as const]
+        ) {
+          const [elapsed, error] = yield* Fiber.join(fiber)
+          assert.strictEqual(error.reason, "Timeout", error.message)
+          assert.isAtLeast(Duration.toMillis(elapsed), millis - 5)
+          assert.isBelow(Duration.toMillis(elapsed), millis + 200)
+        }
+        assert.isNull(long.unsafePoll(), "the 60-second request is still waiting")
+        yield* Fiber.interrupt(long)
+      }).pipe(Effect.provide(UndiciTransport.layer))
+    ))
 
   it.live("a program whose only call was interrupted exits at once", () =>
     Effect.scoped(Effect.gen(function*() {

@@ -1,8 +1,9 @@
 /**
  * The `HttpTransport` this library recommends on Node: undici's dispatcher directly, with keep-alive
  * connection pools. One handler object per request collects the answer under the cap (decompressing
- * it, if the server compressed it anyway, under the same cap), one timer keeps the deadline, and an
- * interrupted caller's request is aborted (a request still waiting for a connection is never sent).
+ * it, if the server compressed it anyway, under the same cap), one timer keeps the deadlines of the
+ * requests in flight, and an interrupted caller's request is aborted (a request still waiting for a
+ * connection is never sent).
  * A client-chosen URL is judged on the addresses the connection is actually made to.
  *
  * @since 0.1.0
@@ -19,6 +20,7 @@ import {
   type HttpTransportResponse,
   type HttpTransportService
 } from "../HttpTransport.js"
+import { Deadlines, type Expiring } from "../internal/deadlines.js"
 import * as Transport from "../internal/transport.js"
 
 /**
@@ -97,7 +99,7 @@ const decompress = (encoding: string, bytes: Buffer, maxBytes: number): Buffer |
  * One exchange: collects the answer and settles once, with the answer, a failure, or the deadline.
  * A class rather than closures: one allocation per request on the hot path.
  */
-class Exchange implements Dispatcher.DispatchHandler {
+class Exchange implements Dispatcher.DispatchHandler, Expiring {
   private controller: Dispatcher.DispatchController | undefined = undefined
   private settled = false
   private status = 0
@@ -105,18 +107,24 @@ class Exchange implements Dispatcher.DispatchHandler {
   private readonly chunks: Array<Buffer> = []
   private size = 0
   private tooLarge = false
-  private readonly timer: ReturnType<typeof setTimeout>
+  deadlineAt = 0
+  previous: Expiring | undefined = undefined
+  next: Expiring | undefined = undefined
+  ownTimer: ReturnType<typeof setTimeout> | undefined = undefined
 
   constructor(
     private readonly request: HttpTransportRequest,
     private readonly resume: Resume,
-    private readonly fiber: Fiber.RuntimeFiber<unknown, unknown>
+    private readonly fiber: Fiber.RuntimeFiber<unknown, unknown>,
+    private readonly deadlines: Deadlines
   ) {
-    this.timer = setTimeout(() => {
-      this.settle(Effect.fail(Transport.timeoutFailure(request.timeoutMillis)))
-      this.stop()
-    }, request.timeoutMillis)
+    deadlines.add(this, request.timeoutMillis)
     fiber.addObserver(this.abandoned)
+  }
+
+  readonly expire = () => {
+    this.settle(Effect.fail(Transport.timeoutFailure(this.request.timeoutMillis)))
+    this.stop()
   }
 
   /**
@@ -127,14 +135,14 @@ class Exchange implements Dispatcher.DispatchHandler {
   private readonly abandoned = () => {
     if (this.settled) return
     this.settled = true
-    clearTimeout(this.timer)
+    this.deadlines.remove(this)
     this.stop()
   }
 
   private settle(outcome: Effect.Effect<HttpTransportResponse, AuthleteTransportError>) {
     if (this.settled) return
     this.settled = true
-    clearTimeout(this.timer)
+    this.deadlines.remove(this)
     this.fiber.removeObserver(this.abandoned)
     this.resume(outcome)
   }
@@ -249,6 +257,7 @@ const guardedLookup =
 export const make = (
   agentFor: (policy: Transport.DestinationPolicy | undefined) => Dispatcher
 ): HttpTransportService => {
+  const deadlines = new Deadlines()
   const send = (request: HttpTransportRequest) =>
     Effect.withFiberRuntime<HttpTransportResponse, AuthleteTransportError>((fiber) =>
       Effect.async((resume) => {
@@ -262,7 +271,7 @@ export const make = (
         }
         const refused = Transport.refusal(request, target.url)
         if (refused !== undefined) return resume(Effect.fail(refused))
-        const exchange = new Exchange(request, resume, fiber)
+        const exchange = new Exchange(request, resume, fiber, deadlines)
         try {
           agentFor(request.destination).dispatch({
             origin: target.origin,
