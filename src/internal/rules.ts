@@ -182,6 +182,13 @@ export const jsonStringBytes = (s: string, gson = false): number => {
   return bytes
 }
 
+/**
+ * Whether `s`, written as a JSON string, takes at most `max` bytes. No code unit takes more than six
+ * (`\\uXXXX`), so a short string is not counted at all.
+ */
+export const fitsJsonStringBytes = (s: string, max: number): boolean =>
+  2 + 6 * s.length <= max || jsonStringBytes(s) <= max
+
 // `<`, `>`, `&`, `=` and `'`: what Gson's HTML-safe writer escapes among ASCII.
 const HTML_ESCAPED: ReadonlySet<number> = new Set([0x3c, 0x3e, 0x26, 0x3d, 0x27])
 
@@ -306,7 +313,7 @@ export const JsonObject: Schema.Schema<{ readonly [x: string]: unknown }> = Sche
 
 /** JSON text as a field of the request body: its size there, escapes included, is bounded. */
 export const parseJsonObjectText = (s: string): { readonly value: unknown } | string => {
-  if (s.length > MAX_JSON_BYTES || jsonStringBytes(s) > MAX_JSON_BYTES) return tooManyBytes
+  if (s.length > MAX_JSON_BYTES || !fitsJsonStringBytes(s, MAX_JSON_BYTES)) return tooManyBytes
   try {
     return { value: JSON.parse(s) }
   } catch {
@@ -330,7 +337,7 @@ export const JsonObjectFromText = Schema.transformOrFail(Text, JsonObject, {
   },
   encode: (o, _, ast) => {
     const text = JSON.stringify(o)
-    return jsonStringBytes(text) > MAX_JSON_BYTES
+    return !fitsJsonStringBytes(text, MAX_JSON_BYTES)
       ? ParseResult.fail(new ParseResult.Type(ast, o, tooManyBytes))
       : ParseResult.succeed(text)
   }
