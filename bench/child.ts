@@ -53,6 +53,8 @@ const loadClient = async (): Promise<ClientFactory> => {
       return (await import("./clients.js")).authleteSdk
     case "dispatch":
       return (await import("./clients.js")).dispatchFloor
+    case "effect-floor":
+      return (await import("./effect-clients.js")).effectFloor
     case "undici":
       return (await import("./clients.js")).undiciRequest
     case "fetch":

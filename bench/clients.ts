@@ -63,7 +63,7 @@ interface Answer {
   readonly ticket?: string
 }
 
-const actionOf = (answer: Answer): Action => answer.action
+export const actionOf = (answer: Answer): Action => answer.action
 const wholeAnswer = (answer: Answer): Answer => answer
 
 /**
@@ -71,7 +71,7 @@ const wholeAnswer = (answer: Answer): Answer => answer
  * collecting the body and parsing it at the end. Nothing else: no timer, no cap, no headers kept.
  * It resolves with what `read` takes of the parsed answer (its `action`, or all of it).
  */
-class FloorCall<A> implements Dispatcher.DispatchHandler {
+export class FloorCall<A> implements Dispatcher.DispatchHandler {
   private status = 0
   private readonly chunks: Array<Buffer> = []
 

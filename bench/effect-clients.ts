@@ -1,5 +1,5 @@
 /**
- * effect-authlete, as an application would run it: one `ManagedRuntime` built from
+ * effect-authlete, as an application would run it: one `ManagedRuntime` (`applicationRuntime`) built from
  * `AuthleteClient.layer` (and, for the programs, the services they need: `ClientNotifier.layer()`;
  * for the backchannel endpoint a user directory, the checks, a memory store, a device that reaches
  * nobody and a `Decisions` that does nothing) over an `HttpTransport` layer, and `runtime.runPromise`
@@ -15,7 +15,8 @@
  * Loaded only by the children that measure these clients (bench/child.ts imports it on demand).
  */
 import * as NodeHttpClient from "@effect/platform-node/NodeHttpClient"
-import { Effect, Either, Layer, ManagedRuntime, Redacted } from "effect"
+import { Effect, Either, Layer, ManagedRuntime, Redacted, RuntimeFlags } from "effect"
+import { Pool } from "undici"
 import {
   AuthenticationDevice,
   AuthleteApis,
@@ -36,7 +37,7 @@ import {
 } from "../src/index.js"
 import { codecsOf } from "../src/internal/api.js"
 import { UndiciTransport } from "../src/undici/index.js"
-import type { BenchClient } from "./clients.js"
+import { actionOf, type BenchClient, FloorCall } from "./clients.js"
 import {
   ACCESS_TOKEN,
   AUTHENTICATION_PATH,
@@ -44,6 +45,7 @@ import {
   backchannelRequestWire,
   CANNED_AUTHENTICATION_RESPONSE,
   CANNED_TOKEN_RESPONSE,
+  COMPLETE_PATH,
   EXPECTED_OK_ACTION,
   ISSUE_PATH,
   issuedAuthReqId,
@@ -182,6 +184,16 @@ const checkProgramWire = async (baseUrl: string, operation: "token" | "backchann
   }
 }
 
+/**
+ * The application's runtime, as the README's Performance section advises for a server that does not
+ * read Effect's own fiber metrics: runtime metrics off (Effect 3 counts every fiber's start, end and
+ * lifetime by default, a few µs per `runPromise`). `BENCH_RUNTIME_METRICS=on` keeps Effect's default.
+ */
+const applicationRuntime = <A, E>(layer: Layer.Layer<A, E>) =>
+  ManagedRuntime.make(
+    process.env.BENCH_RUNTIME_METRICS === "on" ? layer : Layer.merge(layer, RuntimeFlags.disableRuntimeMetrics)
+  )
+
 const authleteLayer = (baseUrl: string) =>
   AuthleteClient.layer({
     baseUrl,
@@ -199,7 +211,7 @@ const makeEffectClient = async (
   const authlete = authleteLayer(baseUrl)
   switch (operation) {
     case "complete": {
-      const runtime = ManagedRuntime.make(authlete.pipe(Layer.provide(transport)))
+      const runtime = applicationRuntime(authlete.pipe(Layer.provide(transport)))
       await runtime.runPromise(Effect.void)
       return {
         call: (i) => {
@@ -216,7 +228,7 @@ const makeEffectClient = async (
     case "program": {
       // The README's program: Authlete and the client notifier over one transport. The canned answer
       // is POLL/NO_ACTION, so the notifier is never called (the outcome is checked to be NoAction).
-      const runtime = ManagedRuntime.make(
+      const runtime = applicationRuntime(
         Layer.mergeAll(authlete, ClientNotifier.layer()).pipe(Layer.provide(transport))
       )
       await runtime.runPromise(Effect.void)
@@ -229,7 +241,7 @@ const makeEffectClient = async (
       }
     }
     case "authentication": {
-      const runtime = ManagedRuntime.make(authlete.pipe(Layer.provide(transport)))
+      const runtime = applicationRuntime(authlete.pipe(Layer.provide(transport)))
       await runtime.runPromise(Effect.void)
       return {
         // A plain object, as the backchannel authentication endpoint passes what it received.
@@ -243,7 +255,7 @@ const makeEffectClient = async (
     }
     case "token": {
       // The token endpoint's program: only Authlete. A fresh input object per call.
-      const runtime = ManagedRuntime.make(authlete.pipe(Layer.provide(transport)))
+      const runtime = applicationRuntime(authlete.pipe(Layer.provide(transport)))
       await runtime.runPromise(Effect.void)
       return {
         call: (i) => runtime.runPromise(handleTokenRequest(tokenRequestWire(i))).then(endpointAction),
@@ -252,7 +264,7 @@ const makeEffectClient = async (
     }
     case "backchannel": {
       // The backchannel authentication endpoint's program: Authlete over the transport, and the rest.
-      const runtime = ManagedRuntime.make(
+      const runtime = applicationRuntime(
         Layer.mergeAll(authlete, backchannelServices).pipe(Layer.provide(transport))
       )
       await runtime.runPromise(Effect.void)
@@ -275,3 +287,37 @@ export const effectPlatform = (baseUrl: string, operation: Operation) =>
 /** Over `HttpTransport.layerFetch` (global `fetch`), the portable one. */
 export const effectFetch = (baseUrl: string, operation: Operation) =>
   makeEffectClient(baseUrl, operation, HttpTransport.layerFetch)
+
+/**
+ * The floor run as an Effect application runs a call: `dispatchFloor`'s request and handler inside
+ * `Effect.async`, by `runtime.runPromise` on the same runtime as the clients above. No library: what
+ * any Effect client costs at least, so that its distance to `effect-undici` is the library's own.
+ */
+export const effectFloor = async (baseUrl: string, operation: Operation): Promise<BenchClient> => {
+  if (operation !== "complete") throw new Error(`effect-floor runs the complete workloads only, not ${operation}`)
+  const pool = new Pool(baseUrl, { keepAliveTimeout: 60_000 })
+  const runtime = applicationRuntime(Layer.empty)
+  await runtime.runPromise(Effect.void)
+  return {
+    call: (i) =>
+      runtime.runPromise(Effect.async<string | undefined, Error>((resume) => {
+        pool.dispatch(
+          {
+            method: "POST",
+            path: COMPLETE_PATH,
+            headers: REQUEST_HEADERS,
+            body: JSON.stringify(networkRequestWire(i))
+          },
+          new FloorCall(
+            (action: string | undefined) => resume(Effect.succeed(action)),
+            (error: Error) => resume(Effect.fail(error)),
+            actionOf
+          )
+        )
+      })),
+    close: async () => {
+      await runtime.dispose()
+      await pool.close()
+    }
+  }
+}

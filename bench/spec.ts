@@ -8,6 +8,7 @@ export type NetworkClient =
   | "effect-fetch"
   | "sdk"
   | "dispatch"
+  | "effect-floor"
   | "undici"
   | "fetch"
 export type LibraryClient = "effect-authlete" | "sdk-zod"
@@ -61,6 +62,7 @@ export const CLIENT_TITLES: Record<ClientName, string> = {
   "effect-fetch": "effect-authlete over HttpTransport.layerFetch",
   sdk: "@authlete/typescript-sdk (ciba.complete, ciba.processAuthentication, ciba.issue, token.process)",
   dispatch: "undici Pool.dispatch, one handler object + JSON (the floor)",
+  "effect-floor": "the floor inside Effect: the same dispatch in Effect.async, run by runtime.runPromise (no library)",
   undici: "undici Pool.request + JSON (reference)",
   fetch: "global fetch + JSON (reference)",
   "effect-authlete": "effect-authlete (Effect Schema)",
@@ -79,6 +81,7 @@ const network: ReadonlyArray<NetworkClient> = [
   "effect-fetch",
   "sdk",
   "dispatch",
+  "effect-floor",
   "undici",
   "fetch"
 ]
