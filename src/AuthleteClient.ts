@@ -466,13 +466,6 @@ const secretVariable = (
       (message) => ConfigError.InvalidData([], `${name} ${message}`)
     ))
 
-/**
- * The options from the environment names of Authlete's Java and Python SDKs
- * (`AuthleteClient.environmentConfig`): `AUTHLETE_BASE_URL`, `AUTHLETE_API_VERSION` (`V3` unless
- * `V2`), `AUTHLETE_SERVICE_APIKEY` (the service id in v3), `AUTHLETE_SERVICE_ACCESSTOKEN` (v3) and
- * `AUTHLETE_SERVICE_APISECRET` (v2). Nest it for several tenants:
- * `Config.nested(AuthleteClient.environmentConfig, "TENANT_A")` reads `TENANT_A_AUTHLETE_BASE_URL`...
- */
 /** Whether a config error is about `AUTHLETE_API_VERSION` holding another version. */
 const isOtherVersion = (error: ConfigError.ConfigError): boolean => {
   switch (error._op) {
