@@ -299,6 +299,17 @@ describe("the transport's interruption", () => {
           assert.isBelow(Duration.toMillis(elapsed), millis + 200)
         }
         assert.isNull(long.unsafePoll(), "the 60-second request is still waiting")
+        // More distinct timeouts than get a queue of their own (a retry's, cut short by its budget).
+        const distinct = yield* Effect.forEach(
+          Array.from({ length: 12 }, (_, i) => 60 + 10 * i),
+          (millis) => Effect.map(send(millis), (fiber) => [fiber, millis] as const)
+        )
+        for (const [fiber, millis] of distinct) {
+          const [elapsed, error] = yield* Fiber.join(fiber)
+          assert.strictEqual(error.reason, "Timeout", error.message)
+          assert.isAtLeast(Duration.toMillis(elapsed), millis - 5)
+          assert.isBelow(Duration.toMillis(elapsed), millis + 200)
+        }
         yield* Fiber.interrupt(long)
       }).pipe(Effect.provide(UndiciTransport.layer))
     ))

@@ -110,6 +110,7 @@ class Exchange implements Dispatcher.DispatchHandler, Expiring {
   deadlineAt = 0
   previous: Expiring | undefined = undefined
   next: Expiring | undefined = undefined
+  queue: Expiring["queue"] = undefined
   ownTimer: ReturnType<typeof setTimeout> | undefined = undefined
 
   constructor(
