@@ -11,6 +11,7 @@ export default defineConfig({
       { find: /^effect-authlete\/undici$/, replacement: src("undici/index.ts") },
       { find: /^effect-authlete\/playground$/, replacement: src("playground/index.ts") },
       { find: /^effect-authlete\/sql$/, replacement: src("sql/index.ts") },
+      { find: /^effect-authlete\/routes$/, replacement: src("routes/index.ts") },
       { find: /^effect-authlete$/, replacement: src("index.ts") }
     ]
   },

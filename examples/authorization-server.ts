@@ -11,13 +11,13 @@ import {
   AuthenticationDevice,
   AuthleteClient,
   BackchannelChecks,
-  CibaRoutes,
   ClientNotifier,
   Decisions,
   PendingRequestStore,
   UserClaims,
   UserIdentifier
 } from "effect-authlete"
+import { CibaRoutes } from "effect-authlete/routes"
 import { AuthleteSimulator } from "effect-authlete/simulator"
 import { UndiciTransport } from "effect-authlete/undici"
 import * as Http from "node:http"

@@ -5,7 +5,11 @@
  *
  * @since 0.1.0
  */
-import { Context, Effect, Layer, PubSub, Stream } from "effect"
+import * as Context from "effect/Context"
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
+import * as PubSub from "effect/PubSub"
+import * as Stream from "effect/Stream"
 import type { PendingRequest } from "./PendingRequests.js"
 
 /**

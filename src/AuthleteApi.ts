@@ -6,7 +6,7 @@
  *
  * @since 0.1.0
  */
-import type { Schema } from "effect"
+import type * as Schema from "effect/Schema"
 import { BackchannelAuthenticationRequest, BackchannelAuthenticationResponse } from "./BackchannelAuthentication.js"
 import { BackchannelAuthenticationCompleteRequest } from "./BackchannelAuthenticationCompleteRequest.js"
 import { BackchannelAuthenticationCompleteResponse } from "./BackchannelAuthenticationCompleteResponse.js"

@@ -4,20 +4,18 @@
  *
  * @since 0.1.0
  */
-import {
-  Clock,
-  Config,
-  ConfigError,
-  Context,
-  Duration,
-  Effect,
-  Either,
-  Layer,
-  Option,
-  Redacted,
-  Ref,
-  Schedule
-} from "effect"
+import * as Clock from "effect/Clock"
+import * as Config from "effect/Config"
+import * as ConfigError from "effect/ConfigError"
+import * as Context from "effect/Context"
+import * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+import * as Either from "effect/Either"
+import * as Layer from "effect/Layer"
+import * as Option from "effect/Option"
+import * as Redacted from "effect/Redacted"
+import * as Ref from "effect/Ref"
+import * as Schedule from "effect/Schedule"
 import { type AuthleteApi, type AuthleteApiName, AuthleteApis } from "./AuthleteApi.js"
 import {
   AuthleteApiError,
@@ -396,7 +394,7 @@ const make = (
       const policy = settings.retry(api)
       return (request: unknown = {}): Effect.Effect<unknown, AuthleteError> => {
         const encoded = codecs.encodeRequest(request)
-        if (Either.isLeft(encoded)) return Effect.fail(AuthleteValidationError.fromRefusal(encoded.left))
+        if (Either.isLeft(encoded)) return Effect.fail(AuthleteValidationError.fromRefusal(encoded.left, "Send"))
         const wire = encoded.right
         const target = api.method === "POST" ? url : `${url}${queryOf(wire)}`
         const body = api.method === "POST" ? JSON.stringify(wire) : undefined
@@ -521,6 +519,10 @@ const checkedWrap = (config: Config.Config.Wrap<AuthleteClientOptions>): Config.
  *
  * @example
  * ```ts
+ * import { Layer, Redacted } from "effect"
+ * import { AuthleteClient } from "effect-authlete"
+ * import { UndiciTransport } from "effect-authlete/undici"
+ *
  * const AuthleteLive = AuthleteClient.layer({
  *   baseUrl: "https://us.authlete.com",
  *   serviceId: "715948317",
@@ -572,7 +574,10 @@ export class AuthleteClient extends Context.Tag("effect-authlete/AuthleteClient"
         return (request: unknown = {}): Effect.Effect<unknown, AuthleteError> =>
           Tracing.spanned(`AuthleteClient.${name}`, { kind: "client" }, () =>
             Effect.gen(function*() {
-              const body = yield* Either.mapLeft(codecs.encodeRequest(request), AuthleteValidationError.fromRefusal)
+              const body = yield* Either.mapLeft(
+                codecs.encodeRequest(request),
+                (refusal) => AuthleteValidationError.fromRefusal(refusal, "Send")
+              )
               // What the wire would hold, read back: the handler sees exactly what Authlete would.
               const sent = yield* Effect.orDie(
                 Either.mapLeft(codecs.decodeRequest(body), AuthleteValidationError.fromRefusal)

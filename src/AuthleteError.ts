@@ -4,7 +4,8 @@
  *
  * @since 0.1.0
  */
-import { type ParseResult, Schema } from "effect"
+import type * as ParseResult from "effect/ParseResult"
+import * as Schema from "effect/Schema"
 import * as Codec from "./internal/codec.js"
 
 /**
@@ -48,8 +49,9 @@ const groupByPath = (issues: ReadonlyArray<Codec.Issue>): Array<ValidationIssue>
 }
 
 /**
- * The input breaks a rule; nothing was sent. `issues` has one entry per field; when the input broke
- * very many rules, only the first are kept and `omitted` counts the others.
+ * The input breaks a rule. `issues` has one entry per field; when the input broke very many rules,
+ * only the first are kept and `omitted` counts the others. `refused` says what was refused: building
+ * a request object (`"Build"`), or sending it (`"Send"`: the client sent nothing).
  *
  * @since 0.1.0
  * @category errors
@@ -61,7 +63,9 @@ export class AuthleteValidationError extends Schema.TaggedError<AuthleteValidati
   /** How many broken rules there were in all, when not all are listed. */
   total: Schema.optional(Schema.Number),
   /** How many of them `issues` does not list. */
-  omitted: Schema.optional(Schema.Number)
+  omitted: Schema.optional(Schema.Number),
+  /** What the broken rules stopped, when it was more than a check. */
+  refused: Schema.optional(Schema.Literal("Build", "Send"))
 }) {
   /**
    * Turns a Schema `ParseError` into the list of broken rules, one entry per field, in sentences that
@@ -73,12 +77,13 @@ export class AuthleteValidationError extends Schema.TaggedError<AuthleteValidati
     return AuthleteValidationError.fromRefusal(Codec.refusalOfParseIssue(error.issue))
   }
 
-  /** From what a compiled codec refused. */
-  static fromRefusal(refusal: Codec.Refusal): AuthleteValidationError {
+  /** From what a compiled codec refused, and what the refusal stopped. */
+  static fromRefusal(refusal: Codec.Refusal, refused?: "Build" | "Send"): AuthleteValidationError {
     const omitted = refusal.total - refusal.issues.length
     return new AuthleteValidationError({
       issues: groupByPath(refusal.issues),
-      ...(omitted > 0 ? { total: refusal.total, omitted } : {})
+      ...(omitted > 0 ? { total: refusal.total, omitted } : {}),
+      ...(refused === undefined ? {} : { refused })
     })
   }
 
@@ -99,7 +104,12 @@ export class AuthleteValidationError extends Schema.TaggedError<AuthleteValidati
 
   override get message(): string {
     const count = this.total ?? this.issues.length
-    return `Invalid input, nothing was sent (${count.toLocaleString("en-US")} ${
+    const stopped = this.refused === "Build"
+      ? ", the request was not built"
+      : this.refused === "Send"
+      ? ", the request was not sent"
+      : ""
+    return `Invalid input${stopped} (${count.toLocaleString("en-US")} ${
       count === 1 ? "problem" : "problems"
     }): ${this.rules}`
   }

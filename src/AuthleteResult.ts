@@ -3,7 +3,7 @@
  *
  * @since 0.1.0
  */
-import { Schema } from "effect"
+import * as Schema from "effect/Schema"
 
 /**
  * Result codes start with `A`; the third digit from the right is the class (0 success, 1 Authlete

@@ -4,8 +4,8 @@
  *
  * @since 0.1.0
  */
-import type { Effect } from "effect"
-import { Schema } from "effect"
+import type * as Effect from "effect/Effect"
+import * as Schema from "effect/Schema"
 import type { AuthleteValidationError } from "./AuthleteError.js"
 import { AuthorizationDetails, DeliveryMode, Pair } from "./BackchannelAuthenticationCompleteResponse.js"
 import * as Models from "./internal/models.js"
@@ -58,6 +58,10 @@ export class CimdOptions extends Models.Class<CimdOptions>("effect-authlete/Cimd
  *
  * @example
  * ```ts
+ * import { BackchannelAuthenticationRequest } from "effect-authlete"
+ *
+ * declare const clientSecret: string
+ *
  * new BackchannelAuthenticationRequest({
  *   parameters: "scope=openid&login_hint=john",
  *   clientId: "26862190133482",

@@ -3,7 +3,9 @@
  *
  * @since 0.1.0
  */
-import { type Effect, Option, Schema } from "effect"
+import type * as Effect from "effect/Effect"
+import * as Option from "effect/Option"
+import * as Schema from "effect/Schema"
 import type { ParseOptions } from "effect/SchemaAST"
 import type { AuthleteValidationError } from "./AuthleteError.js"
 import { BackchannelAuthenticationCompleteResult } from "./BackchannelAuthenticationCompleteResult.js"
@@ -71,6 +73,10 @@ const fields = {
  *
  * @example
  * ```ts
+ * import { BackchannelAuthenticationCompleteRequest } from "effect-authlete"
+ *
+ * declare const ticket: string
+ *
  * new BackchannelAuthenticationCompleteRequest({
  *   ticket,
  *   result: "AUTHORIZED",

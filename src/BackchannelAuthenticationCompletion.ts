@@ -4,7 +4,12 @@
  *
  * @since 0.1.0
  */
-import { Data, Effect, Either, Redacted, Schema, type Types } from "effect"
+import * as Data from "effect/Data"
+import * as Effect from "effect/Effect"
+import * as Either from "effect/Either"
+import * as Redacted from "effect/Redacted"
+import * as Schema from "effect/Schema"
+import type * as Types from "effect/Types"
 import { AuthleteClient } from "./AuthleteClient.js"
 import { type AuthleteError, AuthleteValidationError, type ValidationIssue } from "./AuthleteError.js"
 import {

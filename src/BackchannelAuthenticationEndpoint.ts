@@ -7,7 +7,12 @@
  *
  * @since 0.1.0
  */
-import { Clock, Context, Effect, Layer, Option, Redacted } from "effect"
+import * as Clock from "effect/Clock"
+import * as Context from "effect/Context"
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
+import * as Option from "effect/Option"
+import * as Redacted from "effect/Redacted"
 import { AuthenticationDevice } from "./AuthenticationDevice.js"
 import { AuthleteClient } from "./AuthleteClient.js"
 import type { AuthleteError } from "./AuthleteError.js"

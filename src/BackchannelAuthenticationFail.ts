@@ -4,8 +4,8 @@
  *
  * @since 0.1.0
  */
-import type { Effect } from "effect"
-import { Schema } from "effect"
+import type * as Effect from "effect/Effect"
+import * as Schema from "effect/Schema"
 import type { AuthleteValidationError } from "./AuthleteError.js"
 import * as Models from "./internal/models.js"
 import { responseField, validator } from "./internal/models.js"

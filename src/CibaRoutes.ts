@@ -3,6 +3,9 @@
  * mount in its own server under a path it chooses:
  *
  * ```ts
+ * import { HttpRouter } from "@effect/platform"
+ * import { CibaRoutes } from "effect-authlete/routes"
+ *
  * const app = HttpRouter.empty.pipe(HttpRouter.mount("/as", CibaRoutes.router()))
  * ```
  *
@@ -11,8 +14,12 @@
  *
  * @since 0.1.0
  */
-import { HttpIncomingMessage, HttpRouter, HttpServerRequest, HttpServerResponse } from "@effect/platform"
-import { Effect, Option } from "effect"
+import * as HttpIncomingMessage from "@effect/platform/HttpIncomingMessage"
+import * as HttpRouter from "@effect/platform/HttpRouter"
+import * as HttpServerRequest from "@effect/platform/HttpServerRequest"
+import * as HttpServerResponse from "@effect/platform/HttpServerResponse"
+import * as Effect from "effect/Effect"
+import * as Option from "effect/Option"
 import type { AuthenticationDevice } from "./AuthenticationDevice.js"
 import type { AuthleteClient } from "./AuthleteClient.js"
 import { MAX_PARAMETERS_LENGTH } from "./BackchannelAuthentication.js"

@@ -4,7 +4,8 @@
  *
  * @since 0.1.0
  */
-import { Effect, Either } from "effect"
+import * as Effect from "effect/Effect"
+import * as Either from "effect/Either"
 import { AuthleteValidationError, type ValidationIssue } from "./AuthleteError.js"
 import * as Rules from "./internal/rules.js"
 
@@ -110,6 +111,8 @@ export const filterConsentedClaims = (
  *
  * @example
  * ```ts
+ * import { mergeClaims } from "effect-authlete"
+ *
  * mergeClaims([
  *   { given_name: "Taro", address: { country: "JP" } },
  *   "{\"address\":{\"locality\":\"Tokyo\"},\"family_name#ja\":\"山田\"}"

@@ -7,7 +7,16 @@
  *
  * @since 0.1.0
  */
-import { ConfigError, Context, Duration, Effect, Either, Layer, Redacted, Ref, Schedule, Schema } from "effect"
+import * as ConfigError from "effect/ConfigError"
+import * as Context from "effect/Context"
+import * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+import * as Either from "effect/Either"
+import * as Layer from "effect/Layer"
+import * as Redacted from "effect/Redacted"
+import * as Ref from "effect/Ref"
+import * as Schedule from "effect/Schedule"
+import * as Schema from "effect/Schema"
 import { HttpTransport, type HttpTransportResponse } from "./HttpTransport.js"
 import * as Http from "./internal/http.js"
 import * as Retry from "./internal/retry.js"

@@ -6,7 +6,12 @@
  *
  * @since 0.1.0
  */
-import { Clock, Context, Effect, Layer, type Redacted, Schema } from "effect"
+import * as Clock from "effect/Clock"
+import * as Context from "effect/Context"
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
+import type * as Redacted from "effect/Redacted"
+import * as Schema from "effect/Schema"
 import type { AuthleteClient } from "./AuthleteClient.js"
 import {
   completeBackchannelAuthentication,

@@ -4,7 +4,7 @@
  *
  * @since 0.1.0
  */
-import { Option } from "effect"
+import * as Option from "effect/Option"
 
 /**
  * An HTTP answer: status, headers (lower-case names) and the body text (JSON unless the headers

@@ -12,9 +12,17 @@
  *
  * @since 0.1.0
  */
-import { FetchHttpClient, HttpClient, type HttpClientError, HttpClientRequest } from "@effect/platform"
-import type { HttpClientResponse } from "@effect/platform"
-import { Chunk, Context, Effect, Layer, Option, Stream } from "effect"
+import * as FetchHttpClient from "@effect/platform/FetchHttpClient"
+import * as HttpClient from "@effect/platform/HttpClient"
+import type * as HttpClientError from "@effect/platform/HttpClientError"
+import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
+import type * as HttpClientResponse from "@effect/platform/HttpClientResponse"
+import * as Chunk from "effect/Chunk"
+import * as Context from "effect/Context"
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
+import * as Option from "effect/Option"
+import * as Stream from "effect/Stream"
 import type * as NodeDns from "node:dns"
 import type { AuthleteTransportError } from "./AuthleteError.js"
 import * as Transport from "./internal/transport.js"
@@ -220,6 +228,12 @@ export const make = (client: HttpClient.HttpClient): HttpTransportService => {
  *
  * @example
  * ```ts
+ * import { Layer } from "effect"
+ * import { AuthleteClient, type AuthleteClientOptions, HttpTransport } from "effect-authlete"
+ * import { UndiciTransport } from "effect-authlete/undici"
+ *
+ * declare const options: AuthleteClientOptions
+ *
  * // Portable: over @effect/platform's fetch client.
  * const Live = AuthleteClient.layer(options).pipe(Layer.provide(HttpTransport.layerFetch))
  * // On Node: effect-authlete/undici.

@@ -5,7 +5,7 @@
  *
  * @since 0.1.0
  */
-import { Schema } from "effect"
+import * as Schema from "effect/Schema"
 import * as Models from "./internal/models.js"
 import * as Rules from "./internal/rules.js"
 

@@ -7,7 +7,9 @@
  *
  * @since 0.1.0
  */
-import { Context, Effect, Option } from "effect"
+import * as Context from "effect/Context"
+import * as Effect from "effect/Effect"
+import * as Option from "effect/Option"
 import { AuthleteClient } from "./AuthleteClient.js"
 import type { AuthleteError } from "./AuthleteError.js"
 import * as Endpoint from "./EndpointResponse.js"

@@ -4,7 +4,11 @@
  *
  * @since 0.1.0
  */
-import { Context, Effect, Layer, Option, Predicate } from "effect"
+import * as Context from "effect/Context"
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
+import * as Option from "effect/Option"
+import * as Predicate from "effect/Predicate"
 import * as Rules from "./internal/rules.js"
 
 /**
@@ -61,6 +65,8 @@ export class UserClaims extends Context.Tag("effect-authlete/UserClaims")<UserCl
    *
    * @example
    * ```ts
+   * import { UserClaims } from "effect-authlete"
+   *
    * UserClaims.fromRecord({ "user-1": { given_name: "Taro", "family_name#ja": "山田" } })
    * ```
    *

@@ -49,7 +49,11 @@ const heapAfterCollection = Effect.gen(function*() {
     yield* Effect.sleep("50 millis")
   }
   collectGarbage()
-  return process.memoryUsage().heapUsed
+  // Objects only: compiled code is left out, since V8 optimizes later on a busy machine, and code
+  // compiled in a later round is no object left behind.
+  return V8.getHeapSpaceStatistics()
+    .filter((space) => !space.space_name.startsWith("code_"))
+    .reduce((sum, space) => sum + space.space_used_size, 0)
 })
 
 const resources = () => {
@@ -250,17 +254,19 @@ describe("the transport's interruption", () => {
             const settled = yield* eventually(() => {
               const now = resources()
               return now.sockets <= before.sockets + 2 && now.timers <= before.timers + 2
-            })
+            }, 30_000)
             assert.isTrue(settled, `left behind: ${JSON.stringify(resources())} (before: ${JSON.stringify(before)})`)
             return yield* heapAfterCollection
           })
-          // The first round warms up what stays anyway (compiled code, the pool). Two more rounds that
-          // kept their 4,000 calls (fibers, requests, handlers) would hold about 7 MB more; the heap
-          // drifts by well under 1 MiB otherwise.
+          // The first round warms up what stays anyway (the pool). Four more rounds that kept their
+          // 8,000 calls (fibers, requests, handlers) would hold about 14 MB more; otherwise the heap
+          // only drifts, by up to 3 MB in a round on a busy machine (what is released late), so the
+          // lower of the last two readings is the one compared.
           const warm = yield* round
           yield* round
-          const after = yield* round
-          assert.isBelow(after - warm, 1_048_576, `the heap grew by ${after - warm} bytes over 4,000 interrupted calls`)
+          yield* round
+          const after = Math.min(yield* round, yield* round)
+          assert.isBelow(after - warm, 2_097_152, `the heap grew by ${after - warm} bytes over 8,000 interrupted calls`)
         }).pipe(Effect.provide(layer))
       })),
     120_000

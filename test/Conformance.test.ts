@@ -7,12 +7,14 @@ import { assert, describe, it } from "@effect/vitest"
 import { Effect, Either, Layer, Redacted, Schema } from "effect"
 import {
   AuthleteApis,
+  AuthleteClient,
   AuthleteValidationError,
   BackchannelAuthenticationCompleteRequest,
   BackchannelAuthenticationResponse,
   ClientNotifier,
   Property,
-  storedPropertiesSize
+  storedPropertiesSize,
+  validateCompleteRequest
 } from "effect-authlete"
 import { AuthleteSimulator } from "effect-authlete/simulator"
 import { codecsOf } from "../src/internal/api.js"
@@ -76,10 +78,25 @@ describe("models against the OpenAPI document and the Java DTOs", () => {
         "subject",
         "ticket"
       ])
-      assert.match(validation.message, /^Invalid input, nothing was sent \(4 problems\): ticket: must not be empty/)
+      assert.match(
+        validation.message,
+        /^Invalid input, the request was not built \(4 problems\): ticket: must not be empty/
+      )
+      assert.strictEqual(validation.refused, "Build")
       assert.notInclude(validation.message, "readonly")
     }
   })
+
+  it.effect("errors say what the broken rules stopped: building, sending, or nothing (a check)", () =>
+    Effect.gen(function*() {
+      const broken = { ticket: "", result: "AUTHORIZED", subject: "john" }
+      const checked = yield* Effect.flip(validateCompleteRequest(broken))
+      assert.match(checked.message, /^Invalid input \(1 problem\): ticket: must not be empty$/)
+      const client = yield* AuthleteClient
+      const sent = yield* Effect.flip(client.backchannelAuthenticationComplete(broken as never))
+      assert.strictEqual(sent._tag, "AuthleteValidationError")
+      assert.match(sent.message, /^Invalid input, the request was not sent \(1 problem\): ticket: must not be empty$/)
+    }).pipe(Effect.provide(AuthleteClient.layerTest({}))))
 })
 
 describe("the simulator against the javadoc", () => {

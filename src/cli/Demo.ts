@@ -4,12 +4,16 @@
  * delivery mode; each flow checked against CIBA Core and Authlete's documentation, one shown in
  * detail. It fits an 80-column terminal.
  */
-import { Console, Effect, Layer } from "effect"
+import * as Console from "effect/Console"
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
 import * as Crypto from "node:crypto"
 import * as Http from "node:http"
 import type { AddressInfo } from "node:net"
+import { importPeer } from "../internal/peers.js"
 import { Playground, type PlaygroundInfo } from "../playground/index.js"
 import { halfHash } from "../simulator/internal/crypto.js"
+import { runCommand } from "./CliOptions.js"
 
 type OpenIdClient = typeof import("openid-client")
 
@@ -246,10 +250,8 @@ const detail = (flow: ClientFlow): ReadonlyArray<string> => {
 
 /** Every flow through the playground's authorization server; fails when any broke an expectation. */
 export const runDemo = Effect.gen(function*() {
-  const oidc = yield* Effect.tryPromise({
-    try: () => import("openid-client"),
-    catch: () => "the demo's relying party needs openid-client: npm install openid-client@6"
-  })
+  // The demo's relying party: a missing openid-client is told as the line that installs it.
+  const oidc = yield* importPeer(["openid-client"], () => import("openid-client"))
   const endpoint = yield* notificationEndpoint
   const context = yield* Layer.build(
     Playground.layer({ interval: 1, pingEndpoint: `${endpoint.url}/ping`, pushEndpoint: `${endpoint.url}/push` })
@@ -276,3 +278,6 @@ export const runDemo = Effect.gen(function*() {
   }
   yield* Console.log(`\nAll ${FLOWS.length} flows did what CIBA Core and Authlete document.`)
 }).pipe(Effect.scoped)
+
+/** The `demo` command. */
+export const run = (): void => runCommand("demo", runDemo)

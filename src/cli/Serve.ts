@@ -5,14 +5,19 @@
  * `--database`: a SQLite file (one node), or PostgreSQL, where every `serve` on the same database is
  * one authorization server.
  */
-import { Command, Options } from "@effect/cli"
-import { HttpServer } from "@effect/platform"
-import { NodeHttpServer } from "@effect/platform-node"
-import { Console, Context, Effect, Layer, Logger, Option, Redacted, Schema } from "effect"
+import * as NodeHttpServer from "@effect/platform-node/NodeHttpServer"
+import * as HttpServer from "@effect/platform/HttpServer"
+import * as Console from "effect/Console"
+import * as Context from "effect/Context"
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
+import * as Redacted from "effect/Redacted"
+import * as Schema from "effect/Schema"
 import { readFileSync } from "node:fs"
 import * as Http from "node:http"
-import { AuthenticationDevice, AuthleteClient, CibaRoutes, ClientNotifier } from "../index.js"
+import { AuthenticationDevice, AuthleteClient, type AuthleteClientOptions, ClientNotifier } from "../index.js"
 import { APPROVAL_PATH, defaultUsers, type PlaygroundUsers, usersLayer } from "../playground/Playground.js"
+import { CibaRoutes } from "../routes/index.js"
 import {
   ClusterNode,
   DurableDecisions,
@@ -23,10 +28,12 @@ import {
   SqlPendingRequestStore
 } from "../sql/index.js"
 import { UndiciTransport } from "../undici/index.js"
-import { listening, port, reportFailure } from "./CliOptions.js"
+import { explain, listening, runCommand } from "./CliOptions.js"
+import type { ValuesOf } from "./internal/args.js"
 
 /**
- * `serve` cannot start as asked: a users file it cannot read, or no secret key.
+ * `serve` cannot start as asked: settings missing or invalid (Authlete's, the secret key, a users
+ * file it cannot read), every one of them in `detail`.
  */
 export class ServeError extends Schema.TaggedError<ServeError>("effect-authlete/cli/ServeError")("ServeError", {
   detail: Schema.String
@@ -58,8 +65,6 @@ const readUsers = (file: string) =>
     )
   )
 
-const stderrLogger = Logger.prettyLogger({ stderr: true })
-
 const KEY_PURPOSE = "the same on every node: it encrypts the PUSH tokens and notification tokens kept in the database"
 
 /** The box of the key, or a missing or malformed key said in words: what it is, and how to make one. */
@@ -85,6 +90,7 @@ const nodeLayer = (options: {
   readonly database: string
   readonly runner: { readonly host: string; readonly port: number }
   readonly users: PlaygroundUsers
+  readonly authlete: AuthleteClientOptions
   readonly box: SecretBoxService
   readonly automatedApproval: boolean
   readonly allowLocalNotifications: boolean
@@ -98,7 +104,7 @@ const nodeLayer = (options: {
   )
   const { users } = options
   const services = Layer.mergeAll(
-    AuthleteClient.layerConfig(),
+    AuthleteClient.layer(options.authlete),
     // The workflow retries the notification until the auth_req_id expires: one attempt per call here.
     ClientNotifier.layer({
       retry: "none",
@@ -121,85 +127,64 @@ const nodeLayer = (options: {
 }
 
 /**
+ * Every setting, read and checked before anything is opened or written: each one missing or invalid
+ * is told, all of them at once.
+ */
+const settings = (flags: ValuesOf<"serve">) =>
+  Effect.all({
+    authlete: Effect.mapError(AuthleteClient.environmentConfig, (error) => new ServeError({ detail: explain(error) })),
+    box: secretBox,
+    users: flags.users === undefined ? Effect.succeed<PlaygroundUsers>(defaultUsers) : readUsers(flags.users)
+  }, { mode: "validate" }).pipe(
+    Effect.mapError((errors) => {
+      const details = Object.values(errors).flatMap((error) => error._tag === "Some" ? [error.value.detail] : [])
+      return new ServeError({
+        detail: details.length === 1
+          ? details[0]!
+          : `serve cannot start:\n${details.map((detail) => `  - ${detail}`).join("\n")}`
+      })
+    })
+  )
+
+/**
+ * The `serve` command's program.
+ */
+export const program = (flags: ValuesOf<"serve">) =>
+  Effect.gen(function*() {
+    const { authlete, box, users } = yield* settings(flags)
+    const context = yield* Layer.build(nodeLayer({
+      database: flags.database,
+      runner: { host: flags.runnerHost, port: flags.runnerPort },
+      users,
+      authlete,
+      box,
+      automatedApproval: flags.automatedApproval,
+      allowLocalNotifications: flags.allowLocalNotifications,
+      listen: { host: flags.host, port: flags.port }
+    }))
+    const address = Context.get(context, HttpServer.HttpServer).address
+    const origin = address._tag === "TcpAddress" ? `http://${address.hostname}:${address.port}` : "http://localhost"
+    const postgres = ClusterNode.isPostgresUrl(flags.database)
+    const info = {
+      issuer: origin,
+      backchannelAuthenticationEndpoint: `${origin}/backchannel`,
+      tokenEndpoint: `${origin}/token`,
+      discovery: `${origin}/.well-known/openid-configuration`,
+      jwksUri: `${origin}/jwks`,
+      ...(flags.automatedApproval
+        ? { automatedApprovalUrl: `${origin}${APPROVAL_PATH}/{auth_req_id}/{action}` }
+        : {}),
+      database: postgres ? "postgresql" : "sqlite",
+      ...(postgres ? { runnerAddress: `${flags.runnerHost}:${flags.runnerPort}` } : {}),
+      pid: process.pid
+    }
+    yield* flags.json
+      ? Console.log(JSON.stringify(info))
+      : Console.log(`effect-authlete: serving ${origin} (${info.database}); press Ctrl-C to stop.`)
+    return yield* Effect.never
+  }).pipe(Effect.scoped, listening(flags.port))
+
+/**
  * The `serve` command.
  */
-export const serve = Command.make(
-  "serve",
-  {
-    host: Options.text("host").pipe(
-      Options.withDescription("The address the HTTP server listens on"),
-      Options.withDefault("127.0.0.1")
-    ),
-    port: port("The HTTP port (0: any free one)"),
-    database: Options.text("database").pipe(
-      Options.withDescription(
-        "postgres://... (every node on it is one authorization server) or a SQLite file (a single node)"
-      ),
-      Options.withDefault("effect-authlete.db")
-    ),
-    runnerHost: Options.text("runner-host").pipe(
-      Options.withDescription("PostgreSQL: the address the other nodes reach this one at"),
-      Options.withDefault("127.0.0.1")
-    ),
-    runnerPort: Options.integer("runner-port").pipe(
-      Options.withDescription(
-        "PostgreSQL: the port of that address (unique per node on one host, stable across restarts)"
-      ),
-      Options.withDefault(34431)
-    ),
-    users: Options.file("users", { exists: "yes" }).pipe(
-      Options.withDescription("A JSON object of users: { subject: { claims, loginHints, userCode } }"),
-      Options.optional
-    ),
-    automatedApproval: Options.boolean("automated-approval").pipe(
-      Options.withDescription(`Serve POST ${APPROVAL_PATH}/{auth_req_id}/{allow|deny} (tests only: anyone may decide)`)
-    ),
-    allowLocalNotifications: Options.boolean("allow-local-notifications").pipe(
-      Options.withDescription("Send notifications to loopback and private addresses (local clients, tests)")
-    ),
-    json: Options.boolean("json").pipe(Options.withDescription("Print one JSON line with the node's URLs"))
-  },
-  (flags) =>
-    Effect.gen(function*() {
-      const users: PlaygroundUsers = Option.isSome(flags.users) ? yield* readUsers(flags.users.value) : defaultUsers
-      const box = yield* secretBox
-      const context = yield* Layer.build(nodeLayer({
-        database: flags.database,
-        runner: { host: flags.runnerHost, port: flags.runnerPort },
-        users,
-        box,
-        automatedApproval: flags.automatedApproval,
-        allowLocalNotifications: flags.allowLocalNotifications,
-        listen: { host: flags.host, port: flags.port }
-      }))
-      const address = Context.get(context, HttpServer.HttpServer).address
-      const origin = address._tag === "TcpAddress" ? `http://${address.hostname}:${address.port}` : "http://localhost"
-      const postgres = ClusterNode.isPostgresUrl(flags.database)
-      const info = {
-        issuer: origin,
-        backchannelAuthenticationEndpoint: `${origin}/backchannel`,
-        tokenEndpoint: `${origin}/token`,
-        discovery: `${origin}/.well-known/openid-configuration`,
-        jwksUri: `${origin}/jwks`,
-        ...(flags.automatedApproval
-          ? { automatedApprovalUrl: `${origin}${APPROVAL_PATH}/{auth_req_id}/{action}` }
-          : {}),
-        database: postgres ? "postgresql" : "sqlite",
-        ...(postgres ? { runnerAddress: `${flags.runnerHost}:${flags.runnerPort}` } : {}),
-        pid: process.pid
-      }
-      yield* flags.json
-        ? Console.log(JSON.stringify(info))
-        : Console.log(`effect-authlete: serving ${origin} (${info.database}); press Ctrl-C to stop.`)
-      return yield* Effect.never
-    }).pipe(
-      Effect.scoped,
-      listening(flags.port),
-      reportFailure,
-      // Logs go to stderr: stdout carries what the command prints (one JSON line with --json).
-      Effect.provide(Layer.merge(
-        Logger.replace(Logger.defaultLogger, stderrLogger),
-        Logger.replace(Logger.prettyLoggerDefault, stderrLogger)
-      ))
-    )
-).pipe(Command.withDescription("Run one node of the CIBA authorization server (durable; several on one PostgreSQL)"))
+export const run = (flags: ValuesOf<"serve">): void => runCommand("serve", program(flags))

@@ -4,29 +4,32 @@
  * a PUSH client with the notification endpoints given, the interval, the URLs the discovery
  * document names, and a journal of every API call it carried out.
  */
-import { Command, Options } from "@effect/cli"
-import { Console, Duration, Effect, Option, Redacted } from "effect"
+import * as Console from "effect/Console"
+import * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+import * as Redacted from "effect/Redacted"
 import { createHash, randomBytes } from "node:crypto"
 import { appendFileSync } from "node:fs"
 import type { AuthleteSimulatorOptions, SimulatedClient, SimulatedExchange } from "../simulator/index.js"
 import { AuthleteSimulator } from "../simulator/index.js"
-import { listening, optionalInteger, optionalText, port, reportFailure } from "./CliOptions.js"
+import { listening, runCommand } from "./CliOptions.js"
+import type { ValuesOf } from "./internal/args.js"
 
 /** POLL 3001, PING 3002 and PUSH 3003, with fresh secrets and the endpoints given. */
-const clientsOf = (endpoints: { readonly ping: Option.Option<string>; readonly push: Option.Option<string> }) =>
+const clientsOf = (endpoints: { readonly ping: string | undefined; readonly push: string | undefined }) =>
   (["POLL", "PING", "PUSH"] as const).map((deliveryMode, i): SimulatedClient => {
     const endpoint = deliveryMode === "PING"
       ? endpoints.ping
       : deliveryMode === "PUSH"
       ? endpoints.push
-      : Option.none()
+      : undefined
     return {
       clientId: 3001 + i,
       clientIdAlias: `${deliveryMode.toLowerCase()}-client`,
       clientSecret: randomBytes(32).toString("base64url"),
       clientName: `Simulated ${deliveryMode} client`,
       deliveryMode,
-      ...Option.match(endpoint, { onNone: () => ({}), onSome: (url) => ({ clientNotificationEndpoint: url }) })
+      ...(endpoint === undefined ? {} : { clientNotificationEndpoint: endpoint })
     }
   })
 
@@ -56,89 +59,67 @@ const journalLine = (exchange: SimulatedExchange, at: number): string =>
   })
 
 /**
+ * The `simulate` command's program.
+ */
+export const program = (flags: ValuesOf<"simulate">) => {
+  const optional = <K extends keyof AuthleteSimulatorOptions>(key: K, value: AuthleteSimulatorOptions[K] | undefined) =>
+    (value === undefined ? {} : { [key]: value }) as Partial<AuthleteSimulatorOptions>
+  const journal = flags.journal
+  const options: AuthleteSimulatorOptions = {
+    port: flags.port,
+    clients: clientsOf({ ping: flags.pingEndpoint, push: flags.pushEndpoint }),
+    ...optional("serviceId", flags.serviceId),
+    ...optional("accessToken", flags.accessToken === undefined ? undefined : Redacted.make(flags.accessToken)),
+    ...optional("interval", flags.interval),
+    ...optional("authReqIdLifetime", flags.authReqIdLifetime),
+    ...optional("issuer", flags.issuer),
+    ...optional("tokenEndpoint", flags.tokenEndpoint),
+    ...optional("backchannelAuthenticationEndpoint", flags.backchannelEndpoint),
+    ...optional("jwksUri", flags.jwksUri),
+    ...(journal === undefined ? {} : {
+      onAnswer: (exchange: SimulatedExchange) =>
+        Effect.sync(() => appendFileSync(journal, `${journalLine(exchange, Date.now())}\n`))
+    })
+  }
+  return Effect.gen(function*() {
+    const simulator = yield* AuthleteSimulator
+    const clients = yield* simulator.clients
+    if (flags.latency !== undefined) yield* simulator.delay(Duration.millis(flags.latency))
+    // Printing the token is the point here: another local server is to use it. It is the simulator's own.
+    const token = Redacted.value(simulator.accessToken)
+    if (flags.json) {
+      yield* Console.log(JSON.stringify({
+        baseUrl: simulator.baseUrl,
+        serviceId: simulator.serviceId,
+        accessToken: token,
+        clients: clients.map((client) => ({
+          clientId: String(client.clientId),
+          clientSecret: client.clientSecret,
+          deliveryMode: client.deliveryMode,
+          notificationEndpoint: client.clientNotificationEndpoint
+        }))
+      }))
+      return yield* Effect.never
+    }
+    yield* Console.log("The Authlete CIBA simulator is running (a simulator of documented behaviour, not Authlete).")
+    yield* Console.log(`AUTHLETE_BASE_URL=${simulator.baseUrl}`)
+    yield* Console.log(`AUTHLETE_SERVICE_APIKEY=${simulator.serviceId}`)
+    yield* Console.log(`AUTHLETE_SERVICE_ACCESSTOKEN=${token}`)
+    for (const client of clients) {
+      yield* Console.log(
+        `client ${client.clientId} (${client.deliveryMode}): secret ${client.clientSecret}${
+          client.clientNotificationEndpoint === undefined
+            ? ""
+            : `, notifications to ${client.clientNotificationEndpoint}`
+        }`
+      )
+    }
+    yield* Console.log("For a whole CIBA flow on this machine, run `effect-authlete playground`. Ctrl-C stops.")
+    return yield* Effect.never
+  }).pipe(Effect.provide(AuthleteSimulator.layer(options)), listening(flags.port))
+}
+
+/**
  * The `simulate` command.
  */
-export const simulate = Command.make(
-  "simulate",
-  {
-    port: port("The port on 127.0.0.1 (0: any free one)"),
-    serviceId: optionalText("service-id", "The service id (default: 12 random digits)"),
-    accessToken: Options.redacted("access-token").pipe(
-      Options.withDescription("The service access token callers present (default: a random one)"),
-      Options.optional
-    ),
-    pingEndpoint: optionalText("ping-endpoint", "The PING client's notification endpoint"),
-    pushEndpoint: optionalText("push-endpoint", "The PUSH client's notification endpoint"),
-    interval: optionalInteger("interval", "Seconds between a client's polls (default 5)"),
-    lifetime: optionalInteger("auth-req-id-lifetime", "Seconds an auth_req_id lives (default 600)"),
-    issuer: optionalText("issuer", "The issuer the discovery document and the ID tokens name"),
-    tokenEndpoint: optionalText("token-endpoint", "The token endpoint the discovery document names"),
-    backchannelEndpoint: optionalText(
-      "backchannel-endpoint",
-      "The backchannel authentication endpoint the discovery document names"
-    ),
-    jwksUri: optionalText("jwks-uri", "The jwks_uri the discovery document names"),
-    latency: optionalInteger("latency", "Milliseconds added to every answer, after the call is carried out"),
-    journal: optionalText("journal", "Append one JSON line per API call carried out to this file (no secrets)"),
-    json: Options.boolean("json").pipe(Options.withDescription("Print one JSON line: the URL, service and clients"))
-  },
-  (flags) => {
-    const optional = <K extends keyof AuthleteSimulatorOptions>(key: K, value: Option.Option<unknown>) =>
-      Option.match(value, { onNone: () => ({}), onSome: (v) => ({ [key]: v }) }) as Partial<AuthleteSimulatorOptions>
-    const options: AuthleteSimulatorOptions = {
-      port: flags.port,
-      clients: clientsOf({ ping: flags.pingEndpoint, push: flags.pushEndpoint }),
-      ...optional("serviceId", flags.serviceId),
-      ...optional("accessToken", flags.accessToken),
-      ...optional("interval", flags.interval),
-      ...optional("authReqIdLifetime", flags.lifetime),
-      ...optional("issuer", flags.issuer),
-      ...optional("tokenEndpoint", flags.tokenEndpoint),
-      ...optional("backchannelAuthenticationEndpoint", flags.backchannelEndpoint),
-      ...optional("jwksUri", flags.jwksUri),
-      ...Option.match(flags.journal, {
-        onNone: () => ({}),
-        onSome: (file) => ({
-          onAnswer: (exchange: SimulatedExchange) =>
-            Effect.sync(() => appendFileSync(file, `${journalLine(exchange, Date.now())}\n`))
-        })
-      })
-    }
-    return Effect.gen(function*() {
-      const simulator = yield* AuthleteSimulator
-      const clients = yield* simulator.clients
-      if (Option.isSome(flags.latency)) yield* simulator.delay(Duration.millis(flags.latency.value))
-      // Printing the token is the point here: another local server is to use it. It is the simulator's own.
-      const token = Redacted.value(simulator.accessToken)
-      if (flags.json) {
-        yield* Console.log(JSON.stringify({
-          baseUrl: simulator.baseUrl,
-          serviceId: simulator.serviceId,
-          accessToken: token,
-          clients: clients.map((client) => ({
-            clientId: String(client.clientId),
-            clientSecret: client.clientSecret,
-            deliveryMode: client.deliveryMode,
-            notificationEndpoint: client.clientNotificationEndpoint
-          }))
-        }))
-        return yield* Effect.never
-      }
-      yield* Console.log("The Authlete CIBA simulator is running (a simulator of documented behaviour, not Authlete).")
-      yield* Console.log(`AUTHLETE_BASE_URL=${simulator.baseUrl}`)
-      yield* Console.log(`AUTHLETE_SERVICE_APIKEY=${simulator.serviceId}`)
-      yield* Console.log(`AUTHLETE_SERVICE_ACCESSTOKEN=${token}`)
-      for (const client of clients) {
-        yield* Console.log(
-          `client ${client.clientId} (${client.deliveryMode}): secret ${client.clientSecret}${
-            client.clientNotificationEndpoint === undefined
-              ? ""
-              : `, notifications to ${client.clientNotificationEndpoint}`
-          }`
-        )
-      }
-      yield* Console.log("For a whole CIBA flow on this machine, run `effect-authlete playground`. Ctrl-C stops.")
-      return yield* Effect.never
-    }).pipe(Effect.provide(AuthleteSimulator.layer(options)), listening(flags.port), reportFailure)
-  }
-).pipe(Command.withDescription("Run the CIBA simulator on loopback in the foreground"))
+export const run = (flags: ValuesOf<"simulate">): void => runCommand("simulate", program(flags))

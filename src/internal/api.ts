@@ -2,7 +2,7 @@
  * What the client, the test layer and the simulator derive from an API's declaration: its compiled
  * codecs, and the secrets a request carries. Compiled on first use, once per API.
  */
-import type { Either } from "effect"
+import type * as Either from "effect/Either"
 import type { AuthleteApi } from "../AuthleteApi.js"
 import * as Codec from "./codec.js"
 import { checkedByLibrary } from "./models.js"

@@ -12,7 +12,10 @@
  * check a bound before the elements when the bound says it can (`BoundFirst`), and read every field
  * of the input exactly once into a fresh value, which is what gets sent.
  */
-import { Either, Option, ParseResult, SchemaAST as AST } from "effect"
+import * as Either from "effect/Either"
+import * as Option from "effect/Option"
+import * as ParseResult from "effect/ParseResult"
+import * as AST from "effect/SchemaAST"
 
 /** One broken rule: where, and which rule as a sentence. */
 export interface Issue {

@@ -2,7 +2,7 @@
  * HTTP details shared by the Authlete client and the client notifier: which hosts may use plain
  * HTTP, the server's retry hints, and keeping secrets out of what errors carry.
  */
-import { Option } from "effect"
+import * as Option from "effect/Option"
 import { REDACTED, scrubSecrets } from "./transport.js"
 
 /** `localhost`, `127.0.0.0/8` and `[::1]`: the only hosts reached over plain `http:`. */

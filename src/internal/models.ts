@@ -1,7 +1,9 @@
 /**
  * What every request and response model of the Authlete APIs shares.
  */
-import { Effect, Either, Schema } from "effect"
+import * as Effect from "effect/Effect"
+import * as Either from "effect/Either"
+import * as Schema from "effect/Schema"
 import type { ParseOptions } from "effect/SchemaAST"
 import { AuthleteValidationError } from "../AuthleteError.js"
 import * as Codec from "./codec.js"
@@ -53,7 +55,7 @@ export const Class = <Self = never>(identifier: string) => <Fields extends Schem
       let fields = props
       if (!validationDisabled(options)) {
         const checked = validate(props)
-        if (Either.isLeft(checked)) throw AuthleteValidationError.fromRefusal(checked.left)
+        if (Either.isLeft(checked)) throw AuthleteValidationError.fromRefusal(checked.left, "Build")
         fields = checked.right
       }
       if (hasDefaults) {

@@ -1,4 +1,4 @@
-import { Schema } from "effect"
+import * as Schema from "effect/Schema"
 
 /**
  * A string enum that stays open: the known values are typed (and offered by editors), and a value a

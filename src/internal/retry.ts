@@ -5,7 +5,12 @@
  * deadline is shortened to what is left. The retry machinery is entered only once an attempt failed,
  * so a call that succeeds at once costs nothing more.
  */
-import { Clock, Duration, Effect, type Schedule, ScheduleDecision, ScheduleIntervals } from "effect"
+import * as Clock from "effect/Clock"
+import * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+import type * as Schedule from "effect/Schedule"
+import * as ScheduleDecision from "effect/ScheduleDecision"
+import * as ScheduleIntervals from "effect/ScheduleIntervals"
 
 export interface RetryPolicy<E> {
   /** Its input is the failure; its delay is the wait before the next attempt. */

@@ -3,7 +3,10 @@
  * message ever repeats the value it judged: values may be secrets (caller-chosen access tokens) or
  * personal data (claims).
  */
-import { Arbitrary as SchemaArbitrary, ParseResult, Schema, type SchemaAST as AST } from "effect"
+import * as SchemaArbitrary from "effect/Arbitrary"
+import * as ParseResult from "effect/ParseResult"
+import * as Schema from "effect/Schema"
+import type * as AST from "effect/SchemaAST"
 import { BoundFirstId } from "./codec.js"
 
 /** Ours: the longest value accepted in a free-text field, so a runaway string is refused early. */

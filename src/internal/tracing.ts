@@ -4,7 +4,8 @@
  * would cost about 8 µs a call). A span's exit never holds the call's value: a completion's
  * response, or a notification, may carry tokens. Errors hold no secret, so they stay in the exit.
  */
-import { Effect, type Tracer } from "effect"
+import * as Effect from "effect/Effect"
+import type * as Tracer from "effect/Tracer"
 
 let nativeTracer: Tracer.Tracer | undefined
 

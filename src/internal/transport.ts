@@ -4,7 +4,10 @@
  * The portable transport (`HttpTransport.layer`) and the undici one (`effect-authlete/undici`) differ
  * only in how bytes move.
  */
-import { Duration, Effect, Either, Runtime } from "effect"
+import * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+import * as Either from "effect/Either"
+import * as Runtime from "effect/Runtime"
 import { AuthleteTransportError } from "../AuthleteError.js"
 import type { HttpTransportRequest } from "../HttpTransport.js"
 

@@ -5,6 +5,8 @@
  * a little JavaScript, under a Content-Security-Policy that lets them reach their own origin only.
  *
  * ```ts
+ * import { pages, Playground } from "effect-authlete/playground"
+ *
  * Playground.layer({ routes: pages() })
  * ```
  *
@@ -15,14 +17,17 @@
  *
  * @since 0.1.0
  */
-import {
-  FetchHttpClient,
-  HttpIncomingMessage,
-  HttpRouter,
-  HttpServerRequest,
-  HttpServerResponse
-} from "@effect/platform"
-import { Clock, Duration, Effect, Option, Schema, Stream } from "effect"
+import * as FetchHttpClient from "@effect/platform/FetchHttpClient"
+import * as HttpIncomingMessage from "@effect/platform/HttpIncomingMessage"
+import * as HttpRouter from "@effect/platform/HttpRouter"
+import * as HttpServerRequest from "@effect/platform/HttpServerRequest"
+import * as HttpServerResponse from "@effect/platform/HttpServerResponse"
+import * as Clock from "effect/Clock"
+import * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+import * as Option from "effect/Option"
+import * as Schema from "effect/Schema"
+import * as Stream from "effect/Stream"
 import { AuthenticationDeviceFeed } from "../AuthenticationDevice.js"
 import { decisionDeadline, Decisions } from "../DeviceDecision.js"
 import { type PendingRequest, PendingRequestStore } from "../PendingRequests.js"

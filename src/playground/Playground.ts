@@ -6,11 +6,15 @@
  *
  * @since 0.1.0
  */
-import { HttpRouter, HttpServer } from "@effect/platform"
-import type { HttpServerError } from "@effect/platform"
-import { NodeHttpServer } from "@effect/platform-node"
-import { Context, Effect, Layer, Schedule } from "effect"
-import type { ConfigError } from "effect"
+import * as NodeHttpServer from "@effect/platform-node/NodeHttpServer"
+import * as HttpRouter from "@effect/platform/HttpRouter"
+import * as HttpServer from "@effect/platform/HttpServer"
+import type * as HttpServerError from "@effect/platform/HttpServerError"
+import type * as ConfigError from "effect/ConfigError"
+import * as Context from "effect/Context"
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
+import * as Schedule from "effect/Schedule"
 import * as Http from "node:http"
 import { AuthenticationDevice, type AuthenticationDeviceFeed } from "../AuthenticationDevice.js"
 import { AuthleteClient } from "../AuthleteClient.js"
@@ -143,11 +147,17 @@ export interface PlaygroundOptions {
  */
 export interface PlaygroundInfo {
   readonly issuer: string
+  /** The authorization server's endpoints, as its discovery document names them. */
+  readonly backchannelAuthenticationEndpoint: string
+  readonly tokenEndpoint: string
+  readonly jwksUri: string
   readonly clients: ReadonlyArray<{
     readonly clientId: string
     readonly clientSecret: string
     readonly deliveryMode: "POLL" | "PING" | "PUSH"
     readonly notificationEndpoint?: string | undefined
+    /** Whether the client's requests must carry a `user_code` (`PlaygroundOptions.userCodeRequired`). */
+    readonly requiresUserCode: boolean
   }>
   /** Each user's subject, login hints, `name` claim and user code. */
   readonly users: ReadonlyArray<{
@@ -261,13 +271,17 @@ export const layer = (
         const clients = yield* simulator.clients
         return {
           issuer,
+          backchannelAuthenticationEndpoint: `${issuer}/backchannel`,
+          tokenEndpoint: `${issuer}/token`,
+          jwksUri: `${issuer}/jwks`,
           clients: clients.map((client) => ({
             clientId: String(client.clientId),
             clientSecret: client.clientSecret,
             deliveryMode: client.deliveryMode,
             ...(client.clientNotificationEndpoint === undefined
               ? {}
-              : { notificationEndpoint: client.clientNotificationEndpoint })
+              : { notificationEndpoint: client.clientNotificationEndpoint }),
+            requiresUserCode: client.userCodeRequired === true
           })),
           users: Object.entries(users).map(([subject, user]) => ({
             subject,

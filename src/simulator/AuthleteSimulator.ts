@@ -4,11 +4,18 @@
  *
  * @since 0.1.0
  */
-import { HttpServer } from "@effect/platform"
-import type { HttpServerError } from "@effect/platform"
-import { NodeHttpServer } from "@effect/platform-node"
-import { Cause, Context, Effect, Layer, Redacted, Ref } from "effect"
-import type { ConfigError, Duration, Scope } from "effect"
+import * as NodeHttpServer from "@effect/platform-node/NodeHttpServer"
+import * as HttpServer from "@effect/platform/HttpServer"
+import type * as HttpServerError from "@effect/platform/HttpServerError"
+import * as Cause from "effect/Cause"
+import type * as ConfigError from "effect/ConfigError"
+import * as Context from "effect/Context"
+import type * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
+import * as Redacted from "effect/Redacted"
+import * as Ref from "effect/Ref"
+import type * as Scope from "effect/Scope"
 import * as Http from "node:http"
 import type { AuthleteApiName } from "../AuthleteApi.js"
 import { AuthleteClient, type AuthleteClientOptionsV3 } from "../AuthleteClient.js"
@@ -288,6 +295,9 @@ const withEndpoint = (client: SimulatedClient, endpoint: string | undefined): Si
  *
  * @example
  * ```ts
+ * import { Effect } from "effect"
+ * import { AuthleteSimulator } from "effect-authlete/simulator"
+ *
  * Effect.gen(function*() {
  *   const simulator = yield* AuthleteSimulator
  *   const client = yield* simulator.clientFor("POLL")

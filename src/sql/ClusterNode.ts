@@ -28,14 +28,30 @@ import * as SingleRunner from "@effect/cluster/SingleRunner"
 import * as Singleton from "@effect/cluster/Singleton"
 import * as NodeClusterSocket from "@effect/platform-node/NodeClusterSocket"
 import type { SocketServerError } from "@effect/platform/SocketServer"
-import * as PgClient from "@effect/sql-pg/PgClient"
-import * as SqliteClient from "@effect/sql-sqlite-node/SqliteClient"
 import type { SqlClient } from "@effect/sql/SqlClient"
 import type { SqlError } from "@effect/sql/SqlError"
 import type { WorkflowEngine } from "@effect/workflow/WorkflowEngine"
-import { Clock, Duration, Effect, Layer, Option, type Redacted, Schedule } from "effect"
-import type { ConfigError } from "effect"
+import * as Clock from "effect/Clock"
+import type * as ConfigError from "effect/ConfigError"
+import * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
+import * as Option from "effect/Option"
+import type * as Redacted from "effect/Redacted"
+import * as Schedule from "effect/Schedule"
+import { importPeer, MissingPeerError } from "../internal/peers.js"
 import * as DurableDecisions from "./DurableDecisions.js"
+
+export {
+  /**
+   * The database driver a layer needs is not installed (`@effect/sql-pg` for PostgreSQL,
+   * `@effect/sql-sqlite-node` and `better-sqlite3` for SQLite); `install` says what adds it.
+   *
+   * @since 0.1.0
+   * @category errors
+   */
+  MissingPeerError
+}
 
 /**
  * What a node provides: the workflow engine, the cluster it belongs to (and its message storage), and
@@ -52,7 +68,7 @@ export type ClusterNodeServices = WorkflowEngine | Sharding | MessageStorage | S
  * @since 0.1.0
  * @category models
  */
-export type ClusterNodeError = SqlError | ConfigError.ConfigError | SocketServerError
+export type ClusterNodeError = SqlError | ConfigError.ConfigError | SocketServerError | MissingPeerError
 
 /**
  * The timings a node uses unless told otherwise.
@@ -87,7 +103,8 @@ export interface SqliteNodeOptions {
 }
 
 /**
- * A single node on a SQLite file (created when missing, in WAL mode).
+ * A single node on a SQLite file (created when missing, in WAL mode). SQLite's driver is loaded when
+ * the layer is built, so an application on PostgreSQL needs none of SQLite's packages.
  *
  * @since 0.1.0
  * @category layers
@@ -99,7 +116,12 @@ export const layerSqlite = (
     Layer.provideMerge(
       SingleRunner.layer({ shardingConfig: { ...defaultShardingConfig, ...options.shardingConfig } })
     ),
-    Layer.provideMerge(SqliteClient.layer({ filename: options.filename }))
+    Layer.provideMerge(Layer.unwrapEffect(
+      importPeer(
+        ["@effect/sql-sqlite-node", "better-sqlite3"],
+        () => import("@effect/sql-sqlite-node/SqliteClient")
+      ).pipe(Effect.map((SqliteClient) => SqliteClient.layer({ filename: options.filename })))
+    ))
   )
 
 /**
@@ -118,7 +140,8 @@ export interface PgNodeOptions {
 }
 
 /**
- * A node of an engine shared by every node on the same PostgreSQL database.
+ * A node of an engine shared by every node on the same PostgreSQL database. PostgreSQL's driver is
+ * loaded when the layer is built, so an application on SQLite needs none of its packages.
  *
  * @since 0.1.0
  * @category layers
@@ -136,11 +159,17 @@ export const layerPg = (options: PgNodeOptions): Layer.Layer<ClusterNodeServices
         ...options.shardingConfig
       }
     })),
-    Layer.provideMerge(PgClient.layer({
-      url: options.url,
-      maxConnections: options.maxConnections ?? 10,
-      applicationName: "effect-authlete"
-    }))
+    Layer.provideMerge(Layer.unwrapEffect(
+      importPeer(["@effect/sql-pg"], () => import("@effect/sql-pg/PgClient")).pipe(
+        Effect.map((PgClient) =>
+          PgClient.layer({
+            url: options.url,
+            maxConnections: options.maxConnections ?? 10,
+            applicationName: "effect-authlete"
+          })
+        )
+      )
+    ))
   )
 
 /**

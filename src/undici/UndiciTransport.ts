@@ -8,7 +8,11 @@
  *
  * @since 0.1.0
  */
-import { Cause, Effect, type Fiber, FiberRef, Layer } from "effect"
+import * as Cause from "effect/Cause"
+import * as Effect from "effect/Effect"
+import type * as Fiber from "effect/Fiber"
+import * as FiberRef from "effect/FiberRef"
+import * as Layer from "effect/Layer"
 import * as Dns from "node:dns"
 import type { LookupAddress, LookupOptions } from "node:dns"
 import * as Zlib from "node:zlib"

@@ -1,16 +1,54 @@
 /**
- * Real processes for the tests of `serve` and the cluster test: the `effect-authlete` command line
- * started as a child (built, from `dist`, or from the sources with tsx), its first JSON line read as
- * its announcement, its logs kept in a file, and SIGKILL.
+ * Real processes for the tests of the command line, `serve` and the cluster test: the
+ * `effect-authlete` command line run to its end (`runCli`), or started as a child (built, from
+ * `dist`, or from the sources with tsx), its first JSON line read as its announcement, its logs kept
+ * in a file, and SIGKILL.
  */
-import { type ChildProcess, spawn } from "node:child_process"
+import { type ChildProcess, execFile, spawn } from "node:child_process"
 import { createWriteStream } from "node:fs"
 import * as Http from "node:http"
 import type { AddressInfo } from "node:net"
 import { fileURLToPath } from "node:url"
 
-const built = fileURLToPath(new URL("../../dist/cli/main.js", import.meta.url))
+const built = fileURLToPath(new URL("../../dist/esm/cli/main.js", import.meta.url))
 const sources = fileURLToPath(new URL("../../src/cli/main.ts", import.meta.url))
+
+/** The built command line, `dist/esm/cli/main.js` (`npm run build` makes it). */
+export const builtCli = built
+
+export interface Ran {
+  /** The exit code (1 when the process was killed). */
+  readonly code: number
+  readonly stdout: string
+  readonly stderr: string
+}
+
+/**
+ * Runs the built `effect-authlete <args>` to its end, with only the given environment (plus PATH),
+ * in `cwd`, with `nodeOptions` before the script (`--import` hooks).
+ */
+export const runCli = (
+  args: ReadonlyArray<string>,
+  options: {
+    readonly env?: Record<string, string>
+    readonly cwd?: string
+    readonly nodeOptions?: ReadonlyArray<string>
+    readonly timeoutMillis?: number
+  } = {}
+): Promise<Ran> =>
+  new Promise((resolve) => {
+    execFile(
+      process.execPath,
+      [...(options.nodeOptions ?? []), built, ...args],
+      {
+        env: { PATH: process.env.PATH ?? "", ...options.env },
+        ...(options.cwd === undefined ? {} : { cwd: options.cwd }),
+        timeout: options.timeoutMillis ?? 60_000
+      },
+      (error, stdout, stderr) =>
+        resolve({ code: error === null ? 0 : typeof error.code === "number" ? error.code : 1, stdout, stderr })
+    )
+  })
 
 export interface Started<Info> {
   readonly child: ChildProcess

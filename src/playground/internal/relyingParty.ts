@@ -5,8 +5,17 @@
  * (PING), or waits for the pushed tokens (PUSH), all over HTTP on loopback, exactly as a client
  * would. Each step is an event for the page; the ID token is checked against `jwks_uri`.
  */
-import { HttpClient, HttpClientRequest } from "@effect/platform"
-import { Clock, Duration, Effect, Mailbox, Option, Queue, Schema, type Scope, Stream } from "effect"
+import * as HttpClient from "@effect/platform/HttpClient"
+import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
+import * as Clock from "effect/Clock"
+import * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+import * as Mailbox from "effect/Mailbox"
+import * as Option from "effect/Option"
+import * as Queue from "effect/Queue"
+import * as Schema from "effect/Schema"
+import type * as Scope from "effect/Scope"
+import * as Stream from "effect/Stream"
 import * as Crypto from "node:crypto"
 import type { PlaygroundInfo } from "../Playground.js"
 import { type IdTokenReport, inspectIdToken } from "./idToken.js"

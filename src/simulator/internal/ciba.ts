@@ -1,7 +1,7 @@
 /**
  * The four backchannel APIs of the simulator, as functions from a decoded request to an answer.
  */
-import { Effect } from "effect"
+import * as Effect from "effect/Effect"
 import type {
   BackchannelAuthenticationRequest,
   BackchannelAuthenticationResponse

@@ -2,7 +2,7 @@
  * The simulated service: one behaviour per API of `AuthleteApis` (the type makes a new API's
  * behaviour required), over the state they share.
  */
-import type { Effect } from "effect"
+import type * as Effect from "effect/Effect"
 import type { AuthleteApi, AuthleteApiName, AuthleteApis } from "../../AuthleteApi.js"
 import { failMalformed, makeBackchannel } from "./ciba.js"
 import { makeService } from "./service.js"

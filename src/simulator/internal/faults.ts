@@ -1,7 +1,10 @@
 /**
  * Fault injection: answers queued to replace the next requests, and latency added to every answer.
  */
-import { Duration, Effect, Option, Ref } from "effect"
+import * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+import * as Option from "effect/Option"
+import * as Ref from "effect/Ref"
 
 /** An answer given instead of processing the request. */
 export interface Fault {

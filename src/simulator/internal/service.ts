@@ -3,7 +3,8 @@
  * service settings, with an RFC 6902 `patch` applied when asked) and `/service/jwks/get` (the public
  * key the ID tokens are signed with).
  */
-import { Effect, Ref } from "effect"
+import * as Effect from "effect/Effect"
+import * as Ref from "effect/Ref"
 import type { ServiceConfigurationRequest } from "../../ServiceConfiguration.js"
 import type { ServiceJwksRequest } from "../../ServiceJwks.js"
 import * as Codes from "./resultCodes.js"

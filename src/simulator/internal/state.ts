@@ -4,8 +4,9 @@
  * authentication and token minting. Maps are changed in place, each change in one synchronous step
  * (a fiber never yields inside one), so concurrent calls see each change whole.
  */
-import type { Clock } from "effect"
-import { Effect, Ref } from "effect"
+import type * as Clock from "effect/Clock"
+import * as Effect from "effect/Effect"
+import * as Ref from "effect/Ref"
 import type { BackchannelAuthenticationCompleteRequest } from "../../BackchannelAuthenticationCompleteRequest.js"
 import type { SimulatedClient } from "../AuthleteSimulator.js"
 import { halfHash, randomToken, secretsEqual, type SigningKey, signJws } from "./crypto.js"

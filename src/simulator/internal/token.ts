@@ -5,7 +5,7 @@
  * `access_denied`, `expired_token`, `invalid_grant` for an `auth_req_id` unknown, another client's or
  * already used, and the tokens once. The password grant is answered `PASSWORD`, left to the server.
  */
-import { Effect } from "effect"
+import * as Effect from "effect/Effect"
 import type { TokenRequest, TokenResponse } from "../../Token.js"
 import { randomToken } from "./crypto.js"
 import * as Codes from "./resultCodes.js"

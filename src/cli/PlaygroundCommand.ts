@@ -1,0 +1,82 @@
+/**
+ * `effect-authlete playground`: the simulator and an authorization server built from this library
+ * on loopback, with the pages; it prints where everything is (as text, or one JSON line) and serves
+ * until SIGINT or SIGTERM.
+ */
+import * as Console from "effect/Console"
+import * as Effect from "effect/Effect"
+import { pages, pageUrls } from "../playground/Pages.js"
+import { Playground, type PlaygroundInfo } from "../playground/Playground.js"
+import { listening, runCommand } from "./CliOptions.js"
+import type { ValuesOf } from "./internal/args.js"
+
+/** The one line `--json` prints: every field named, nothing positional. */
+export const playgroundJson = (info: PlaygroundInfo) => {
+  const { clientUrl, deviceUrl } = pageUrls(info.issuer)
+  return {
+    issuer: info.issuer,
+    backchannelAuthenticationEndpoint: info.backchannelAuthenticationEndpoint,
+    tokenEndpoint: info.tokenEndpoint,
+    jwksUri: info.jwksUri,
+    deviceUrl,
+    clientUrl,
+    automatedApprovalUrl: info.automatedApprovalUrl,
+    clients: info.clients.map((client) => ({
+      clientId: client.clientId,
+      clientSecret: client.clientSecret,
+      deliveryMode: client.deliveryMode,
+      notificationEndpoint: client.notificationEndpoint ?? null,
+      requiresUserCode: client.requiresUserCode
+    })),
+    users: info.users.map((user) => ({
+      subject: user.subject,
+      name: user.name ?? null,
+      loginHints: user.loginHints,
+      userCode: user.userCode
+    }))
+  }
+}
+
+const printText = (info: PlaygroundInfo) =>
+  Effect.gen(function*() {
+    yield* Console.log("The CIBA playground is running: an authorization server built from effect-authlete,")
+    yield* Console.log("in front of the Authlete CIBA simulator (not Authlete).\n")
+    const { clientUrl, deviceUrl } = pageUrls(info.issuer)
+    yield* Console.log(`  clientUrl     ${clientUrl}   (the consumption device: start a request)`)
+    yield* Console.log(`  deviceUrl     ${deviceUrl}   (the authentication device: approve or deny)`)
+    yield* Console.log(`  issuer        ${info.issuer}`)
+    yield* Console.log(`  discovery     ${info.issuer}/.well-known/openid-configuration`)
+    yield* Console.log(`  approval      POST ${info.automatedApprovalUrl}`)
+    yield* Console.log("  clients (client_secret_basic):")
+    for (const client of info.clients) {
+      const endpoint = client.notificationEndpoint === undefined ? "" : ` -> ${client.notificationEndpoint}`
+      const userCode = client.requiresUserCode ? " (requires a user_code)" : ""
+      yield* Console.log(
+        `    ${client.deliveryMode}  ${client.clientId}  secret ${client.clientSecret}${endpoint}${userCode}`
+      )
+    }
+    yield* Console.log("  users (login hint, name, user code):")
+    for (const user of info.users) {
+      yield* Console.log(`    ${user.loginHints.join(" / ")}  ${user.name ?? ""}  ${user.userCode}`)
+    }
+    yield* Console.log("\nCtrl-C stops.")
+  })
+
+export const program = (flags: ValuesOf<"playground">) =>
+  Effect.gen(function*() {
+    const info = yield* Playground
+    yield* flags.json ? Console.log(JSON.stringify(playgroundJson(info))) : printText(info)
+    return yield* Effect.never
+  }).pipe(
+    Effect.provide(Playground.layer({
+      port: flags.port,
+      interval: flags.interval,
+      pingEndpoint: flags.pingEndpoint,
+      pushEndpoint: flags.pushEndpoint,
+      userCodeRequired: flags.noUserCode ? [] : flags.userCode,
+      routes: pages()
+    })),
+    listening(flags.port)
+  )
+
+export const run = (flags: ValuesOf<"playground">): void => runCommand("playground", program(flags))
