@@ -223,6 +223,12 @@ describe("the effect-authlete command with only its own peers", () => {
       const version = installed.node([cli, "--version"])
       assert.strictEqual(version.status, 0, version.stderr)
       assert.strictEqual(version.stdout.trim(), JSON.parse(readFileSync(`${root}package.json`, "utf8")).version)
+      const playground = installed.node([cli, "playground"])
+      assert.strictEqual(playground.status, 2, playground.stderr)
+      assert.match(
+        playground.stderr.trim(),
+        /^effect-authlete: playground needs (@effect\/platform-node|undici), which is not installed: npm install @effect\/platform-node@\S+ undici@\S+$/
+      )
     }))
 
   it("a command that lacks a peer exits 2 with one line naming it and the npm install that adds it", () =>

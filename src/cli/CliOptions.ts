@@ -48,7 +48,7 @@ export const missingPeerLine = (command: CommandName, packageName: string, insta
   `${PROGRAM}: ${command} needs ${packageName}, which is not installed: ${install}`
 
 /** The missing optional peer a failure comes down to, if any: a `MissingPeerError`, or a module not found. */
-const missingPeer = (cause: Cause.Cause<unknown>) => {
+const missingPeer = (command: CommandName, cause: Cause.Cause<unknown>) => {
   for (const failure of Cause.failures(cause)) {
     if (
       typeof failure === "object" && failure !== null && (failure as { _tag?: unknown })._tag === "MissingPeerError"
@@ -59,7 +59,9 @@ const missingPeer = (cause: Cause.Cause<unknown>) => {
   }
   for (const defect of [...Cause.failures(cause), ...Cause.defects(cause)]) {
     const name = missingPeerOf(defect)
-    if (name !== undefined) return { packageName: name, install: installCommand(installedWith(name)) }
+    if (name !== undefined) {
+      return { packageName: name, install: installCommand(installedWith(name, command === "serve")) }
+    }
   }
   return undefined
 }
@@ -71,7 +73,7 @@ const missingPeer = (cause: Cause.Cause<unknown>) => {
 export const reportFailure = (command: CommandName) => <A, E, R>(effect: Effect.Effect<A, E, R>) =>
   Effect.catchAllCause(effect, (cause) => {
     if (Cause.isInterruptedOnly(cause)) return Effect.void
-    const peer = missingPeer(cause)
+    const peer = missingPeer(command, cause)
     return Effect.zipRight(
       Console.error(
         peer === undefined

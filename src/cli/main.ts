@@ -51,7 +51,9 @@ const load = async <C extends CommandName>(command: C): Promise<Runner<C> | unde
     const peer = missingPeerOf(error)
     if (peer === undefined) throw error
     process.stderr.write(
-      `${PROGRAM}: ${command} needs ${peer}, which is not installed: ${installCommand(installedWith(peer))}\n`
+      `${PROGRAM}: ${command} needs ${peer}, which is not installed: ${
+        installCommand(installedWith(peer, command === "serve"))
+      }\n`
     )
     process.exitCode = 2
     return undefined

@@ -25,7 +25,10 @@ export const OPTIONAL_PEERS = {
 /** @internal */
 export type OptionalPeer = keyof typeof OPTIONAL_PEERS
 
-/** What `effect-authlete/sql` needs besides a database driver: installed together. */
+/** What the simulator, the playground and the command line need. */
+export const NODE_PEERS: ReadonlyArray<OptionalPeer> = ["@effect/platform-node", "undici"]
+
+/** What `effect-authlete/sql` needs besides a database driver. */
 export const ENGINE_PEERS: ReadonlyArray<OptionalPeer> = [
   "@effect/workflow",
   "@effect/cluster",
@@ -35,9 +38,18 @@ export const ENGINE_PEERS: ReadonlyArray<OptionalPeer> = [
   "@effect/platform-node"
 ]
 
-/** The peers to install with `peer`: the engine's together, any other alone. */
-export const installedWith = (peer: OptionalPeer): ReadonlyArray<OptionalPeer> =>
-  ENGINE_PEERS.includes(peer) ? ENGINE_PEERS : [peer]
+/**
+ * The peers to install together with `peer`: those of the durable engine when it is the engine that
+ * lacks it, the Node ones for the Node entries, any other alone.
+ */
+export const installedWith = (peer: OptionalPeer, forEngine = false): ReadonlyArray<OptionalPeer> =>
+  forEngine && ENGINE_PEERS.includes(peer)
+    ? ENGINE_PEERS
+    : NODE_PEERS.includes(peer)
+    ? NODE_PEERS
+    : ENGINE_PEERS.includes(peer)
+    ? ENGINE_PEERS
+    : [peer]
 
 /** What to run to add a peer (and the peers that come with it). */
 export const installCommand = (packages: ReadonlyArray<OptionalPeer>): string =>
