@@ -144,6 +144,11 @@ describe("effect-authlete command line", () => {
         [["simulate", "--port", "abc"], "--port: expected an integer from 0 to 65535, got \"abc\""],
         [["simulate", "--port", "-1"], "--port: expected an integer from 0 to 65535, got \"-1\""],
         [["simulate", "--latency"], "--latency needs a value"],
+        // A value that starts with "-" (a random token) is the flag's value, not a flag.
+        [
+          ["simulate", "--access-token", "-Ab3_x", "--port", "abc"],
+          "--port: expected an integer from 0 to 65535, got \"abc\""
+        ],
         [["complete", "--subjct", "x"], "unknown flag --subjct (did you mean --subject?)"],
         [["complete", "--result", "AUTHORIZED", "--subject", "s"], "complete needs --ticket"],
         [

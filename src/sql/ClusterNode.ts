@@ -23,12 +23,14 @@ import { EntityType } from "@effect/cluster/EntityType"
 import { MessageStorage } from "@effect/cluster/MessageStorage"
 import * as RunnerAddress from "@effect/cluster/RunnerAddress"
 import { Sharding } from "@effect/cluster/Sharding"
-import type * as ShardingConfig from "@effect/cluster/ShardingConfig"
+import * as ShardingConfig from "@effect/cluster/ShardingConfig"
 import * as SingleRunner from "@effect/cluster/SingleRunner"
 import * as Singleton from "@effect/cluster/Singleton"
+import * as SqlMessageStorage from "@effect/cluster/SqlMessageStorage"
+import * as SqlRunnerStorage from "@effect/cluster/SqlRunnerStorage"
 import * as NodeClusterSocket from "@effect/platform-node/NodeClusterSocket"
 import type { SocketServerError } from "@effect/platform/SocketServer"
-import type { SqlClient } from "@effect/sql/SqlClient"
+import { SqlClient } from "@effect/sql/SqlClient"
 import type { SqlError } from "@effect/sql/SqlError"
 import type { WorkflowEngine } from "@effect/workflow/WorkflowEngine"
 import * as Clock from "effect/Clock"
@@ -139,6 +141,41 @@ export interface PgNodeOptions {
   readonly shardingConfig?: Partial<ShardingConfig.ShardingConfig["Type"]> | undefined
 }
 
+/** The PostgreSQL advisory lock under which a node creates the engine's tables (a fixed key of ours). */
+const ENGINE_TABLES_LOCK = 0x65_61_75_74
+
+/**
+ * Creates the engine's tables under a PostgreSQL advisory lock, before the node's own storage is
+ * built. @effect/cluster creates them as its layers are built, with statements that race when nodes
+ * start together on an empty database (two `CREATE TABLE IF NOT EXISTS` collide in PostgreSQL's
+ * catalog, and its migrations table is created without `IF NOT EXISTS`); the loser dies. Building
+ * the engine's own storage once under the lock creates every table with the engine's own statements,
+ * so the node's statements that follow find them and do nothing. A failure is tried again (a node of
+ * an older version may race without the lock).
+ */
+const engineTables = (
+  shardingConfig: Partial<ShardingConfig.ShardingConfig["Type"]>
+): Layer.Layer<never, never, SqlClient> =>
+  Layer.effectDiscard(
+    Effect.scoped(Effect.gen(function*() {
+      const connection = yield* (yield* SqlClient).reserve
+      yield* Effect.acquireRelease(
+        connection.executeRaw("SELECT pg_advisory_lock($1)", [ENGINE_TABLES_LOCK]),
+        // Released before the connection goes back to the pool: a session's lock outlives a transaction.
+        () => Effect.ignore(connection.executeRaw("SELECT pg_advisory_unlock($1)", [ENGINE_TABLES_LOCK]))
+      )
+      yield* Effect.scoped(Layer.build(
+        Layer.merge(SqlMessageStorage.layer, SqlRunnerStorage.layer).pipe(
+          Layer.provide(ShardingConfig.layer(shardingConfig))
+        )
+      ))
+    })).pipe(
+      Effect.sandbox,
+      Effect.retry({ times: 10, schedule: Schedule.spaced("250 millis") }),
+      Effect.catchAll((cause) => Effect.logWarning("Could not create the engine's tables first", cause))
+    )
+  )
+
 /**
  * A node of an engine shared by every node on the same PostgreSQL database. PostgreSQL's driver is
  * loaded when the layer is built, so an application on SQLite needs none of its packages.
@@ -148,17 +185,19 @@ export interface PgNodeOptions {
  */
 export const layerPg = (options: PgNodeOptions): Layer.Layer<ClusterNodeServices, ClusterNodeError> =>
   ClusterWorkflowEngine.layer.pipe(
-    Layer.provideMerge(NodeClusterSocket.layer({
-      storage: "sql",
-      shardingConfig: {
-        ...defaultShardingConfig,
-        runnerAddress: Option.some(RunnerAddress.make(options.runnerAddress.host, options.runnerAddress.port)),
-        runnerListenAddress: options.listenAddress === undefined
-          ? Option.none()
-          : Option.some(RunnerAddress.make(options.listenAddress.host, options.listenAddress.port)),
-        ...options.shardingConfig
-      }
-    })),
+    Layer.provideMerge(
+      NodeClusterSocket.layer({
+        storage: "sql",
+        shardingConfig: {
+          ...defaultShardingConfig,
+          runnerAddress: Option.some(RunnerAddress.make(options.runnerAddress.host, options.runnerAddress.port)),
+          runnerListenAddress: options.listenAddress === undefined
+            ? Option.none()
+            : Option.some(RunnerAddress.make(options.listenAddress.host, options.listenAddress.port)),
+          ...options.shardingConfig
+        }
+      }).pipe(Layer.provide(engineTables({ ...defaultShardingConfig, ...options.shardingConfig })))
+    ),
     Layer.provideMerge(Layer.unwrapEffect(
       importPeer(["@effect/sql-pg"], () => import("@effect/sql-pg/PgClient")).pipe(
         Effect.map((PgClient) =>
@@ -213,8 +252,8 @@ const nudge = (executionIds: ReadonlyArray<string>) =>
 /**
  * Runs the durable decisions' upkeep (`DurableDecisions.Upkeep`) every `interval` (default 2
  * seconds) on one node of the cluster at a time (a cluster singleton: when its node dies, another
- * takes it), and makes the messages of stalled workflows readable again, each at most every ten
- * seconds.
+ * takes it), and revives stalled workflows: resumes those that are suspended and makes the
+ * messages of the others readable again, each at most every five seconds.
  *
  * @since 0.1.0
  * @category layers
@@ -231,8 +270,9 @@ export const layerSweeper = (
         yield* upkeep.sweep
         const now = yield* Clock.currentTimeMillis
         for (const [executionId, at] of nudged) if (at < now - 60_000) nudged.delete(executionId)
-        const due = (yield* upkeep.stalled).filter((executionId) => (nudged.get(executionId) ?? 0) < now - 10_000)
+        const due = (yield* upkeep.stalled).filter((executionId) => (nudged.get(executionId) ?? 0) < now - 5_000)
         for (const executionId of due) nudged.set(executionId, now)
+        yield* upkeep.revive(due)
         yield* nudge(due)
       })
       yield* round.pipe(

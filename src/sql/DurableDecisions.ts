@@ -149,6 +149,18 @@ export const ticketAlreadyUsed = Metric.counter("effect_authlete_complete_ticket
   incremental: true
 })
 
+/**
+ * Stalled workflows the upkeep found suspended and resumed: wake-ups the engine lost, or timers that
+ * did not fire.
+ *
+ * @since 0.1.0
+ * @category metrics
+ */
+export const resumedWorkflows = Metric.counter("effect_authlete_workflows_resumed_by_upkeep", {
+  description: "Stalled workflows found suspended and resumed by the upkeep",
+  incremental: true
+})
+
 // --------------------------------------------------------------------------------------- workflow
 
 /**
@@ -513,10 +525,16 @@ export class Upkeep extends Context.Tag("effect-authlete/DurableDecisions/Upkeep
     readonly sweep: Effect.Effect<void, PendingRequestStoreError | NotificationVaultError>
     /**
      * The execution ids of workflows that should have moved on by now and did not finish: decided or
-     * failed 10 seconds ago, or 10 seconds past their decision deadline. `ClusterNode.layerSweeper`
-     * makes their messages readable again (see there).
+     * failed 3 seconds ago, or a second past their decision deadline. `ClusterNode.layerSweeper`
+     * revives them and makes their messages readable again (see there).
      */
     readonly stalled: Effect.Effect<ReadonlyArray<string>, PendingRequestStoreError>
+    /**
+     * Resumes these workflows, in the background, through the engine's own `resume` (a suspended
+     * workflow replays from its history, and finds its decision or its passed deadline; one that is
+     * not suspended is left as it is). Counts and logs those that were suspended.
+     */
+    readonly revive: (executionIds: ReadonlyArray<string>) => Effect.Effect<void>
   }
 >() {}
 
@@ -524,8 +542,12 @@ export class Upkeep extends Context.Tag("effect-authlete/DurableDecisions/Upkeep
 const HANDOFF_MILLIS = 1_500
 /** How old a start or a decision must be before the upkeep redoes it. */
 const STRANDED_MILLIS = 5_000
-/** How long a workflow may take to move on before it counts as stalled. */
-const STALLED_MILLIS = 10_000
+/** How long a decided or failed request's workflow may take to finish before it counts as stalled. */
+const STALLED_MILLIS = 3_000
+/** How long past its decision deadline a waiting request's workflow counts as stalled. */
+const OVERDUE_MILLIS = 1_000
+/** How long the engine's `resume` may take (it retries its storage without end). */
+const RESUME_TIMEOUT = Duration.seconds(5)
 
 /**
  * `Decisions` in the workflow: `awaiting` keeps the notification token (sealed) and starts the
@@ -628,12 +650,34 @@ export const layer: Layer.Layer<Decisions | Upkeep, never, DurableDecisionsRequi
 
     const stalled = Effect.gen(function*() {
       const now = yield* Clock.currentTimeMillis
-      const requests = yield* store.stalled(now, STALLED_MILLIS)
+      const requests = yield* store.stalled(now, STALLED_MILLIS, OVERDUE_MILLIS)
       // A start that never got through is made again (a duplicate start joins the first).
       for (const request of requests) yield* inBackground(...starting(request))
       return yield* Effect.forEach(requests, (request) => CibaCompletion.executionId(request))
     })
 
-    return Context.make(Decisions, decisions).pipe(Context.add(Upkeep, { sweep, stalled }))
+    // @effect/cluster 0.60 resumes a suspended workflow when its signal is handled, and a signal waits
+    // for the run before it. That holds on one owner; when a loaded node loses its shards while it
+    // runs the workflow, the new owner can handle the signal before the old one records the suspension,
+    // and nothing resumes it again (nor a run suspended before its timer was scheduled). The engine's
+    // documented `resume` is what wakes it; on a workflow that is not suspended it does nothing.
+    const revive = (executionIds: ReadonlyArray<string>) =>
+      Effect.forEach(executionIds, (executionId) =>
+        inBackground(
+          `resume:${executionId}`,
+          Effect.gen(function*() {
+            const result = yield* CibaCompletion.poll(executionId)
+            if (result?._tag !== "Suspended") return
+            yield* CibaCompletion.resume(executionId).pipe(Effect.timeoutFail({
+              duration: RESUME_TIMEOUT,
+              onTimeout: () => storeError("resume a stalled workflow")(undefined)
+            }))
+            yield* Metric.increment(resumedWorkflows)
+            yield* Effect.logInfo("Resumed a stalled workflow").pipe(Effect.annotateLogs({ executionId }))
+          }),
+          "resume a stalled workflow"
+        ), { discard: true })
+
+    return Context.make(Decisions, decisions).pipe(Context.add(Upkeep, { sweep, stalled, revive }))
   }))
 )

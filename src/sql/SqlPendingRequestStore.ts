@@ -88,11 +88,13 @@ export interface SqlPendingRequestStoreService extends PendingRequestStoreServic
   readonly markFinished: (authReqId: string) => Effect.Effect<void, PendingRequestStoreError>
   /**
    * Workflows that should have moved on and did not finish: decided or failed more than
-   * `graceMillis` ago, or still waiting `graceMillis` past their decision deadline.
+   * `graceMillis` ago, or still waiting `overdueMillis` (default `graceMillis`) past their decision
+   * deadline.
    */
   readonly stalled: (
     nowMillis: number,
-    graceMillis: number
+    graceMillis: number,
+    overdueMillis?: number
   ) => Effect.Effect<ReadonlyArray<PendingRequest>, PendingRequestStoreError>
   /** Requests still waiting whose workflow was never marked started, recorded before `beforeMillis`. */
   readonly unstarted: (beforeMillis: number) => Effect.Effect<ReadonlyArray<PendingRequest>, PendingRequestStoreError>
@@ -279,18 +281,19 @@ const make = Effect.gen(function*() {
         Effect.mapError(failWith("mark a workflow finished"))
       ),
 
-    stalled: (nowMillis, graceMillis) =>
+    stalled: (nowMillis, graceMillis, overdueMillis = graceMillis) =>
       sql<{ readonly request: string; readonly state: State }>`SELECT request, state FROM ${table}
         WHERE finished = 0 AND (
           (state <> 'pending' AND settled_at < ${nowMillis - graceMillis})
-          OR (state = 'pending' AND expires_at < ${nowMillis + graceMillis})
+          OR (state = 'pending' AND expires_at < ${nowMillis + 20_000})
         )`.pipe(
         Effect.mapError(failWith("list the stalled workflows")),
         Effect.flatMap((rows) =>
           Effect.forEach(rows, (row) =>
             Effect.map(requestOf(row, "list the stalled workflows"), (request) =>
-              // A waiting request is late once its decision deadline is `graceMillis` behind.
-              row.state !== "pending" || decisionDeadline(request) + graceMillis < nowMillis ? [request] : []))
+              // A waiting request is late once its decision deadline (at most 20 seconds before its
+              // expiry, hence the query's bound) is `overdueMillis` behind.
+              row.state !== "pending" || decisionDeadline(request) + overdueMillis < nowMillis ? [request] : []))
         ),
         Effect.map((requests) => requests.flat())
       ),

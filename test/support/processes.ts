@@ -50,6 +50,15 @@ export const runCli = (
     )
   })
 
+/** Every process `startCli` started that has not exited yet. */
+const running = new Set<ChildProcess>()
+
+/** SIGKILLs every process `startCli` started that still runs (a test's cleanup, whatever happened). */
+export const killEveryStarted = (): void => {
+  for (const child of running) child.kill("SIGKILL")
+  running.clear()
+}
+
 export interface Started<Info> {
   readonly child: ChildProcess
   readonly info: Info
@@ -79,7 +88,13 @@ export const startCli = <Info>(
       env: { PATH: process.env.PATH ?? "", ...options.env },
       stdio: ["ignore", "pipe", "pipe"]
     })
-    const exited = new Promise<void>((done) => child.once("exit", () => done()))
+    running.add(child)
+    const exited = new Promise<void>((done) =>
+      child.once("exit", () => {
+        running.delete(child)
+        done()
+      })
+    )
     child.stderr!.pipe(log, { end: false })
     let buffered = ""
     let announced = false

@@ -453,13 +453,17 @@ const parseCommand = (command: CommandSpec, args: ReadonlyArray<string>) => {
   const end = args.indexOf("--")
   if ((end === -1 ? args : args.slice(0, end)).some((arg) => arg === "--help" || arg === "-h")) return undefined
   const byName = new Map(command.flags.map((flag) => [flag.name, flag]))
-  // A negative number after a flag that takes a value is that value (parseArgs would take it for a flag).
+  // What follows a flag that takes a value is that value, even when it starts with "-" (a negative
+  // number, a token), unless it is one of the command's flags (`--latency --json` lacks a value).
+  const isFlag = (arg: string) =>
+    arg === "--" || arg === "-h" || arg === "--help" ||
+    (arg.startsWith("--") && byName.has(arg.slice(2).split("=")[0]!))
   const normalized: Array<string> = []
   for (let i = 0; i < args.length; i++) {
     const arg = args[i]!
     const flag = arg.startsWith("--") ? byName.get(arg.slice(2)) : undefined
     const next = args[i + 1]
-    if (flag !== undefined && flag.type !== "boolean" && next !== undefined && /^-\d/.test(next)) {
+    if (flag !== undefined && flag.type !== "boolean" && next?.startsWith("-") === true && !isFlag(next)) {
       normalized.push(`${arg}=${next}`)
       i++
     } else normalized.push(arg)
