@@ -1,0 +1,138 @@
+/**
+ * The import rule of ARCHITECTURE.md: every import between modules of `src/` goes from a layer to
+ * itself or a layer above it, `internal/` modules stay in their area, and no module imports a
+ * package's barrel.
+ */
+import { assert, describe, it } from "@effect/vitest"
+import { readdirSync, readFileSync } from "node:fs"
+import { dirname, join, relative, resolve } from "node:path"
+import { fileURLToPath } from "node:url"
+
+const src = fileURLToPath(new URL("../src/", import.meta.url))
+
+const MODELS = [
+  "AuthleteApi",
+  "AuthleteError",
+  "AuthleteResult",
+  "BackchannelAuthentication",
+  "BackchannelAuthenticationCompleteRequest",
+  "BackchannelAuthenticationCompleteResponse",
+  "BackchannelAuthenticationCompleteResult",
+  "BackchannelAuthenticationFail",
+  "BackchannelAuthenticationIssue",
+  "Property",
+  "ServiceConfiguration",
+  "ServiceJwks",
+  "Token",
+  "internal/api",
+  "internal/codec",
+  "internal/models",
+  "internal/openLiteral",
+  "internal/peers",
+  "internal/rules"
+]
+const TRANSPORT = ["HttpTransport", "internal/deadlines", "internal/http", "internal/transport"]
+const CLIENTS = ["AuthleteClient", "ClientNotifier", "internal/retry", "internal/tracing"]
+const PROGRAMS = [
+  "AuthenticationDevice",
+  "BackchannelAuthenticationCompletion",
+  "BackchannelAuthenticationEndpoint",
+  "Claims",
+  "DeviceDecision",
+  "Discovery",
+  "EndpointResponse",
+  "PendingRequests",
+  "TokenEndpoint",
+  "UserClaims",
+  "index"
+]
+
+/** A module's layer (ARCHITECTURE.md): the areas beside the layers sit between them. */
+const layerOf = (module: string): number => {
+  if (MODELS.includes(module)) return 1
+  if (TRANSPORT.includes(module) || module.startsWith("undici/")) return 2
+  if (CLIENTS.includes(module)) return 3
+  if (module.startsWith("simulator/")) return 3.5
+  if (PROGRAMS.includes(module)) return 4
+  if (module.startsWith("sql/")) return 4.5
+  if (module === "CibaRoutes" || module.startsWith("routes/")) return 5
+  if (module.startsWith("playground/")) return 6
+  if (module.startsWith("cli/")) return 7
+  throw new Error(`${module} has no layer in ARCHITECTURE.md: add it to the table and to this test`)
+}
+
+/** The area a module belongs to: a subfolder with an entry, or the root. */
+const areaOf = (module: string) => module.includes("/") && !module.startsWith("internal/") ? module.split("/")[0]! : ""
+
+/** Reaches into another area's `internal/` that ARCHITECTURE.md lists. */
+const ALLOWED_REACHES = new Set([
+  "cli/Demo -> simulator/internal/crypto",
+  "playground/internal/idToken -> simulator/internal/crypto"
+])
+
+const modules = (): ReadonlyArray<string> => {
+  const found: Array<string> = []
+  const walk = (directory: string) => {
+    for (const entry of readdirSync(directory, { withFileTypes: true })) {
+      const path = join(directory, entry.name)
+      if (entry.isDirectory()) walk(path)
+      else if (path.endsWith(".ts")) found.push(relative(src, path).replace(/\.ts$/, ""))
+    }
+  }
+  walk(src)
+  return found.sort()
+}
+
+const IMPORT = /(?:^|\n)\s*(?:import|export)\s[^;]*?from\s+"([^"]+)"|import\(\s*"([^"]+)"\s*\)/g
+
+/** A module's imports, its comments left out (their examples import as users do). */
+const importsOf = (module: string) =>
+  [...readFileSync(join(src, `${module}.ts`), "utf8").replace(/\/\*[\s\S]*?\*\//g, "").matchAll(IMPORT)].map((
+    match
+  ) => match[1] ?? match[2]!)
+
+describe("the layers of src/ (ARCHITECTURE.md)", () => {
+  it("every module imports only its own layer and the layers above it", () => {
+    const wrong: Array<string> = []
+    for (const module of modules()) {
+      for (const specifier of importsOf(module).filter((s) => s.startsWith("."))) {
+        const target = relative(src, resolve(dirname(join(src, module)), specifier)).replace(/\.js$/, "")
+        if (layerOf(target) > layerOf(module)) {
+          wrong.push(`${module} (layer ${layerOf(module)}) -> ${target} (layer ${layerOf(target)})`)
+        }
+      }
+    }
+    assert.deepStrictEqual(wrong, [])
+  })
+
+  it("internal/ modules stay in their area, but for the reaches ARCHITECTURE.md lists", () => {
+    const reaches: Array<string> = []
+    for (const module of modules()) {
+      for (const specifier of importsOf(module).filter((s) => s.startsWith("."))) {
+        const target = relative(src, resolve(dirname(join(src, module)), specifier)).replace(/\.js$/, "")
+        // The root's internal/ serves the root and the areas beside it; an area's internal/ is its own.
+        if (/^[^/]+\/internal\//.test(target) && areaOf(target) !== areaOf(module)) {
+          reaches.push(`${module} -> ${target}`)
+        }
+      }
+    }
+    assert.deepStrictEqual(reaches.filter((reach) => !ALLOWED_REACHES.has(reach)), [])
+    // The listed reaches are still there; when one goes, it goes from the list too.
+    assert.deepStrictEqual([...new Set(reaches)].sort(), [...ALLOWED_REACHES].sort())
+  })
+
+  it("no module imports a package's barrel", () => {
+    const barrels = ["effect", "@effect/platform", "@effect/platform-node", "@effect/sql", "@effect/cluster"]
+      .concat(["@effect/workflow", "@effect/sql-pg", "@effect/sql-sqlite-node", "@effect/rpc", "@effect/experimental"])
+    const wrong = modules().flatMap((module) =>
+      importsOf(module).filter((specifier) => barrels.includes(specifier)).map((specifier) => `${module}: ${specifier}`)
+    )
+    assert.deepStrictEqual(wrong, [])
+  })
+
+  it("the rule sees a wrong import (a program importing a route)", () => {
+    assert.isAbove(layerOf("CibaRoutes"), layerOf("TokenEndpoint"))
+    assert.isAbove(layerOf("sql/DurableDecisions"), layerOf("DeviceDecision"))
+    assert.throws(() => layerOf("NewModule"), /has no layer/)
+  })
+})
