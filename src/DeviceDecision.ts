@@ -142,8 +142,17 @@ export const completionFor = (
  */
 export const decisionDeadline = (request: PendingRequest): number => {
   const lifetime = request.expiresAt - request.createdAt
-  return request.expiresAt - Math.min(20_000, lifetime / 2)
+  return request.expiresAt - Math.min(DECISION_MARGIN_MILLIS, lifetime / 2)
 }
+
+/**
+ * How long before its expiry a request is failed for want of a decision, at most
+ * (`decisionDeadline`).
+ *
+ * @since 0.1.0
+ * @category program
+ */
+export const DECISION_MARGIN_MILLIS = 20_000
 
 /**
  * Fails, as `TRANSACTION_FAILED`, every pending request whose decision deadline passed; returns how

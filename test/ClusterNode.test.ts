@@ -29,14 +29,8 @@ import {
   SecretBox,
   SqlPendingRequestStore
 } from "effect-authlete/sql"
-import { mkdtempSync, rmSync } from "node:fs"
-import { tmpdir } from "node:os"
 import { join } from "node:path"
-
-const tempDirectory = Effect.acquireRelease(
-  Effect.sync(() => mkdtempSync(join(tmpdir(), "effect-authlete-node-"))),
-  (directory) => Effect.sync(() => rmSync(directory, { recursive: true, force: true }))
-)
+import { tempDirectory } from "./support/tempDirectory.js"
 
 /** Polls `condition` every 50 ms until it holds, for at most `millis`. */
 const until = <E, R>(condition: Effect.Effect<boolean, E, R>, millis = 15_000) =>
@@ -116,7 +110,7 @@ describe("ClusterNode.layerSweeper", () => {
     "the engine alone leaves a workflow suspended when its wake-up is lost",
     () =>
       Effect.scoped(Effect.gen(function*() {
-        const directory = yield* tempDirectory
+        const directory = yield* tempDirectory("effect-authlete-node-")
         yield* Effect.gen(function*() {
           const { authReqId, executionId, suspended } = yield* suspendedRequest
           yield* decideBeforeTheSuspensionIsRecorded(authReqId, executionId)
@@ -136,7 +130,7 @@ describe("ClusterNode.layerSweeper", () => {
     "the upkeep finds the stalled workflow and resumes it: /complete is sent once",
     () =>
       Effect.scoped(Effect.gen(function*() {
-        const directory = yield* tempDirectory
+        const directory = yield* tempDirectory("effect-authlete-node-")
         yield* Effect.gen(function*() {
           const { authReqId, executionId } = yield* suspendedRequest
           yield* decideBeforeTheSuspensionIsRecorded(authReqId, executionId)

@@ -32,9 +32,9 @@ import {
   SqlPendingRequestStore,
   tables
 } from "effect-authlete/sql"
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs"
-import { tmpdir } from "node:os"
+import { readdirSync, readFileSync } from "node:fs"
 import { join } from "node:path"
+import { tempDirectory } from "./support/tempDirectory.js"
 
 const request = (authReqId: string, overrides: Partial<PendingRequest> = {}) =>
   new PendingRequest({
@@ -55,10 +55,6 @@ const request = (authReqId: string, overrides: Partial<PendingRequest> = {}) =>
 const allow = new RecordedDecision({ decision: "allow", authTime: 1_000 })
 
 /** A fresh SQLite file in a temporary directory, removed with the scope. */
-const tempDirectory = Effect.acquireRelease(
-  Effect.sync(() => mkdtempSync(join(tmpdir(), "effect-authlete-sql-"))),
-  (directory) => Effect.sync(() => rmSync(directory, { recursive: true, force: true }))
-)
 
 /** Every byte SQLite wrote in the directory (database, WAL, shared memory), as text. */
 const filesOf = (directory: string) =>
@@ -203,7 +199,7 @@ describe("the secret box", () => {
 describe("the notification vault", () => {
   it.scoped("keeps tokens and notifications sealed in the database file, and deletes them", () =>
     Effect.gen(function*() {
-      const directory = yield* tempDirectory
+      const directory = yield* tempDirectory("effect-authlete-sql-")
       const secret = `push-access-token-${crypto.randomUUID()}`
       const notificationToken = `notification-token-${crypto.randomUUID()}`
       yield* Effect.gen(function*() {
@@ -240,7 +236,7 @@ describe("a PUSH flow on the SQLite cluster runner", () => {
     "completes, and no table of the engine or of the stores holds a token in plain text",
     () =>
       Effect.gen(function*() {
-        const directory = yield* tempDirectory
+        const directory = yield* tempDirectory("effect-authlete-sql-")
         const push = "https://client.example/push"
         const Node = Layer.mergeAll(SqlPendingRequestStore.layer, NotificationVault.layer).pipe(
           Layer.provideMerge(SecretBox.layer(SecretBox.generateKey())),

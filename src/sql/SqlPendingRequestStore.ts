@@ -14,7 +14,7 @@ import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import * as Schema from "effect/Schema"
-import { decisionDeadline } from "../DeviceDecision.js"
+import { DECISION_MARGIN_MILLIS, decisionDeadline } from "../DeviceDecision.js"
 import {
   PendingRequest,
   PendingRequestStore,
@@ -285,14 +285,14 @@ const make = Effect.gen(function*() {
       sql<{ readonly request: string; readonly state: State }>`SELECT request, state FROM ${table}
         WHERE finished = 0 AND (
           (state <> 'pending' AND settled_at < ${nowMillis - graceMillis})
-          OR (state = 'pending' AND expires_at < ${nowMillis + 20_000})
+          OR (state = 'pending' AND expires_at < ${nowMillis + DECISION_MARGIN_MILLIS})
         )`.pipe(
         Effect.mapError(failWith("list the stalled workflows")),
         Effect.flatMap((rows) =>
           Effect.forEach(rows, (row) =>
             Effect.map(requestOf(row, "list the stalled workflows"), (request) =>
-              // A waiting request is late once its decision deadline (at most 20 seconds before its
-              // expiry, hence the query's bound) is `overdueMillis` behind.
+              // A waiting request is late once its decision deadline (at most DECISION_MARGIN_MILLIS
+              // before its expiry, hence the query's bound) is `overdueMillis` behind.
               row.state !== "pending" || decisionDeadline(request) + overdueMillis < nowMillis ? [request] : []))
         ),
         Effect.map((requests) => requests.flat())

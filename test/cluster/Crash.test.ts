@@ -14,6 +14,7 @@
 import { SqlClient } from "@effect/sql"
 import { afterEach, assert, describe, it } from "@effect/vitest"
 import { Effect } from "effect"
+import { DECISION_MARGIN_MILLIS } from "effect-authlete"
 import { type ChildProcess, spawn } from "node:child_process"
 import { randomBytes } from "node:crypto"
 import { mkdtempSync, readFileSync, writeFileSync } from "node:fs"
@@ -433,7 +434,9 @@ const crashRun = async (load: Load) => {
   const lateness = undecided.flatMap((flow) => {
     const first = completesOf(flow)[0]
     // The decision deadline: 20 seconds before the expiry, or half the lifetime when that is shorter.
-    return first === undefined ? [] : [first.at - (flow.expiresAt! - Math.min(20_000, UNDECIDED_EXPIRY * 500))]
+    return first === undefined
+      ? []
+      : [first.at - (flow.expiresAt! - Math.min(DECISION_MARGIN_MILLIS, UNDECIDED_EXPIRY * 500))]
   }).sort((a, b) => a - b)
   // From the decision's 200 to the first /complete of its ticket at the simulator.
   const decisionToComplete = decided.flatMap((flow) => {
