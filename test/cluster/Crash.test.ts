@@ -433,7 +433,7 @@ const crashRun = async (load: Load) => {
   const failedAfterExpiry = undecided.filter((flow) => completesOf(flow)[0]?.resultCode === "A198204")
   const lateness = undecided.flatMap((flow) => {
     const first = completesOf(flow)[0]
-    // The decision deadline: 20 seconds before the expiry, or half the lifetime when that is shorter.
+    // The decision deadline: DECISION_MARGIN_MILLIS before the expiry, or half the lifetime when shorter.
     return first === undefined
       ? []
       : [first.at - (flow.expiresAt! - Math.min(DECISION_MARGIN_MILLIS, UNDECIDED_EXPIRY * 500))]
