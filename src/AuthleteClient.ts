@@ -4,32 +4,27 @@
  *
  * @since 0.1.0
  */
-import * as Clock from "effect/Clock"
-import * as Config from "effect/Config"
-import * as ConfigError from "effect/ConfigError"
+import type * as Config from "effect/Config"
+import type * as ConfigError from "effect/ConfigError"
 import * as Context from "effect/Context"
-import * as Duration from "effect/Duration"
+import type * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
 import * as Layer from "effect/Layer"
-import * as Option from "effect/Option"
-import * as Redacted from "effect/Redacted"
+import * as Record from "effect/Record"
+import type * as Redacted from "effect/Redacted"
 import * as Ref from "effect/Ref"
-import * as Schedule from "effect/Schedule"
+import type * as Schedule from "effect/Schedule"
 import { type AuthleteApi, type AuthleteApiName, AuthleteApis } from "./AuthleteApi.js"
-import {
-  AuthleteApiError,
-  type AuthleteError,
-  AuthleteResponseError,
-  AuthleteValidationError,
-  MAX_ERROR_BODY_LENGTH
-} from "./AuthleteError.js"
+import { AuthleteApiError, type AuthleteError, AuthleteValidationError } from "./AuthleteError.js"
 import { HttpTransport, type HttpTransportResponse } from "./HttpTransport.js"
 import * as Api from "./internal/api.js"
-import * as Http from "./internal/http.js"
+import * as Exchange from "./internal/authleteExchange.js"
+import * as ClientConfig from "./internal/clientConfig.js"
+import * as RetryRules from "./internal/clientRetryRules.js"
+import * as Settings from "./internal/clientSettings.js"
 import * as Retry from "./internal/retry.js"
 import * as Tracing from "./internal/tracing.js"
-import * as Transport from "./internal/transport.js"
 
 /**
  * One method of the service: an API's request in, its decoded answer out. A request without
@@ -109,275 +104,23 @@ export interface AuthleteClientOptionsV2 extends CommonOptions {
 export type AuthleteClientOptions = AuthleteClientOptionsV3 | AuthleteClientOptionsV2
 
 /** Ours: the default cap on an answer's size. */
-export const DEFAULT_MAX_RESPONSE_BYTES = 1_048_576
+export const DEFAULT_MAX_RESPONSE_BYTES = Settings.DEFAULT_MAX_RESPONSE_BYTES
 
-const DEFAULT_BUDGET_MILLIS = 60_000
+/** A method before it is given its API's types: the API's codecs check its request and answer at run time. */
+type UntypedMethod = (request?: unknown) => Effect.Effect<unknown, AuthleteError>
 
-/**
- * The default retry rule (`AuthleteClient.isSafeToRetry`): only what Authlete provably did not
- * process. `/complete` is not repeatable (in PUSH mode it mints tokens), so a refused connection, 429
- * and 503 are retried, and 500, 502, 504, timeouts and broken connections are not.
- *
- * @since 0.1.0
- * @category retries
- */
-const isSafeToRetry = (error: AuthleteError): boolean =>
-  (error._tag === "AuthleteTransportError" && error.reason === "Connect") ||
-  (error._tag === "AuthleteApiError" && (error.status === 429 || error.status === 503))
-
-/**
- * The rule for APIs that change nothing (`repeatable`): also 5xx, timeouts and broken connections.
- *
- * @since 0.1.0
- * @category retries
- */
-const isSafeToRepeat = (error: AuthleteError): boolean =>
-  isSafeToRetry(error) ||
-  (error._tag === "AuthleteTransportError" && (error.reason === "Timeout" || error.reason === "Transport")) ||
-  (error._tag === "AuthleteApiError" && error.status >= 500)
-
-const requestedDelay = (error: AuthleteError): Duration.Duration | undefined =>
-  error._tag === "AuthleteApiError" && error.retryAfterMillis !== undefined
-    ? Duration.millis(error.retryAfterMillis)
-    : undefined
-
-/**
- * The default retry schedule (`AuthleteClient.defaultRetrySchedule`): wait as long as the server
- * asked (`Retry-After`, `RateLimit-Reset`), otherwise exponential backoff with jitter from 500 ms; at
- * most 3 retries. The budget (60 seconds by default, attempts included) is kept apart from it.
- *
- * @since 0.1.0
- * @category retries
- */
-const defaultRetrySchedule: Schedule.Schedule<unknown, AuthleteError> = Schedule.identity<AuthleteError>().pipe(
-  Schedule.intersect(Schedule.exponential("500 millis").pipe(Schedule.jittered)),
-  Schedule.modifyDelay(([error], backoff) => requestedDelay(error) ?? backoff),
-  Schedule.intersect(Schedule.recurs(3)),
-  Schedule.asVoid
-)
-
-interface Settings {
-  /** `https://us.authlete.com` */
-  readonly origin: string
-  /** A base URL's own path, without a trailing slash (`""` for Authlete's own hosts). */
-  readonly pathPrefix: string
-  /** `/{serviceId}` in v3, `""` in v2. */
-  readonly servicePath: string
-  /** Authorization and Accept (and Content-Type for POSTs), made once: the credential is written into a header here only. */
-  readonly getHeaders: Readonly<Record<string, string>>
-  readonly postHeaders: Readonly<Record<string, string>>
-  /** The credential in every form it could be echoed in, to remove from anything an error shows. */
-  readonly secrets: ReadonlyArray<string>
-  readonly timeoutMillis: number
-  readonly maxResponseBytes: number
-  readonly retry: (api: AuthleteApi) => Retry.RetryPolicy<AuthleteError> | undefined
-}
-
-// ----------------------------------------------------------------------------------- option checks
-
-type Check<A> = (value: A) => Either.Either<A, string>
-
-const baseUrlCheck: Check<string> = (value) => {
-  let url: URL
-  try {
-    url = new URL(value)
-  } catch {
-    return Either.left("must be an absolute URL such as https://us.authlete.com")
-  }
-  const unsafe = Http.unsafeUrlReason(url)
-  if (unsafe !== undefined) return Either.left(unsafe)
-  if (url.search !== "" || url.hash !== "") return Either.left("must not have a query or a fragment")
-  return Either.right(value)
-}
-
-const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/
-
-const identifierCheck = (what: string): Check<string> => (value) =>
-  typeof value !== "string" || value === ""
-    ? Either.left(`must be ${what}, not empty`)
-    : LONE_SURROGATE.test(value)
-    ? Either.left(`must be ${what} of well-formed Unicode (it holds a lone surrogate)`)
-    : Either.right(value)
-
-const serviceIdCheck: Check<string> = (value) =>
-  Either.flatMap(identifierCheck("a service id")(value), (id) =>
-    // Percent-encoding keeps `/` inside the segment, but URL parsing still folds "." and ".."
-    // segments (even encoded ones), so those are refused outright.
-    /^(\.|%2e)+$/i.test(id) ? Either.left("must be a service id, not dots") : Either.right(id))
-
-const secretCheck = (what: string): Check<Redacted.Redacted<string>> => (value) => {
-  const text = Redacted.isRedacted(value) ? Redacted.value(value) : undefined
-  return typeof text !== "string" || text === ""
-    ? Either.left(`must be ${what}, not empty`)
-    : Transport.invalidHeader({ value: text }) !== undefined || text.includes("\t") || text.trim() !== text
-    ? Either.left(`must be ${what} that an HTTP header can carry (no spaces at the ends, no control characters)`)
-    : Either.right(value)
-}
-
-const optionChecks = {
-  baseUrl: baseUrlCheck,
-  serviceId: serviceIdCheck,
-  apiKey: identifierCheck("the service API key"),
-  accessToken: secretCheck("the service access token"),
-  apiSecret: secretCheck("the service API secret")
-} as const
-
-const invalid = (path: string, message: string) => ConfigError.InvalidData([path], `${path} ${message}`)
-
-/** Checks the options once, when the layer is built: a bad option never reaches a request. */
-const settingsFrom = (options: AuthleteClientOptions): Either.Either<Settings, ConfigError.ConfigError> => {
-  const check = <A>(name: keyof typeof optionChecks, value: A) =>
-    Either.mapLeft((optionChecks[name] as unknown as Check<A>)(value), (message) => invalid(name, message))
-  return Either.gen(function*() {
-    yield* check("baseUrl", options.baseUrl)
-    const url = new URL(options.baseUrl)
-    const timeoutMillis = yield* Either.mapLeft(
-      Transport.timeoutMillisOf(options.timeout ?? "30 seconds", "timeout"),
-      (message) => ConfigError.InvalidData(["timeout"], message)
-    )
-    const maxResponseBytes = options.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES
-    if (!Number.isSafeInteger(maxResponseBytes) || maxResponseBytes < 1) {
-      return yield* Either.left(invalid("maxResponseBytes", "must be a positive whole number"))
-    }
-    const policy = options.retry === "none" ? undefined : options.retry
-    const budgetMillis = policy?.budget === undefined ? DEFAULT_BUDGET_MILLIS : yield* Either.mapLeft(
-      Transport.timeoutMillisOf(policy.budget, "retry.budget"),
-      (message) => ConfigError.InvalidData(["retry", "budget"], message)
-    )
-    const schedule = policy?.schedule ?? defaultRetrySchedule
-    const narrow: Retry.RetryPolicy<AuthleteError> = { schedule, while: policy?.while ?? isSafeToRetry, budgetMillis }
-    const wide: Retry.RetryPolicy<AuthleteError> = { schedule, while: policy?.while ?? isSafeToRepeat, budgetMillis }
-    const common = {
-      origin: url.origin,
-      pathPrefix: url.pathname.replace(/\/+$/, ""),
-      timeoutMillis,
-      maxResponseBytes,
-      retry: (api: AuthleteApi) => options.retry === "none" ? undefined : api.repeatable ? wide : narrow
-    }
-    // Frozen: the transport checks a header object once.
-    const headers = (authorization: string) => ({
-      getHeaders: Object.freeze({ authorization, accept: "application/json" }),
-      postHeaders: Object.freeze({ authorization, accept: "application/json", "content-type": "application/json" })
-    })
-    if (options.apiVersion === "V2") {
-      yield* check("apiKey", options.apiKey)
-      yield* check("apiSecret", options.apiSecret)
-      const secret = Redacted.value(options.apiSecret)
-      // HTTP Basic over the UTF-8 bytes (btoa alone refuses characters beyond Latin-1).
-      const credentials = btoa(String.fromCharCode(...new TextEncoder().encode(`${options.apiKey}:${secret}`)))
-      return { ...common, ...headers(`Basic ${credentials}`), servicePath: "", secrets: [secret, credentials] }
-    }
-    yield* check("serviceId", options.serviceId)
-    yield* check("accessToken", options.accessToken)
-    const token = Redacted.value(options.accessToken)
-    return {
-      ...common,
-      ...headers(`Bearer ${token}`),
-      servicePath: `/${encodeURIComponent(options.serviceId)}`,
-      secrets: [token]
-    }
-  })
-}
-
-// ------------------------------------------------------------------------------------ the answer
-
-const statusesWithResultBody: ReadonlySet<number> = new Set([400, 401, 403, 500])
-
-/** Turns an answer into the decoded response or the error it stands for. */
-const interpret = <A>(
-  response: HttpTransportResponse,
-  decode: (json: unknown) => Either.Either<A, { readonly issues: ReadonlyArray<unknown>; readonly total: number }>,
-  secrets: () => ReadonlyArray<string>,
-  maxResponseBytes: number
-): Effect.Effect<A, AuthleteError> => {
-  const { body, status } = response
-  const keep = (text: string) => Http.bodyForError(text, secrets(), MAX_ERROR_BODY_LENGTH)
-  if (status >= 200 && status < 300) {
-    if (body === undefined) {
-      return Effect.fail(
-        new AuthleteResponseError({
-          status,
-          body: "",
-          detail: `Authlete's answer is larger than the ${maxResponseBytes}-byte cap; it was not read`
-        })
-      )
-    }
-    let json: unknown
-    try {
-      // No body at all (a 204, as /service/jwks/get gives for a service without keys) is no fields.
-      json = body === "" ? {} : JSON.parse(body)
-    } catch {
-      // A 2xx that does not parse may still hold fresh tokens, which no scrubbing could find: not kept.
-      return Effect.fail(
-        new AuthleteResponseError({
-          status,
-          body: "",
-          detail: `Authlete's answer is not JSON (${body.length} characters, not kept: it may hold tokens)`
-        })
-      )
-    }
-    const decoded = decode(json)
-    return Either.isRight(decoded) ? Effect.succeed(decoded.right) : Effect.fail(
-      new AuthleteResponseError({
-        status,
-        body: keep(body),
-        detail: `Authlete's answer does not decode: ${AuthleteValidationError.fromRefusal(decoded.left as never).rules}`
-      })
-    )
-  }
-  return Effect.map(Clock.currentTimeMillis, (now) => {
-    let json: unknown = undefined
-    try {
-      json = JSON.parse(body ?? "")
-    } catch {
-      // Proxies answer with HTML; the text is kept as the body.
-    }
-    const hasResultBody = statusesWithResultBody.has(status) ||
-      Option.isSome(Http.jsonStringField(json, "resultCode"))
-    const field = (name: string) =>
-      hasResultBody
-        ? Option.getOrUndefined(
-          Option.map(Http.jsonStringField(json, name), (value) => Transport.scrubSecrets(value, secrets()))
-        )
-        : undefined
-    const resultCode = field("resultCode")
-    const resultMessage = field("resultMessage")
-    const retryAfterMillis = Http.requestedRetryDelayMillis(response.headers, now)
-    return new AuthleteApiError({
-      status,
-      ...(resultCode === undefined ? {} : { resultCode }),
-      ...(resultMessage === undefined ? {} : { resultMessage }),
-      ...(retryAfterMillis === undefined ? {} : { retryAfterMillis }),
-      body: body === undefined ? "" : keep(body)
-    })
-  }).pipe(Effect.flip)
-}
-
-/** Span attributes: Authlete's action and result code (never a token, a secret or the ticket). */
-const annotateResult = (outcome: unknown) => {
-  const result = outcome as { readonly action?: unknown; readonly resultCode?: unknown }
-  return Effect.annotateCurrentSpan({
-    ...(typeof result.action === "string" ? { "authlete.action": result.action } : {}),
-    ...(typeof result.resultCode === "string" ? { "authlete.result_code": result.resultCode } : {})
-  })
-}
-
-/** The query of a GET: the request's fields, as Authlete reads them. */
-const queryOf = (json: unknown): string => {
-  const params = new URLSearchParams()
-  for (const [name, value] of Object.entries(json as Record<string, unknown>)) {
-    if (value !== undefined) params.set(name, String(value))
-  }
-  const query = params.toString()
-  return query === "" ? "" : `?${query}`
-}
+/** The service: one method per API of `AuthleteApis`, made by the live client or by `layerTest`. */
+const serviceOf = (method: (name: AuthleteApiName, api: AuthleteApi) => UntypedMethod): AuthleteClientService =>
+  // Each method answers what its own API's codecs decode; TypeScript cannot follow that pairing
+  // through a mapping over `AuthleteApis`, so the service's type is asserted here, once.
+  Record.map(AuthleteApis, (api, name) => method(name, api)) as AuthleteClientService
 
 /** Builds the service over the application's `HttpTransport` (`AuthleteClient.make`). */
 const make = (
   options: AuthleteClientOptions
 ): Effect.Effect<AuthleteClientService, ConfigError.ConfigError, HttpTransport> =>
   Effect.gen(function*() {
-    const settings = yield* settingsFrom(options)
+    const settings = yield* Settings.settingsFrom(options)
     const transport = yield* HttpTransport
     const serverAddress = new URL(settings.origin).host
 
@@ -396,7 +139,7 @@ const make = (
         const encoded = codecs.encodeRequest(request)
         if (Either.isLeft(encoded)) return Effect.fail(AuthleteValidationError.fromRefusal(encoded.left, "Send"))
         const wire = encoded.right
-        const target = api.method === "POST" ? url : `${url}${queryOf(wire)}`
+        const target = api.method === "POST" ? url : `${url}${Exchange.queryOf(wire)}`
         const body = api.method === "POST" ? JSON.stringify(wire) : undefined
         // Only an error needs the list, so it is made only then.
         let secretsMemo: ReadonlyArray<string> | undefined
@@ -412,7 +155,7 @@ const make = (
             maxResponseBytes: settings.maxResponseBytes
           })
         const answer = (response: HttpTransportResponse) =>
-          interpret(response, codecs.decodeResponse, secrets, settings.maxResponseBytes)
+          Exchange.interpret(response, codecs.decodeResponse, secrets, settings.maxResponseBytes)
         return Tracing.spanned(spanName, spanOptions, (recording) => {
           if (!recording) {
             return Retry.retrying(
@@ -430,7 +173,7 @@ const make = (
                   Effect.annotateCurrentSpan("http.response.status_code", response.status),
                   answer(response)
                 ))
-            }).pipe(Effect.tap(annotateResult), Effect.tapError(annotateResult))
+            }).pipe(Effect.tap(Exchange.annotateResult), Effect.tapError(Exchange.annotateResult))
           return Retry.retrying(annotated, settings.timeoutMillis, policy).pipe(
             Effect.ensuring(Effect.suspend(() => Effect.annotateCurrentSpan("authlete.attempts", attempts)))
           )
@@ -438,81 +181,8 @@ const make = (
       }
     }
 
-    return Object.fromEntries(
-      Object.entries(AuthleteApis).map(([name, api]) => [name, method(name as AuthleteApiName, api)])
-    ) as unknown as AuthleteClientService
+    return serviceOf(method)
   })
-
-// ------------------------------------------------------------------------------------- configuration
-
-/** A config whose value must pass an option check; the error names the variable. */
-const checked = <A>(config: Config.Config<A>, name: keyof typeof optionChecks): Config.Config<A> =>
-  Config.mapOrFail(config, (value) =>
-    Either.mapLeft(
-      (optionChecks[name] as unknown as Check<A>)(value),
-      (message) => ConfigError.InvalidData([], `${name} ${message}`)
-    ))
-
-/** A secret read as text, so that its check keeps the variable's name; it is redacted at once. */
-const secretVariable = (
-  variable: string,
-  name: "accessToken" | "apiSecret"
-): Config.Config<Redacted.Redacted<string>> =>
-  Config.mapOrFail(Config.string(variable), (text) =>
-    Either.mapLeft(
-      optionChecks[name](Redacted.make(text)),
-      (message) => ConfigError.InvalidData([], `${name} ${message}`)
-    ))
-
-/** Whether a config error is about `AUTHLETE_API_VERSION` holding another version. */
-const isOtherVersion = (error: ConfigError.ConfigError): boolean => {
-  switch (error._op) {
-    case "And":
-    case "Or":
-      return isOtherVersion(error.left) || isOtherVersion(error.right)
-    case "InvalidData":
-      return error.path[error.path.length - 1] === "AUTHLETE_API_VERSION"
-    default:
-      return false
-  }
-}
-
-const environmentConfigV3: Config.Config<AuthleteClientOptionsV3> = Config.all({
-  apiVersion: Config.literal("V3")("AUTHLETE_API_VERSION").pipe(Config.withDefault("V3" as const)),
-  baseUrl: checked(Config.string("AUTHLETE_BASE_URL"), "baseUrl"),
-  serviceId: checked(Config.string("AUTHLETE_SERVICE_APIKEY"), "serviceId"),
-  accessToken: secretVariable("AUTHLETE_SERVICE_ACCESSTOKEN", "accessToken")
-})
-
-const environmentConfigV2: Config.Config<AuthleteClientOptionsV2> = Config.all({
-  apiVersion: Config.literal("V2")("AUTHLETE_API_VERSION"),
-  baseUrl: checked(Config.string("AUTHLETE_BASE_URL"), "baseUrl"),
-  apiKey: checked(Config.string("AUTHLETE_SERVICE_APIKEY"), "apiKey"),
-  apiSecret: secretVariable("AUTHLETE_SERVICE_APISECRET", "apiSecret")
-})
-
-/**
- * The options from the environment names of Authlete's Java and Python SDKs
- * (`AuthleteClient.environmentConfig`): `AUTHLETE_BASE_URL`, `AUTHLETE_API_VERSION` (`V3` unless
- * `V2`), `AUTHLETE_SERVICE_APIKEY` (the service id in v3), `AUTHLETE_SERVICE_ACCESSTOKEN` (v3) and
- * `AUTHLETE_SERVICE_APISECRET` (v2). Nest it for several tenants:
- * `Config.nested(AuthleteClient.environmentConfig, "TENANT_A")` reads `TENANT_A_AUTHLETE_BASE_URL`...
- */
-const environmentConfig: Config.Config<AuthleteClientOptions> = Config.orElseIf(environmentConfigV3, {
-  if: isOtherVersion,
-  orElse: () => environmentConfigV2
-})
-
-/** Wraps each given field's config in its check, so that an error names that field's variable. */
-const checkedWrap = (config: Config.Config.Wrap<AuthleteClientOptions>): Config.Config<AuthleteClientOptions> => {
-  if (Config.isConfig(config)) return config as Config.Config<AuthleteClientOptions>
-  const fields: Record<string, unknown> = { ...(config as Record<string, unknown>) }
-  for (const name of Object.keys(optionChecks) as Array<keyof typeof optionChecks>) {
-    const field = fields[name]
-    if (Config.isConfig(field)) fields[name] = checked(field, name)
-  }
-  return Config.unwrap(fields as Config.Config.Wrap<AuthleteClientOptions>)
-}
 
 /**
  * The tag of the Authlete client.
@@ -551,9 +221,9 @@ export class AuthleteClient extends Context.Tag("effect-authlete/AuthleteClient"
    * check's error names the variable it read.
    */
   static readonly layerConfig = (
-    config: Config.Config.Wrap<AuthleteClientOptions> = environmentConfig
+    config: Config.Config.Wrap<AuthleteClientOptions> = ClientConfig.environmentConfig
   ): Layer.Layer<AuthleteClient, ConfigError.ConfigError, HttpTransport> =>
-    Layer.effect(AuthleteClient, Effect.flatMap(checkedWrap(config), make))
+    Layer.effect(AuthleteClient, Effect.flatMap(ClientConfig.checkedWrap(config), make))
 
   /**
    * A client for your own tests: it validates each request as the live client does, records it,
@@ -593,10 +263,7 @@ export class AuthleteClient extends Context.Tag("effect-authlete/AuthleteClient"
               return yield* handler(sent)
             }))
       }
-      const service = Object.fromEntries(
-        Object.entries(AuthleteApis).map(([name, api]) => [name, method(name as AuthleteApiName, api)])
-      ) as unknown as AuthleteClientService
-      return Context.make(AuthleteClient, service).pipe(
+      return Context.make(AuthleteClient, serviceOf(method)).pipe(
         Context.add(AuthleteClientRecorder, { requests: Ref.get(recorded) })
       )
     }))
@@ -604,13 +271,13 @@ export class AuthleteClient extends Context.Tag("effect-authlete/AuthleteClient"
   /** Builds the service over the application's `HttpTransport`. */
   static readonly make = make
   /** The options read from the `AUTHLETE_*` environment variables. */
-  static readonly environmentConfig = environmentConfig
+  static readonly environmentConfig = ClientConfig.environmentConfig
   /** @since 0.1.0 */
-  static readonly isSafeToRetry = isSafeToRetry
+  static readonly isSafeToRetry = RetryRules.isSafeToRetry
   /** @since 0.1.0 */
-  static readonly isSafeToRepeat = isSafeToRepeat
+  static readonly isSafeToRepeat = RetryRules.isSafeToRepeat
   /** @since 0.1.0 */
-  static readonly defaultRetrySchedule = defaultRetrySchedule
+  static readonly defaultRetrySchedule = RetryRules.defaultRetrySchedule
 }
 
 /**
