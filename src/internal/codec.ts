@@ -14,20 +14,24 @@
  */
 import * as Either from "effect/Either"
 import * as Option from "effect/Option"
-import * as ParseResult from "effect/ParseResult"
+import type * as ParseResult from "effect/ParseResult"
 import * as AST from "effect/SchemaAST"
+import {
+  annotatedMessage,
+  type Context,
+  expected,
+  FAIL,
+  MAX_ISSUES,
+  messageOf,
+  newContext,
+  type Refusal,
+  report,
+  reportParseIssue,
+  type Run
+} from "./codecReport.js"
+import * as Walk from "./codecWalk.js"
 
-/** One broken rule: where, and which rule as a sentence. */
-export interface Issue {
-  readonly path: ReadonlyArray<PropertyKey>
-  readonly message: string
-}
-
-/** Why an input was refused: the first issues, and how many there were in all. */
-export interface Refusal {
-  readonly issues: ReadonlyArray<Issue>
-  readonly total: number
-}
+export { type Fail, type Issue, MAX_ISSUES, type Refusal, refusalOfParseIssue } from "./codecReport.js"
 
 export interface CompileOptions {
   /** Refuse fields the schema does not name (requests), or drop them (responses). */
@@ -35,9 +39,6 @@ export interface CompileOptions {
   /** How many issues are kept; the rest are only counted. */
   readonly maxIssues?: number | undefined
 }
-
-/** The default cap on kept issues. */
-export const MAX_ISSUES = 100
 
 /**
  * An annotation for a filter that may judge the input before its elements are checked (a length
@@ -54,144 +55,6 @@ export const BoundFirstId: unique symbol = Symbol.for("effect-authlete/annotatio
  */
 export const NullMeansAbsentId: unique symbol = Symbol.for("effect-authlete/annotation/NullMeansAbsent")
 
-const FAIL: unique symbol = Symbol("effect-authlete/codec/FAIL")
-type Fail = typeof FAIL
-
-interface Context {
-  readonly path: Array<PropertyKey>
-  readonly max: number
-  issues: Array<Issue> | undefined
-  total: number
-}
-
-type Run = (input: unknown, ctx: Context) => unknown
-
-const newContext = (max: number, path: Array<PropertyKey> = []): Context => ({ path, max, issues: undefined, total: 0 })
-
-/** Counts an issue, and keeps it while fewer than `max` are kept (its message is built only then). */
-const report = (ctx: Context, message: string | (() => string), key?: PropertyKey): void => {
-  ctx.total++
-  const issues = ctx.issues ??= []
-  if (issues.length < ctx.max) {
-    issues.push({
-      path: key === undefined ? [...ctx.path] : [...ctx.path, key],
-      message: typeof message === "string" ? message : message()
-    })
-  }
-}
-
-// ---------------------------------------------------------------------------------------- messages
-
-/** The `message` annotation of a node, when it gives a plain sentence. */
-const annotatedMessage = (ast: AST.AST, actual: unknown): { message: string; override: boolean } | undefined => {
-  const annotation = ast.annotations[AST.MessageAnnotationId] as AST.MessageAnnotation | undefined
-  if (annotation === undefined) return undefined
-  const out = annotation(new ParseResult.Type(ast, actual))
-  if (typeof out === "string") return { message: out, override: false }
-  if (typeof out === "object" && out !== null && "message" in out && typeof out.message === "string") {
-    return { message: out.message, override: out.override === true }
-  }
-  return undefined
-}
-
-const literalText = (literal: AST.LiteralValue): string =>
-  typeof literal === "bigint" ? `${literal}n` : JSON.stringify(literal)
-
-/** What a node expects, as the end of a sentence that never shows the value it refused. */
-const expected = (ast: AST.AST): string => {
-  switch (ast._tag) {
-    case "StringKeyword":
-      return "a string"
-    case "NumberKeyword":
-      return "a number"
-    case "BooleanKeyword":
-      return "a boolean"
-    case "UndefinedKeyword":
-      return "absent"
-    case "Literal":
-      return literalText(ast.literal)
-    case "TypeLiteral":
-      return "an object"
-    case "TupleType":
-      return "an array"
-    case "Union": {
-      const literals = literalsOf(ast)
-      return literals !== undefined
-        ? `one of ${literals.map(literalText).join(", ")}`
-        : ast.types.map(expected).join(" or ")
-    }
-    default:
-      return Option.match(AST.getIdentifierAnnotation(ast), {
-        onNone: () => String(ast),
-        onSome: (identifier) => identifier
-      })
-  }
-}
-
-const messageOf = (ast: AST.AST, actual: unknown): string =>
-  annotatedMessage(ast, actual)?.message ?? `must be ${expected(ast)}`
-
-/** The literals of a union made of literals only, or `undefined`. */
-const literalsOf = (ast: AST.Union): ReadonlyArray<AST.LiteralValue> | undefined => {
-  const out: Array<AST.LiteralValue> = []
-  for (const member of ast.types) {
-    if (member._tag === "Literal") out.push(member.literal)
-    else if (member._tag === "Union" && literalsOf(member) !== undefined) out.push(...literalsOf(member)!)
-    else return undefined
-  }
-  return out
-}
-
-/**
- * Reports a Schema `ParseIssue` (from a filter, a declaration or a transformation) as issues at the
- * current path: messages from the schema's own sentences, never the refused value.
- */
-const reportParseIssue = (ctx: Context, issue: ParseResult.ParseIssue, path: ReadonlyArray<PropertyKey>): void => {
-  const at = (message: string, extra: ReadonlyArray<PropertyKey> = path) => {
-    ctx.total++
-    const issues = ctx.issues ??= []
-    if (issues.length < ctx.max) issues.push({ path: [...ctx.path, ...extra], message })
-  }
-  switch (issue._tag) {
-    case "Type":
-    case "Forbidden":
-      return at(issue.message ?? messageOf(issue.ast, issue.actual))
-    case "Missing":
-      return at("is required")
-    case "Unexpected":
-      // Reported on the object that holds the field, by name.
-      return at(`unknown field \`${String(path[path.length - 1])}\``, path.slice(0, -1))
-    case "Pointer":
-      return reportParseIssue(ctx, issue.issue, [...path, ...(Array.isArray(issue.path) ? issue.path : [issue.path])])
-    case "Refinement":
-    case "Transformation": {
-      const own = annotatedMessage(issue.ast, issue.actual)
-      return own?.override ? at(own.message) : reportParseIssue(ctx, issue.issue, path)
-    }
-    case "Composite": {
-      const own = annotatedMessage(issue.ast, issue.actual)
-      if (own?.override) return at(own.message)
-      const inner = Array.isArray(issue.issues) ? issue.issues : [issue.issues as ParseResult.ParseIssue]
-      // A union's literal members (`undefined` of an optional field, `null` of a nullable one) only
-      // add noise beside the real complaint, as the compiled union reports it too.
-      const meaningful = issue.ast._tag === "Union"
-        ? inner.filter((member) =>
-          !(member._tag === "Type" && (member.ast._tag === "UndefinedKeyword" || member.ast._tag === "Literal"))
-        )
-        : inner
-      if (meaningful.length === 0) return at(own?.message ?? messageOf(issue.ast, issue.actual))
-      for (const member of meaningful) reportParseIssue(ctx, member, path)
-    }
-  }
-}
-
-/** The issues of a Schema `ParseError` (or issue), for errors built from one. */
-export const refusalOfParseIssue = (issue: ParseResult.ParseIssue, maxIssues = MAX_ISSUES): Refusal => {
-  const ctx = newContext(maxIssues)
-  reportParseIssue(ctx, issue, [])
-  return { issues: ctx.issues ?? [], total: ctx.total }
-}
-
 // ---------------------------------------------------------------------------------------- compiler
 
 const PARSE_OPTIONS_STRICT: AST.ParseOptions = { errors: "all", onExcessProperty: "error" }
@@ -207,9 +70,6 @@ const settle = (ctx: Context, result: unknown, ast: AST.AST, input: unknown): un
   report(ctx, `${messageOf(ast, input)} (its check is not synchronous)`)
   return FAIL
 }
-
-const isObject = (u: unknown): u is Record<PropertyKey, unknown> =>
-  typeof u === "object" && u !== null && !Array.isArray(u)
 
 /** Whether a node's Type and Encoded sides are the same (no transformation or declaration inside). */
 const isInvariant = (ast: AST.AST): boolean => {
@@ -344,44 +204,7 @@ class Compiler {
     const elements = ast.elements.map((element) => ({ optional: element.isOptional, run: this.compile(element.type) }))
     const [rest, ...after] = ast.rest.map((r) => this.compile(r.type))
     if (after.length > 0) throw new Error("effect-authlete: the codec compiler does not handle elements after a rest")
-    return (input, ctx) => {
-      if (!Array.isArray(input)) {
-        report(ctx, messageOf(ast, input))
-        return FAIL
-      }
-      const out: Array<unknown> = []
-      let failed = false
-      const length = input.length
-      for (let i = 0; i < elements.length; i++) {
-        if (i >= length) {
-          if (!elements[i].optional) {
-            report(ctx, "is required", i)
-            failed = true
-          }
-          continue
-        }
-        ctx.path.push(i)
-        const value = elements[i].run(input[i], ctx)
-        ctx.path.pop()
-        if (value === FAIL) failed = true
-        else out.push(value)
-      }
-      if (rest === undefined) {
-        for (let i = elements.length; i < length; i++) {
-          report(ctx, "is an unexpected entry", i)
-          failed = true
-        }
-      } else {
-        for (let i = elements.length; i < length; i++) {
-          ctx.path.push(i)
-          const value = rest(input[i], ctx)
-          ctx.path.pop()
-          if (value === FAIL) failed = true
-          else if (!failed) out.push(value)
-        }
-      }
-      return failed ? FAIL : out
-    }
+    return Walk.tuple(ast, elements, rest)
   }
 
   /**
@@ -398,113 +221,11 @@ class Compiler {
       optional: ps.isOptional,
       run: this.compile(ps.type)
     }))
-    const names = new Set<PropertyKey>(properties.map((p) => p.name))
     const indexes = ast.indexSignatures.map((is) => ({
       key: this.compile(is.parameter),
       run: this.compile(is.type)
     }))
-    const strict = this.strict
-    if (!strict && indexes.length === 0) return this.lenientTypeLiteral(ast, properties, nullMeansAbsent, into)
-    return (input, ctx) => {
-      if (!isObject(input)) {
-        report(ctx, messageOf(ast, input))
-        return FAIL
-      }
-      let failed = false
-      const out = into()
-      if (indexes.length > 0 || strict) {
-        for (const key of Object.keys(input)) {
-          if (names.has(key)) continue
-          if (indexes.length === 0) {
-            report(ctx, () => `unknown field \`${key}\``)
-            failed = true
-            continue
-          }
-          const value = input[key]
-          ctx.path.push(key)
-          for (const index of indexes) {
-            if (index.key(key, ctx) === FAIL) failed = true
-            else {
-              const decoded = index.run(value, ctx)
-              if (decoded === FAIL) failed = true
-              else if (!failed) {
-                Object.defineProperty(out, key, {
-                  value: decoded,
-                  enumerable: true,
-                  writable: true,
-                  configurable: true
-                })
-              }
-            }
-          }
-          ctx.path.pop()
-        }
-      }
-      for (let i = 0; i < properties.length; i++) {
-        const property = properties[i]
-        const name = property.name
-        if (!Object.hasOwn(input, name)) {
-          if (!property.optional) {
-            report(ctx, "is required", name)
-            failed = true
-          }
-          continue
-        }
-        // Each field is read once: what was checked is what is kept.
-        const value = input[name]
-        ctx.path.push(name)
-        const decoded = property.run(value, ctx)
-        ctx.path.pop()
-        if (decoded === FAIL) failed = true
-        else if (!failed && !(decoded === null && nullMeansAbsent.has(name))) out[name] = decoded
-      }
-      return failed ? FAIL : out
-    }
-  }
-
-  /**
-   * A struct whose unknown fields are dropped (a response): read by the input's own fields, so that
-   * the cost follows the answer's size rather than the schema's (Authlete's token response declares
-   * over fifty fields and sends a dozen).
-   */
-  private lenientTypeLiteral(
-    ast: AST.TypeLiteral,
-    properties: ReadonlyArray<{ readonly name: PropertyKey; readonly optional: boolean; readonly run: Run }>,
-    nullMeansAbsent: ReadonlySet<PropertyKey>,
-    into: () => Record<PropertyKey, unknown>
-  ): Run {
-    const byName = new Map(properties.map((property) => [property.name, property]))
-    const required = properties.filter((property) => !property.optional)
-    return (input, ctx) => {
-      if (!isObject(input)) {
-        report(ctx, messageOf(ast, input))
-        return FAIL
-      }
-      let failed = false
-      let requiredSeen = 0
-      const out = into()
-      for (const name of Object.keys(input)) {
-        const property = byName.get(name)
-        if (property === undefined) continue
-        if (!property.optional) requiredSeen++
-        // Each field is read once: what was checked is what is kept.
-        const value = input[name]
-        ctx.path.push(name)
-        const decoded = property.run(value, ctx)
-        ctx.path.pop()
-        if (decoded === FAIL) failed = true
-        else if (!failed && !(decoded === null && nullMeansAbsent.has(name))) out[name] = decoded
-      }
-      if (requiredSeen < required.length) {
-        for (const property of required) {
-          if (!Object.prototype.propertyIsEnumerable.call(input, property.name)) {
-            report(ctx, "is required", property.name)
-            failed = true
-          }
-        }
-      }
-      return failed ? FAIL : out
-    }
+    return Walk.struct(ast, properties, indexes, this.strict, nullMeansAbsent, into)
   }
 
   private refinement(ast: AST.Refinement): Run {
@@ -704,5 +425,3 @@ export const validator = <A, I>(
   options: CompileOptions
 ): Codec<A> =>
   toCodec(() => compiler(options.strict, true).compile(AST.typeAST(schema.ast)), options.maxIssues ?? MAX_ISSUES)
-
-export type { Fail }
