@@ -10,7 +10,7 @@ import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as PubSub from "effect/PubSub"
 import * as Stream from "effect/Stream"
-import type { PendingRequest } from "./PendingRequests.js"
+import type { PendingRequest } from "./PendingRequest.js"
 
 /**
  * @since 0.1.0

@@ -26,7 +26,7 @@ export const ValidationIssue = Schema.Struct({
 export type ValidationIssue = typeof ValidationIssue.Type
 
 /** Renders `["properties", 0, "key"]` as `properties[0].key`. */
-export const formatPath = (path: ReadonlyArray<string | number>): string =>
+const formatPath = (path: ReadonlyArray<string | number>): string =>
   path.reduce<string>(
     (out, segment) => typeof segment === "number" ? `${out}[${segment}]` : out === "" ? segment : `${out}.${segment}`,
     ""

@@ -8,6 +8,7 @@ import type * as Effect from "effect/Effect"
 import * as Schema from "effect/Schema"
 import type { AuthleteValidationError } from "./AuthleteError.js"
 import { AuthorizationDetails, DeliveryMode, Pair } from "./BackchannelAuthenticationCompleteResponse.js"
+import { ClientCredentials } from "./ClientCredentials.js"
 import * as Models from "./internal/models.js"
 import { responseField, validator } from "./internal/models.js"
 import { openLiteral } from "./internal/openLiteral.js"
@@ -77,16 +78,7 @@ export class BackchannelAuthenticationRequest extends Models.Class<BackchannelAu
 )({
   /** The entire `application/x-www-form-urlencoded` body of the client's request. */
   parameters: FormParameters,
-  clientId: Schema.optional(Rules.NonEmptyText),
-  clientSecret: Schema.optional(Rules.NonEmptyText),
-  /** The client certificate of the mutual TLS connection, in PEM format. */
-  clientCertificate: Schema.optional(Rules.NonEmptyText),
-  /** The rest of the client's certificate chain, each in PEM format. */
-  clientCertificatePath: Schema.optional(Rules.array(Rules.NonEmptyText)),
-  /** The `OAuth-Client-Attestation` header value. */
-  oauthClientAttestation: Schema.optional(Rules.NonEmptyText),
-  /** The `OAuth-Client-Attestation-PoP` header value. */
-  oauthClientAttestationPop: Schema.optional(Rules.NonEmptyText),
+  ...ClientCredentials.fields,
   /** Client ID Metadata Document overrides for this request. */
   cimdOptions: Schema.optional(CimdOptions)
 }) {}

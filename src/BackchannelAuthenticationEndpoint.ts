@@ -8,9 +8,7 @@
  * @since 0.1.0
  */
 import * as Clock from "effect/Clock"
-import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
-import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
 import { AuthenticationDevice } from "./AuthenticationDevice.js"
@@ -18,151 +16,24 @@ import { AuthleteClient } from "./AuthleteClient.js"
 import type { AuthleteError } from "./AuthleteError.js"
 import type { BackchannelAuthenticationResponse } from "./BackchannelAuthentication.js"
 import type { BackchannelAuthenticationFailReason } from "./BackchannelAuthenticationFail.js"
-import { Decisions } from "./DeviceDecision.js"
+import { BackchannelChecks } from "./BackchannelChecks.js"
+import * as ClientCredentials from "./ClientCredentials.js"
+import { Decisions } from "./Decisions.js"
 import * as Endpoint from "./EndpointResponse.js"
-import { PendingRequest, PendingRequestStore, type PendingRequestStoreError } from "./PendingRequests.js"
-
-/**
- * How the client named the user (`login_hint`, `login_hint_token` or `id_token_hint`), as Authlete
- * reports it; `sub` is the subject of an `id_token_hint`.
- *
- * @since 0.1.0
- * @category models
- */
-export interface UserHint {
-  readonly type: "LOGIN_HINT" | "LOGIN_HINT_TOKEN" | "ID_TOKEN_HINT" | (string & {})
-  readonly value: string
-  readonly sub?: string | undefined
-}
-
-/**
- * The application's user directory: which user a hint names.
- *
- * @since 0.1.0
- * @category models
- */
-export interface UserIdentifierService {
-  /** The subject of the user the hint names, or `None` (the client gets `unknown_user_id`). */
-  readonly identify: (hint: UserHint) => Effect.Effect<Option.Option<string>>
-}
-
-/**
- * The tag of the user directory.
- *
- * @since 0.1.0
- * @category tags
- */
-export class UserIdentifier extends Context.Tag("effect-authlete/UserIdentifier")<
-  UserIdentifier,
-  UserIdentifierService
->() {
-  /**
-   * Users by subject, each with the login hints that name them (the subject always does); an
-   * `id_token_hint` names the user of its `sub`.
-   */
-  static readonly layerFromRecord = (
-    users: { readonly [subject: string]: { readonly loginHints?: ReadonlyArray<string> | undefined } }
-  ): Layer.Layer<UserIdentifier> => {
-    const bySubjectOrHint = new Map<string, string>()
-    for (const [subject, user] of Object.entries(users)) {
-      bySubjectOrHint.set(subject, subject)
-      for (const hint of user.loginHints ?? []) bySubjectOrHint.set(hint, subject)
-    }
-    return Layer.succeed(UserIdentifier, {
-      identify: (hint) =>
-        Effect.succeed(
-          hint.type === "ID_TOKEN_HINT"
-            ? Option.fromNullable(hint.sub === undefined ? undefined : bySubjectOrHint.get(hint.sub))
-            : Option.fromNullable(bySubjectOrHint.get(hint.value))
-        )
-    })
-  }
-}
-
-/**
- * The application's checks of a backchannel request, each with a default.
- *
- * @since 0.1.0
- * @category models
- */
-export interface BackchannelChecksService {
-  /** Whether a `login_hint_token` has expired. Default: its `exp` (when it is a JWT) is past. */
-  readonly isLoginHintTokenExpired: (token: string, nowMillis: number) => Effect.Effect<boolean>
-  /**
-   * Whether the `user_code` is the user's, for clients that require one. Default: no user has a
-   * code, so every code is refused: an application whose clients require codes provides this.
-   */
-  readonly isUserCodeValid: (subject: string, userCode: string) => Effect.Effect<boolean>
-  /**
-   * Whether the binding message can be shown to the user. Default: 1 to 64 characters, none of them
-   * control characters (CIBA Core 7.1: short, plain text).
-   */
-  readonly isBindingMessageValid: (message: string) => Effect.Effect<boolean>
-}
-
-/** The `exp` of a compact JWS or JWT, read without verifying it (it only decides expiry). */
-const expiryOf = (token: string): number | undefined => {
-  const payload = token.split(".")[1]
-  if (payload === undefined) return undefined
-  try {
-    const text = atob(payload.replace(/-/g, "+").replace(/_/g, "/"))
-    const exp = (JSON.parse(text) as { readonly exp?: unknown }).exp
-    return typeof exp === "number" ? exp : undefined
-  } catch {
-    return undefined
-  }
-}
-
-/** Whether a text holds a C0 or C1 control character. */
-const hasControlCharacter = (text: string): boolean => {
-  for (let i = 0; i < text.length; i++) {
-    const code = text.charCodeAt(i)
-    if (code < 0x20 || (code >= 0x7f && code <= 0x9f)) return true
-  }
-  return false
-}
-
-const defaultChecks: BackchannelChecksService = {
-  isLoginHintTokenExpired: (token, nowMillis) =>
-    Effect.sync(() => {
-      const exp = expiryOf(token)
-      return exp !== undefined && exp * 1000 <= nowMillis
-    }),
-  isUserCodeValid: () => Effect.succeed(false),
-  isBindingMessageValid: (message) =>
-    Effect.succeed(message.length >= 1 && message.length <= 64 && !hasControlCharacter(message))
-}
-
-/**
- * The tag of the checks.
- *
- * @since 0.1.0
- * @category tags
- */
-export class BackchannelChecks extends Context.Tag("effect-authlete/BackchannelChecks")<
-  BackchannelChecks,
-  BackchannelChecksService
->() {
-  static readonly defaults = defaultChecks
-  /** The defaults, with any check replaced by yours. */
-  static readonly layer = (checks: Partial<BackchannelChecksService> = {}): Layer.Layer<BackchannelChecks> =>
-    Layer.succeed(BackchannelChecks, { ...defaultChecks, ...checks })
-}
+import { PendingRequest } from "./PendingRequest.js"
+import { PendingRequestStore, type PendingRequestStoreError } from "./PendingRequestStore.js"
+import { type UserHint, UserIdentifier } from "./UserIdentifier.js"
 
 /**
  * What the backchannel authentication endpoint received: the form body as it came, and the client
- * credentials of an `Authorization: Basic` header (credentials in the form stay in `parameters`).
+ * credentials outside it (`ClientCredentials.fromHeaders`; credentials in the form stay in
+ * `parameters`).
  *
  * @since 0.1.0
  * @category models
  */
-export interface BackchannelAuthenticationInput {
+export interface BackchannelAuthenticationInput extends ClientCredentials.ClientCredentials {
   readonly parameters: string
-  readonly clientId?: string | undefined
-  readonly clientSecret?: string | undefined
-  /** The mutual TLS client certificate, in PEM format. */
-  readonly clientCertificate?: string | undefined
-  readonly clientCertificatePath?: ReadonlyArray<string> | undefined
 }
 
 const statusOfFail = (action: string | undefined): number =>
@@ -219,10 +90,7 @@ export const handleBackchannelAuthentication = (
     // Absent and undefined are one on the wire: the fields go as they came.
     const response = yield* authlete.backchannelAuthentication({
       parameters: input.parameters,
-      clientId: input.clientId,
-      clientSecret: input.clientSecret,
-      clientCertificate: input.clientCertificate,
-      clientCertificatePath: input.clientCertificatePath
+      ...ClientCredentials.pick(input)
     })
     const content = response.responseContent ?? "{\"error\":\"server_error\"}"
     switch (response.action) {

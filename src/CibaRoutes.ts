@@ -19,20 +19,20 @@ import * as HttpRouter from "@effect/platform/HttpRouter"
 import * as HttpServerRequest from "@effect/platform/HttpServerRequest"
 import * as HttpServerResponse from "@effect/platform/HttpServerResponse"
 import * as Effect from "effect/Effect"
+import * as Either from "effect/Either"
 import * as Option from "effect/Option"
 import type { AuthenticationDevice } from "./AuthenticationDevice.js"
 import type { AuthleteClient } from "./AuthleteClient.js"
 import { MAX_PARAMETERS_LENGTH } from "./BackchannelAuthentication.js"
-import {
-  type BackchannelChecks,
-  handleBackchannelAuthentication,
-  type UserIdentifier
-} from "./BackchannelAuthenticationEndpoint.js"
-import { Decisions } from "./DeviceDecision.js"
+import { handleBackchannelAuthentication } from "./BackchannelAuthenticationEndpoint.js"
+import type { BackchannelChecks } from "./BackchannelChecks.js"
+import * as ClientCredentials from "./ClientCredentials.js"
+import { Decisions } from "./Decisions.js"
 import { handleDiscovery, handleJwks } from "./Discovery.js"
 import * as Endpoint from "./EndpointResponse.js"
-import type { PendingRequestStore } from "./PendingRequests.js"
+import type { PendingRequestStore } from "./PendingRequestStore.js"
 import { handleTokenRequest } from "./TokenEndpoint.js"
+import type { UserIdentifier } from "./UserIdentifier.js"
 
 /**
  * @since 0.1.0
@@ -90,7 +90,7 @@ const answer = <E extends { readonly message: string }, R>(program: Effect.Effec
 
 const FORM = /^application\/x-www-form-urlencoded\b/i
 
-/** The form body and the Basic credentials of a POST, or the answer that refuses it. */
+/** The form body and the client credentials of a POST, or the answer that refuses it. */
 const readForm = (maxFormBytes: number, realm: string) =>
   Effect.gen(function*() {
     const request = yield* HttpServerRequest.HttpServerRequest
@@ -109,16 +109,15 @@ const readForm = (maxFormBytes: number, realm: string) =>
     if (text === undefined) {
       return yield* Effect.fail(Endpoint.oauthError(413, "invalid_request", "The body is too large."))
     }
-    const basic = Endpoint.basicCredentials(request.headers["authorization"])
-    if (Option.isSome(basic) && basic.value === "Malformed") {
+    const credentials = ClientCredentials.fromHeaders(request.headers)
+    if (Either.isLeft(credentials)) {
       return yield* Effect.fail(
-        Endpoint.oauthError(401, "invalid_client", "The Authorization header cannot be read.", {
+        Endpoint.oauthError(401, "invalid_client", credentials.left.message, {
           "www-authenticate": `Basic realm="${realm}"`
         })
       )
     }
-    const credentials = Option.getOrUndefined(basic) as Endpoint.ClientCredentials | undefined
-    return { parameters: text, ...credentials, headers: request.headers }
+    return { parameters: text, ...credentials.right, headers: request.headers }
   })
 
 /**
@@ -147,13 +146,9 @@ export const router = (options: CibaRoutesOptions = {}): HttpRouter.HttpRouter<n
       paths.token as HttpRouter.PathInput,
       Effect.flatMap(readForm(maxFormBytes, "token"), (form) =>
         answer(handleTokenRequest({
-          parameters: form.parameters,
-          clientId: form.clientId,
-          clientSecret: form.clientSecret,
+          ...form,
           dpop: form.headers["dpop"],
-          htm: form.headers["dpop"] === undefined ? undefined : "POST",
-          oauthClientAttestation: form.headers["oauth-client-attestation"],
-          oauthClientAttestationPop: form.headers["oauth-client-attestation-pop"]
+          htm: form.headers["dpop"] === undefined ? undefined : "POST"
         }))).pipe(Effect.catchAll((refused) => Effect.succeed(toHttp(refused))))
     ),
     HttpRouter.get(paths.discovery as HttpRouter.PathInput, answer(handleDiscovery)),

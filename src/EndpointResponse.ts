@@ -1,11 +1,8 @@
 /**
- * What the authorization server's endpoint programs produce: the HTTP answer to give, and what they
- * take from the HTTP request (client credentials of RFC 6749 2.3.1).
+ * What the authorization server's endpoint programs produce: the HTTP answer to give.
  *
  * @since 0.1.0
  */
-import * as Option from "effect/Option"
-
 /**
  * An HTTP answer: status, headers (lower-case names) and the body text (JSON unless the headers
  * say otherwise).
@@ -58,54 +55,3 @@ export const oauthError = (
     JSON.stringify(description === undefined ? { error } : { error, error_description: description }),
     headers
   )
-
-/**
- * Client credentials taken from an `Authorization: Basic` header.
- *
- * @since 0.1.0
- * @category models
- */
-export interface ClientCredentials {
-  readonly clientId: string
-  readonly clientSecret: string
-}
-
-const utf8 = new TextDecoder("utf-8", { fatal: true })
-
-// application/x-www-form-urlencoded decoding of one value: `+` is a space.
-const formDecode = (value: string): string | undefined => {
-  try {
-    return decodeURIComponent(value.replace(/\+/g, " "))
-  } catch {
-    return undefined
-  }
-}
-
-/**
- * The client credentials of an `Authorization: Basic` header, each half form-urlencoded before
- * base64 as RFC 6749 2.3.1 says (so `%3A` in an id is a colon): `None` when there is no Basic
- * header, `"Malformed"` when there is one that cannot be read.
- *
- * @since 0.1.0
- * @category parsing
- */
-export const basicCredentials = (
-  authorization: string | undefined
-): Option.Option<ClientCredentials | "Malformed"> => {
-  if (authorization === undefined) return Option.none()
-  const match = /^Basic +([A-Za-z0-9+/]+=*) *$/i.exec(authorization)
-  if (match === null) return /^Basic\b/i.test(authorization) ? Option.some("Malformed") : Option.none()
-  let decoded: string
-  try {
-    decoded = utf8.decode(Uint8Array.from(atob(match[1]!), (c) => c.charCodeAt(0)))
-  } catch {
-    return Option.some("Malformed")
-  }
-  const colon = decoded.indexOf(":")
-  if (colon === -1) return Option.some("Malformed")
-  const clientId = formDecode(decoded.slice(0, colon))
-  const clientSecret = formDecode(decoded.slice(colon + 1))
-  return clientId === undefined || clientSecret === undefined || clientId === ""
-    ? Option.some("Malformed")
-    : Option.some({ clientId, clientSecret })
-}

@@ -9,6 +9,7 @@ import * as Schema from "effect/Schema"
 import type { AuthleteValidationError } from "./AuthleteError.js"
 import { AuthleteScope, CimdOptions, FormParameters } from "./BackchannelAuthentication.js"
 import { AuthorizationDetails, AuthorizationDetailsElement, Pair } from "./BackchannelAuthenticationCompleteResponse.js"
+import { ClientCredentials } from "./ClientCredentials.js"
 import * as Models from "./internal/models.js"
 import { responseField, validator } from "./internal/models.js"
 import { openLiteral } from "./internal/openLiteral.js"
@@ -26,11 +27,7 @@ import { Properties } from "./Property.js"
 export class TokenRequest extends Models.Class<TokenRequest>("effect-authlete/TokenRequest")({
   /** The entire `application/x-www-form-urlencoded` body of the client's token request. */
   parameters: FormParameters,
-  clientId: Schema.optional(Rules.NonEmptyText),
-  clientSecret: Schema.optional(Rules.NonEmptyText),
-  /** The client certificate of the mutual TLS connection, in PEM format. */
-  clientCertificate: Schema.optional(Rules.NonEmptyText),
-  clientCertificatePath: Schema.optional(Rules.array(Rules.NonEmptyText)),
+  ...ClientCredentials.fields,
   /** Extra properties of the access token. */
   properties: Schema.optional(Properties),
   /** The `DPoP` header value. */
@@ -43,8 +40,6 @@ export class TokenRequest extends Models.Class<TokenRequest>("effect-authlete/To
   accessToken: Schema.optional(Rules.AccessToken),
   /** Extra claims for a JWT access token, as JSON text of an object on the wire. */
   jwtAtClaims: Schema.optional(Rules.JsonObjectFromText),
-  oauthClientAttestation: Schema.optional(Rules.NonEmptyText),
-  oauthClientAttestationPop: Schema.optional(Rules.NonEmptyText),
   /** Used only when positive. */
   accessTokenDuration: Schema.optional(Rules.Seconds),
   /** Used only when positive. */

@@ -12,6 +12,7 @@ import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
 import { AuthleteClient } from "./AuthleteClient.js"
 import type { AuthleteError } from "./AuthleteError.js"
+import * as ClientCredentials from "./ClientCredentials.js"
 import * as Endpoint from "./EndpointResponse.js"
 import type { TokenResponse } from "./Token.js"
 
@@ -21,20 +22,13 @@ import type { TokenResponse } from "./Token.js"
  * @since 0.1.0
  * @category models
  */
-export interface TokenEndpointInput {
-  /** The form body as it came. */
+export interface TokenEndpointInput extends ClientCredentials.ClientCredentials {
+  /** The form body as it came (credentials in the form stay in it). */
   readonly parameters: string
-  /** From an `Authorization: Basic` header (credentials in the form stay in `parameters`). */
-  readonly clientId?: string | undefined
-  readonly clientSecret?: string | undefined
-  readonly clientCertificate?: string | undefined
-  readonly clientCertificatePath?: ReadonlyArray<string> | undefined
   /** The `DPoP` header, and the method and URL it is bound to. */
   readonly dpop?: string | undefined
   readonly htm?: string | undefined
   readonly htu?: string | undefined
-  readonly oauthClientAttestation?: string | undefined
-  readonly oauthClientAttestationPop?: string | undefined
 }
 
 /**
@@ -91,15 +85,10 @@ export const handleTokenRequest = (
     // Absent and undefined are one on the wire: the fields go as they came.
     const response = yield* authlete.token({
       parameters: input.parameters,
-      clientId: input.clientId,
-      clientSecret: input.clientSecret,
-      clientCertificate: input.clientCertificate,
-      clientCertificatePath: input.clientCertificatePath,
+      ...ClientCredentials.pick(input),
       dpop: input.dpop,
       htm: input.htm,
-      htu: input.htu,
-      oauthClientAttestation: input.oauthClientAttestation,
-      oauthClientAttestationPop: input.oauthClientAttestationPop
+      htu: input.htu
     })
     const content = response.responseContent ?? SERVER_ERROR
     switch (response.action) {

@@ -1,6 +1,6 @@
 import { NodeHttpClient } from "@effect/platform-node"
 import { assert, describe, it } from "@effect/vitest"
-import { ConfigProvider, Effect, Exit, Fiber, Layer, Logger, LogLevel, Redacted } from "effect"
+import { Config, ConfigProvider, Effect, Exit, Fiber, Layer, Logger, LogLevel, Redacted } from "effect"
 import {
   AuthleteClient,
   type AuthleteClientOptionsV3,
@@ -8,7 +8,8 @@ import {
   type AuthleteError,
   BackchannelAuthenticationCompleteRequest,
   BackchannelAuthenticationCompleteResponse,
-  HttpTransport
+  HttpTransport,
+  type HttpTransportRequest
 } from "effect-authlete"
 import { UndiciTransport } from "effect-authlete/undici"
 import { passNextSleep } from "./support/clock.js"
@@ -285,12 +286,20 @@ describe("AuthleteClient", () => {
         const server = yield* loopbackServer(() => () => {
           // Never answers.
         })
+        // Attempts are counted where the client makes them: every retry is made before the call fails.
+        let attempts = 0
+        const counting = Layer.effect(
+          HttpTransport,
+          Effect.map(HttpTransport, (transport) => ({
+            send: (request: HttpTransportRequest) => Effect.suspend(() => (attempts++, transport.send(request)))
+          }))
+        ).pipe(Layer.provide(HttpTransport.layerFetch))
         const error = yield* Effect.flip(
-          Effect.provide(complete(), v3(server.url, HttpTransport.layerFetch, { timeout: "300 millis" }))
+          Effect.provide(complete(), v3(server.url, counting, { timeout: "300 millis" }))
         )
         assert.strictEqual(error._tag, "AuthleteTransportError")
         if (error._tag === "AuthleteTransportError") assert.strictEqual(error.reason, "Timeout")
-        yield* Effect.sleep("300 millis")
+        assert.strictEqual(attempts, 1)
         assert.strictEqual(server.received.length, 1)
       })))
 
@@ -483,5 +492,65 @@ describe("AuthleteClient tracing", () => {
         assert.isUndefined(received.headers.traceparent)
         assert.isUndefined(received.headers.b3)
       }
+    }))
+})
+
+describe("AuthleteClient.layerConfig", () => {
+  const build = (config: Parameters<typeof AuthleteClient.layerConfig>[0], entries: Record<string, string>) =>
+    Layer.build(
+      AuthleteClient.layerConfig(config).pipe(
+        Layer.provide(HttpTransport.layerFetch),
+        Layer.provide(Layer.setConfigProvider(ConfigProvider.fromMap(new Map(Object.entries(entries)))))
+      )
+    ).pipe(Effect.scoped, Effect.exit)
+
+  it.effect("Config.nested reads one tenant's variables", () =>
+    Effect.gen(function*() {
+      const exit = yield* build(Config.nested(AuthleteClient.environmentConfig, "TENANT_A"), {
+        "TENANT_A.AUTHLETE_BASE_URL": "https://jp.authlete.com",
+        "TENANT_A.AUTHLETE_SERVICE_APIKEY": "715948317",
+        "TENANT_A.AUTHLETE_SERVICE_ACCESSTOKEN": "token-0123456789abcdef"
+      })
+      assert.isTrue(Exit.isSuccess(exit))
+      const missing = yield* build(Config.nested(AuthleteClient.environmentConfig, "TENANT_B"), {
+        "TENANT_A.AUTHLETE_BASE_URL": "https://jp.authlete.com"
+      })
+      assert.include(String(Exit.isFailure(missing) && missing.cause), "TENANT_B.AUTHLETE_BASE_URL")
+    }))
+
+  it.effect("every check's error names the variable, and an empty secret is refused when the layer is built", () =>
+    Effect.gen(function*() {
+      const http = yield* build(undefined, {
+        AUTHLETE_BASE_URL: "http://authlete.example.com",
+        AUTHLETE_SERVICE_APIKEY: "715948317",
+        AUTHLETE_SERVICE_ACCESSTOKEN: "token-0123456789abcdef"
+      })
+      assert.match(String(Exit.isFailure(http) && http.cause), /AUTHLETE_BASE_URL.*must use https:/)
+      const empty = yield* build(undefined, {
+        AUTHLETE_BASE_URL: "https://us.authlete.com",
+        AUTHLETE_SERVICE_APIKEY: "715948317",
+        AUTHLETE_SERVICE_ACCESSTOKEN: ""
+      })
+      assert.match(
+        String(Exit.isFailure(empty) && empty.cause),
+        /AUTHLETE_SERVICE_ACCESSTOKEN.*must be the service access token, not empty/
+      )
+      const v2 = yield* build(undefined, {
+        AUTHLETE_API_VERSION: "V2",
+        AUTHLETE_BASE_URL: "https://api.authlete.com",
+        AUTHLETE_SERVICE_APIKEY: "21653835348762",
+        AUTHLETE_SERVICE_APISECRET: ""
+      })
+      assert.include(String(Exit.isFailure(v2) && v2.cause), "AUTHLETE_SERVICE_APISECRET")
+    }))
+
+  it.effect("a record of configs is checked field by field, each error naming its own variable", () =>
+    Effect.gen(function*() {
+      const exit = yield* build({
+        baseUrl: Config.string("MY_AUTHLETE_URL"),
+        serviceId: Config.string("MY_SERVICE"),
+        accessToken: Config.redacted("MY_TOKEN")
+      }, { MY_AUTHLETE_URL: "not a url", MY_SERVICE: "715948317", MY_TOKEN: "token-0123456789abcdef" })
+      assert.include(String(Exit.isFailure(exit) && exit.cause), "MY_AUTHLETE_URL")
     }))
 })

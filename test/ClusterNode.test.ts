@@ -23,6 +23,7 @@ import {
 } from "effect-authlete"
 import { AuthleteSimulator } from "effect-authlete/simulator"
 import {
+  CibaCompletion,
   ClusterNode,
   DurableDecisions,
   NotificationVault,
@@ -73,8 +74,8 @@ const suspendedRequest = Effect.gen(function*() {
   })
   const authReqId = (JSON.parse(answer.body) as { auth_req_id: string }).auth_req_id
   const request = Option.getOrThrow(yield* Effect.flatMap(PendingRequestStore, (store) => store.get(authReqId)))
-  const executionId = yield* DurableDecisions.CibaCompletion.executionId(request)
-  const suspended = DurableDecisions.CibaCompletion.poll(executionId).pipe(
+  const executionId = yield* CibaCompletion.CibaCompletion.executionId(request)
+  const suspended = CibaCompletion.CibaCompletion.poll(executionId).pipe(
     Effect.map((result) => result?._tag === "Suspended")
   )
   assert.isTrue(yield* until(suspended), "the workflow never suspended")
@@ -85,7 +86,7 @@ const suspendedRequest = Effect.gen(function*() {
 const decideBeforeTheSuspensionIsRecorded = (authReqId: string, executionId: string) =>
   Effect.gen(function*() {
     const sql = yield* SqlClient.SqlClient
-    const entityType = `Workflow/${DurableDecisions.CibaCompletion.name}`
+    const entityType = `Workflow/${CibaCompletion.CibaCompletion.name}`
     const [run] = yield* sql<{ id: number }>`SELECT id FROM cluster_messages
       WHERE entity_type = ${entityType} AND entity_id = ${executionId} AND tag = 'run'`
     const replies = yield* sql<Record<string, unknown>>`SELECT * FROM cluster_replies WHERE request_id = ${run!.id}`
@@ -137,7 +138,7 @@ describe("ClusterNode.layerSweeper", () => {
           // Three seconds after the decision it counts as stalled; the sweeper looks every half second.
           assert.isTrue(yield* until(Effect.map(completesOf, (count) => count === 1)), "/complete was never sent")
           const finished = Effect.map(
-            DurableDecisions.CibaCompletion.poll(executionId),
+            CibaCompletion.CibaCompletion.poll(executionId),
             (result) => result?._tag === "Complete"
           )
           assert.isTrue(yield* until(finished), "the workflow never finished")

@@ -25,7 +25,13 @@ import {
   UserIdentifier
 } from "effect-authlete"
 import { AuthleteSimulator } from "effect-authlete/simulator"
-import { DurableDecisions, NotificationVault, SecretBox, SqlPendingRequestStore } from "effect-authlete/sql"
+import {
+  CibaCompletion,
+  DurableDecisions,
+  NotificationVault,
+  SecretBox,
+  SqlPendingRequestStore
+} from "effect-authlete/sql"
 
 const PING = "https://client.example/ping"
 const PUSH = "https://client.example/push"
@@ -88,13 +94,24 @@ const backchannel = (clientId: 1 | 2 | 3, notificationToken = `nt-${crypto.rando
 /** The workflow's record, once it completes (it runs on real sockets, so this waits in real time). */
 const completion = (request: PendingRequest) =>
   Effect.gen(function*() {
-    const executionId = yield* DurableDecisions.CibaCompletion.executionId(request)
+    const executionId = yield* CibaCompletion.CibaCompletion.executionId(request)
     for (let i = 0; i < 2_000; i++) {
-      const result = yield* DurableDecisions.CibaCompletion.poll(executionId)
+      const result = yield* CibaCompletion.CibaCompletion.poll(executionId)
       if (result !== undefined && result._tag === "Complete") return yield* result.exit
       yield* Effect.promise(() => new Promise((resolve) => setTimeout(resolve, 1)))
     }
     return assert.fail("the workflow did not complete")
+  })
+
+/** Runs `effect` while the test clock moves a second at a time, so that its backoffs pass. */
+const withTimePassing = <A, E, R>(effect: Effect.Effect<A, E, R>) =>
+  Effect.gen(function*() {
+    const fiber = yield* Effect.fork(effect)
+    for (let i = 0; i < 90 && fiber.unsafePoll() === null; i++) {
+      yield* TestClock.adjust("1 second")
+      yield* Effect.promise(() => new Promise((resolve) => setTimeout(resolve, 2)))
+    }
+    return yield* fiber.await.pipe(Effect.flatten)
   })
 
 const token = (authReqId: string, clientId: 1 | 2 | 3) =>
@@ -179,12 +196,7 @@ describe("durable decisions on the in-memory engine", () => {
       script[PUSH] = [503, 429, 408]
       const first = yield* backchannel(3)
       yield* decide(first.authReqId, "deny")
-      const retried = yield* Effect.fork(completion(first.request))
-      for (let i = 0; i < 50 && retried.unsafePoll() === null; i++) {
-        yield* TestClock.adjust("1 second")
-        yield* Effect.promise(() => new Promise((resolve) => setTimeout(resolve, 2)))
-      }
-      const record = yield* retried.await.pipe(Effect.flatten)
+      const record = yield* withTimePassing(completion(first.request))
       assert.deepStrictEqual(record.delivery, { _tag: "Delivered", status: 204, attempts: 4, rebuilt: false })
 
       script[PUSH] = [400]
@@ -193,6 +205,45 @@ describe("durable decisions on the in-memory engine", () => {
       const refused = yield* completion(second.request)
       assert.strictEqual(refused.delivery?._tag, "Rejected")
       assert.strictEqual(refused.delivery?._tag === "Rejected" && refused.delivery.attempts, 1)
+    }).pipe(Effect.provide(AuthorizationServer)))
+
+  it.scoped("the notification is Expired, with its attempts, when the client takes none before the auth_req_id expires", () =>
+    Effect.gen(function*() {
+      script[PUSH] = Array.from({ length: 100 }, () => 503)
+      const { authReqId, request } = yield* backchannel(3)
+      yield* decide(authReqId, "deny")
+      const record = yield* withTimePassing(completion(request))
+      script[PUSH] = []
+      const sent = (yield* notifications).filter((n) => JSON.parse(n.body).auth_req_id === authReqId).length
+      assert.isAbove(sent, 1)
+      assert.deepStrictEqual(record.delivery, { _tag: "Expired", attempts: sent })
+    }).pipe(Effect.provide(AuthorizationServer)))
+
+  it.scoped("/complete is sent again after a 5xx until Authlete takes it, or until the auth_req_id would expire", () =>
+    Effect.gen(function*() {
+      const simulator = yield* AuthleteSimulator
+      const completesOf = (ticket: string) =>
+        Effect.map(
+          simulator.requests,
+          (all) =>
+            all.filter((r) => r.path.endsWith("/complete") && (r.body as { ticket?: string }).ticket === ticket).length
+        )
+
+      const taken = yield* backchannel(1)
+      yield* simulator.failNext(2, 502)
+      yield* decide(taken.authReqId, "allow")
+      const completed = yield* withTimePassing(completion(taken.request))
+      assert.strictEqual(completed.complete._tag === "Completed" && completed.complete.recovered, false)
+      assert.strictEqual(yield* completesOf(taken.request.ticket), 3)
+      assert.strictEqual((yield* token(taken.authReqId, 1)).status, 200)
+
+      const unreachable = yield* backchannel(1)
+      yield* simulator.failNext(1_000, 502)
+      yield* decide(unreachable.authReqId, "allow")
+      const record = yield* withTimePassing(completion(unreachable.request))
+      yield* simulator.reset
+      assert.strictEqual(record.complete._tag, "Unavailable")
+      assert.isAbove(yield* completesOf(unreachable.request.ticket), 1)
     }).pipe(Effect.provide(AuthorizationServer)))
 
   it.scoped("a /complete whose answer was lost: POLL loses nothing, PING is rebuilt, PUSH tokens are lost", () =>

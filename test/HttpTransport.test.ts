@@ -1,22 +1,10 @@
 /**
- * What the reshaped core promises its users: every API declared once and served by everything
- * derived from the declaration, configuration like the rest of the ecosystem, a guard for the
- * client's errors, and an explicit transport whose interruption is real.
+ * `HttpTransport`: the portable transport's deadline, and interruption that is real on every
+ * transport (a call its caller gave up is never sent; interrupted calls leave nothing behind).
  */
-import { FetchHttpClient } from "@effect/platform"
 import { assert, describe, it } from "@effect/vitest"
-import { Config, ConfigProvider, Duration, Effect, Exit, Fiber, Layer, Redacted } from "effect"
-import {
-  type AuthleteApi,
-  AuthleteApis,
-  AuthleteClient,
-  AuthleteTransportError,
-  AuthleteValidationError,
-  ClientNotificationError,
-  HttpTransport,
-  isAuthleteError
-} from "effect-authlete"
-import { AuthleteSimulator } from "effect-authlete/simulator"
+import { Duration, Effect, Exit, Fiber, Layer, Redacted } from "effect"
+import { AuthleteClient, HttpTransport } from "effect-authlete"
 import { UndiciTransport } from "effect-authlete/undici"
 import { execFile } from "node:child_process"
 import { fileURLToPath } from "node:url"
@@ -24,7 +12,6 @@ import * as V8 from "node:v8"
 import * as Vm from "node:vm"
 import { json, loopbackServer } from "./support/loopback.js"
 import { observe } from "./support/observe.js"
-import { call } from "./utils/ciba.js"
 
 const POLL_OK = { resultCode: "A198001", resultMessage: "[A198001] ok", action: "NO_ACTION" }
 const request = { ticket: "ticket-0123456789", result: "AUTHORIZED", subject: "user-1" } as const
@@ -63,109 +50,6 @@ const resources = () => {
     timers: all.filter((kind) => kind === "Timeout").length
   }
 }
-
-describe("one declaration per API", () => {
-  it.scoped("the client has a method, and the simulator a route decoding with the API's schema, for every API", () =>
-    Effect.gen(function*() {
-      const client = yield* AuthleteClient
-      for (const [name, api] of Object.entries(AuthleteApis) as Array<[keyof typeof AuthleteApis, AuthleteApi]>) {
-        assert.strictEqual(typeof client[name], "function", name)
-        // An empty body breaks every API's schema: the simulator answers with that API's own code.
-        const answer = yield* call(api.path, {}, { method: api.method })
-        // `/fail` with wrong parameters is the action INTERNAL_SERVER_ERROR, as Authlete documents.
-        const expected = api.method === "GET" || name === "backchannelAuthenticationFail" ? 200 : 400
-        assert.strictEqual(answer.status, expected, name)
-        if (api.method === "POST") {
-          assert.strictEqual(
-            (answer.json as { resultCode?: string }).resultCode,
-            `A${String(api.apiNumber).padStart(3, "0")}201`,
-            name
-          )
-        }
-      }
-    }).pipe(Effect.provide(Layer.mergeAll(AuthleteSimulator.layerClient(), FetchHttpClient.layer))))
-})
-
-describe("configuration", () => {
-  const build = (config: Parameters<typeof AuthleteClient.layerConfig>[0], entries: Record<string, string>) =>
-    Layer.build(
-      AuthleteClient.layerConfig(config).pipe(
-        Layer.provide(HttpTransport.layerFetch),
-        Layer.provide(Layer.setConfigProvider(ConfigProvider.fromMap(new Map(Object.entries(entries)))))
-      )
-    ).pipe(Effect.scoped, Effect.exit)
-
-  it.effect("Config.nested reads one tenant's variables", () =>
-    Effect.gen(function*() {
-      const exit = yield* build(Config.nested(AuthleteClient.environmentConfig, "TENANT_A"), {
-        "TENANT_A.AUTHLETE_BASE_URL": "https://jp.authlete.com",
-        "TENANT_A.AUTHLETE_SERVICE_APIKEY": "715948317",
-        "TENANT_A.AUTHLETE_SERVICE_ACCESSTOKEN": "token-0123456789abcdef"
-      })
-      assert.isTrue(Exit.isSuccess(exit))
-      const missing = yield* build(Config.nested(AuthleteClient.environmentConfig, "TENANT_B"), {
-        "TENANT_A.AUTHLETE_BASE_URL": "https://jp.authlete.com"
-      })
-      assert.include(String(Exit.isFailure(missing) && missing.cause), "TENANT_B.AUTHLETE_BASE_URL")
-    }))
-
-  it.effect("every check's error names the variable, and an empty secret is refused when the layer is built", () =>
-    Effect.gen(function*() {
-      const http = yield* build(undefined, {
-        AUTHLETE_BASE_URL: "http://authlete.example.com",
-        AUTHLETE_SERVICE_APIKEY: "715948317",
-        AUTHLETE_SERVICE_ACCESSTOKEN: "token-0123456789abcdef"
-      })
-      assert.match(String(Exit.isFailure(http) && http.cause), /AUTHLETE_BASE_URL.*must use https:/)
-      const empty = yield* build(undefined, {
-        AUTHLETE_BASE_URL: "https://us.authlete.com",
-        AUTHLETE_SERVICE_APIKEY: "715948317",
-        AUTHLETE_SERVICE_ACCESSTOKEN: ""
-      })
-      assert.match(
-        String(Exit.isFailure(empty) && empty.cause),
-        /AUTHLETE_SERVICE_ACCESSTOKEN.*must be the service access token, not empty/
-      )
-      const v2 = yield* build(undefined, {
-        AUTHLETE_API_VERSION: "V2",
-        AUTHLETE_BASE_URL: "https://api.authlete.com",
-        AUTHLETE_SERVICE_APIKEY: "21653835348762",
-        AUTHLETE_SERVICE_APISECRET: ""
-      })
-      assert.include(String(Exit.isFailure(v2) && v2.cause), "AUTHLETE_SERVICE_APISECRET")
-    }))
-
-  it.effect("a record of configs is checked field by field, each error naming its own variable", () =>
-    Effect.gen(function*() {
-      const exit = yield* build({
-        baseUrl: Config.string("MY_AUTHLETE_URL"),
-        serviceId: Config.string("MY_SERVICE"),
-        accessToken: Config.redacted("MY_TOKEN")
-      }, { MY_AUTHLETE_URL: "not a url", MY_SERVICE: "715948317", MY_TOKEN: "token-0123456789abcdef" })
-      assert.include(String(Exit.isFailure(exit) && exit.cause), "MY_AUTHLETE_URL")
-    }))
-})
-
-describe("errors", () => {
-  it("isAuthleteError tells the client's errors from others", () => {
-    assert.isTrue(isAuthleteError(AuthleteValidationError.single(["ticket"], "must not be empty")))
-    assert.isTrue(isAuthleteError(new AuthleteTransportError({ reason: "Timeout", detail: "late" })))
-    assert.isFalse(isAuthleteError(new ClientNotificationError({ reason: "Status", endpoint: "", detail: "x" })))
-    assert.isFalse(isAuthleteError(new Error("AuthleteApiError")))
-    assert.isFalse(isAuthleteError({ _tag: "AuthleteApiError" }))
-  })
-
-  it("messages are computed from the fields, and an error keeps at most 100 issues, counting the rest", () => {
-    const error = AuthleteValidationError.fromRefusal({
-      issues: Array.from({ length: 100 }, (_, i) => ({ path: [`field${i}`], message: "is wrong" })),
-      total: 250
-    })
-    assert.strictEqual(error.issues.length, 100)
-    assert.strictEqual(error.omitted, 150)
-    assert.match(error.message, /\(250 problems\)/)
-    assert.match(error.message, /and 150 more$/)
-  })
-})
 
 describe("the portable transport's deadline", () => {
   it.scoped("a failed attempt leaves no fiber failing unhandled in the logs", () =>
@@ -217,9 +101,10 @@ describe("the transport's interruption", () => {
         yield* Fiber.interruptAll(queued)
         release()
         yield* Fiber.join(first)
-        // Whatever was queued had its chance to go out on the freed connection.
-        yield* Effect.sleep("300 millis")
-        assert.strictEqual(server.received.length, 1)
+        // One connection serves the queue in order: a call made now goes out after anything still
+        // queued, so when it has arrived, whatever was queued would have arrived before it.
+        yield* client.backchannelAuthenticationComplete(request)
+        assert.strictEqual(server.received.length, 2)
       }).pipe(Effect.provide(layer))
     })))
 

@@ -52,7 +52,7 @@ export interface SimulatedClient {
  * @since 0.1.0
  * @category models
  */
-export interface RecordedRequest {
+export interface ReceivedRequest {
   readonly method: string
   readonly path: string
   /** Lower-case names. */
@@ -161,7 +161,7 @@ export interface AuthleteSimulatorService {
     endpoint: string | undefined
   ) => Effect.Effect<void, Cause.NoSuchElementException>
   /** Every request received so far, oldest first. */
-  readonly requests: Effect.Effect<ReadonlyArray<RecordedRequest>>
+  readonly requests: Effect.Effect<ReadonlyArray<ReceivedRequest>>
   /** Adds latency to every answer until `reset`. */
   readonly delay: (duration: Duration.DurationInput) => Effect.Effect<void>
   /** Answers the next `n` requests with `status` and `body` (default Authlete's A001101), unprocessed. */
@@ -211,7 +211,7 @@ const make = (
     // Captured once: expiry follows whichever Clock built the simulator (TestClock in tests).
     const clock = yield* Effect.clock
     const clients = yield* Ref.make(options.clients ?? defaultClients())
-    const recorded = yield* Ref.make<ReadonlyArray<RecordedRequest>>([])
+    const recorded = yield* Ref.make<ReadonlyArray<ReceivedRequest>>([])
     const faults = yield* makeFaults
     const engine = makeEngine(makeState(
       {

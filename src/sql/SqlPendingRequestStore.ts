@@ -15,13 +15,13 @@ import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import * as Schema from "effect/Schema"
 import { DECISION_MARGIN_MILLIS, decisionDeadline } from "../DeviceDecision.js"
+import { PendingRequest } from "../PendingRequest.js"
 import {
-  PendingRequest,
   PendingRequestStore,
   PendingRequestStoreError,
   type PendingRequestStoreService,
   type TakeOutcome
-} from "../PendingRequests.js"
+} from "../PendingRequestStore.js"
 import { migrate, tables } from "./Migrations.js"
 
 /**

@@ -5,6 +5,7 @@
  *
  * @since 0.1.0
  */
+export * as CibaCompletion from "./CibaCompletion.js"
 export * as ClusterNode from "./ClusterNode.js"
 export * as DurableDecisions from "./DurableDecisions.js"
 export * from "./Migrations.js"

@@ -11,7 +11,7 @@ import {
   HttpTransport
 } from "effect-authlete"
 import { AuthleteSimulator } from "effect-authlete/simulator"
-import { checkFlow, driveFlow, type FlowReport, FlowsLive } from "./support/flows.js"
+import { checkFlow, driveFlow, type FlowReport, FlowsLive } from "../support/flows.js"
 
 const json = (text: string): Record<string, unknown> => JSON.parse(text)
 

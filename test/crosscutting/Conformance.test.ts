@@ -17,8 +17,8 @@ import {
   validateCompleteRequest
 } from "effect-authlete"
 import { AuthleteSimulator } from "effect-authlete/simulator"
-import { codecsOf } from "../src/internal/api.js"
-import { call, complete, readyTicket } from "./utils/ciba.js"
+import { codecsOf } from "../../src/internal/api.js"
+import { call, complete, readyTicket } from "../utils/ciba.js"
 
 const base = { ticket: "ticket-0123456789abcdef", result: "AUTHORIZED", subject: "user-1" } as const
 const encodeComplete = codecsOf(AuthleteApis.backchannelAuthenticationComplete).encodeRequest

@@ -14,8 +14,8 @@ import {
 } from "effect-authlete"
 import { UndiciTransport } from "effect-authlete/undici"
 import type * as Http from "node:http"
-import { type Answer, closedPort, json, loopbackServer, type Received } from "./support/loopback.js"
-import { observe } from "./support/observe.js"
+import { type Answer, closedPort, json, loopbackServer, type Received } from "../support/loopback.js"
+import { observe } from "../support/observe.js"
 
 const TOKEN = "service-access-token-4f1c2a9d8e7b6a5c"
 const API_SECRET = "service-api-secret-9a8b7c6d5e4f3a2b"

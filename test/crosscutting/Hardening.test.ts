@@ -22,10 +22,10 @@ import {
 import { AuthleteSimulator } from "effect-authlete/simulator"
 import { UndiciTransport } from "effect-authlete/undici"
 import * as Zlib from "node:zlib"
-import { requestedRetryDelayMillis } from "../src/internal/http.js"
-import { json, loopbackServer } from "./support/loopback.js"
-import { observe } from "./support/observe.js"
-import { readyTicket } from "./utils/ciba.js"
+import { requestedRetryDelayMillis } from "../../src/internal/http.js"
+import { json, loopbackServer } from "../support/loopback.js"
+import { observe } from "../support/observe.js"
+import { readyTicket } from "../utils/ciba.js"
 
 const TOKEN = "service-access-token-4f1c2a9d8e7b6a5c"
 const NOTIFICATION_TOKEN = "client-notification-token-8d7c6b5a4f3e"
@@ -57,7 +57,7 @@ const complete = (input: unknown) =>
 const validationOf = (input: unknown) =>
   Effect.flip(complete(input)).pipe(Effect.provide(AuthleteClient.layerTest(() => Effect.die("never sent"))))
 
-describe("1. validation is linear and bounded", () => {
+describe("validation is linear and bounded", () => {
   it.effect(
     "100,000 unknown fields (about 1 MB) are refused with the first 100 issues and the count of the rest",
     () =>
@@ -111,7 +111,7 @@ describe("1. validation is linear and bounded", () => {
     }).pipe(Effect.provide(Layer.mergeAll(AuthleteSimulator.layer(), FetchHttpClient.layer))), 10_000)
 })
 
-describe("2. caps count decoded bytes", () => {
+describe("caps count decoded bytes", () => {
   const bomb = (encoding: "br" | "gzip") => {
     const plain = Buffer.from(JSON.stringify({ ...POLL_OK, resultMessage: "x".repeat(4 * MIB) }))
     return encoding === "br" ? Zlib.brotliCompressSync(plain) : Zlib.gzipSync(plain)
@@ -135,7 +135,7 @@ describe("2. caps count decoded bytes", () => {
   }
 })
 
-describe("4. timers", () => {
+describe("timers", () => {
   for (const timeout of [2 ** 31, "25 days", "abc", 0, -1, Number.POSITIVE_INFINITY]) {
     it.effect(`a timeout of ${String(timeout)} is a ConfigError for both services`, () =>
       Effect.gen(function*() {
@@ -154,7 +154,7 @@ describe("4. timers", () => {
   }
 })
 
-describe("5. the retry budget", () => {
+describe("the retry budget", () => {
   it.effect("four 29-second 503s end within 60 seconds in all, attempts included", () =>
     Effect.gen(function*() {
       let attempts = 0
@@ -197,7 +197,7 @@ describe("5. the retry budget", () => {
   })
 })
 
-describe("6. malformed options and header values fail typed", () => {
+describe("malformed options and header values fail typed", () => {
   const built = (options: Partial<AuthleteClientOptionsV3>) =>
     Layer.build(client("https://us.authlete.com", UndiciTransport.layer, options)).pipe(Effect.scoped, Effect.exit)
 
@@ -235,7 +235,7 @@ describe("6. malformed options and header values fail typed", () => {
   }
 })
 
-describe("7. no SSRF through the notifier", () => {
+describe("no SSRF through the notifier", () => {
   const forbidden = [
     "https://169.254.169.254/latest/meta-data",
     "https://2852039166/latest",
@@ -285,7 +285,7 @@ describe("7. no SSRF through the notifier", () => {
   }
 })
 
-describe("8. input is read once", () => {
+describe("input is read once", () => {
   const sentBody = (input: unknown) =>
     Effect.gen(function*() {
       const server = yield* loopbackServer(() => json(200, POLL_OK))
@@ -374,7 +374,7 @@ describe("8. input is read once", () => {
     }))
 })
 
-describe("9. at most 1 MiB of JSON means bytes on the wire", () => {
+describe("at most 1 MiB of JSON means bytes on the wire", () => {
   it.effect("control characters that escape to 7 bytes each on the wire count as 7", () =>
     Effect.gen(function*() {
       // 200,000 characters, 1.4 MB once escaped in the JSON text and again in the body.
@@ -384,7 +384,7 @@ describe("9. at most 1 MiB of JSON means bytes on the wire", () => {
     }))
 })
 
-describe("10. secrets stay home", () => {
+describe("secrets stay home", () => {
   it.scoped("PUSH: neither span exits nor logs hold the minted tokens or the notification token", () =>
     Effect.gen(function*() {
       const endpoint = yield* loopbackServer(() => ({ status: 204 }))
@@ -440,7 +440,7 @@ describe("10. secrets stay home", () => {
     }))
 })
 
-describe("11. nothing minted is lost", () => {
+describe("nothing minted is lost", () => {
   it.scoped("PUSH with a failing endpoint: the error keeps the notification (tokens redacted) to deliver later", () =>
     Effect.gen(function*() {
       let up = false
@@ -476,7 +476,7 @@ describe("11. nothing minted is lost", () => {
     ))))
 })
 
-describe("12. the simulator", () => {
+describe("the simulator", () => {
   it.scoped(
     "an unauthenticated or oversized body is not buffered or recorded; requests keeps only the latest",
     () =>

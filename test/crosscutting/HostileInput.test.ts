@@ -15,7 +15,7 @@ import {
   filterConsentedClaims,
   prepareCompleteRequest
 } from "effect-authlete"
-import { invalidInput, validRequest } from "./support/hostile.js"
+import { invalidInput, validRequest } from "../support/hostile.js"
 
 const RUNS = 10_000
 

@@ -13,7 +13,7 @@ import {
 } from "effect-authlete"
 import { AuthleteSimulator } from "effect-authlete/simulator"
 import { UndiciTransport } from "effect-authlete/undici"
-import { NotificationEndpoint } from "./support/flows.js"
+import { NotificationEndpoint } from "../support/flows.js"
 
 const COMPLETIONS = 1_000
 

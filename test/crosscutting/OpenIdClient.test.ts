@@ -10,7 +10,7 @@ import { Playground, type PlaygroundInfo } from "effect-authlete/playground"
 import * as jose from "jose"
 import { createHash } from "node:crypto"
 import * as client from "openid-client"
-import { loopbackServer, type Received } from "./support/loopback.js"
+import { loopbackServer, type Received } from "../support/loopback.js"
 
 const CIBA = "urn:openid:params:grant-type:ciba"
 

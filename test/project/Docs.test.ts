@@ -18,9 +18,9 @@ import {
   formatFailures,
   markdownBlocks,
   typeCheckBlocks
-} from "./support/docs.js"
+} from "../support/docs.js"
 
-const root = fileURLToPath(new URL("../", import.meta.url)).replace(/\/$/, "")
+const root = fileURLToPath(new URL("../../", import.meta.url)).replace(/\/$/, "")
 const readme = process.env.EFFECT_AUTHLETE_DOCS_README ?? path.join(root, "README.md")
 
 /** The blocks checked today; a block removed or turned into a fragment lowers it. */

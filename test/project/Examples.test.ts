@@ -10,7 +10,7 @@ const run = (example: string) =>
   new Promise<{ code: number; stdout: string; stderr: string }>((resolve) => {
     execFile(
       process.execPath,
-      ["--import", "tsx", fileURLToPath(new URL(`../examples/${example}`, import.meta.url))],
+      ["--import", "tsx", fileURLToPath(new URL(`../../examples/${example}`, import.meta.url))],
       { timeout: 60_000 },
       (error, stdout, stderr) => resolve({ code: error === null ? 0 : 1, stdout, stderr })
     )

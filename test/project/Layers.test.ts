@@ -8,7 +8,7 @@ import { readdirSync, readFileSync } from "node:fs"
 import { dirname, join, relative, resolve } from "node:path"
 import { fileURLToPath } from "node:url"
 
-const src = fileURLToPath(new URL("../src/", import.meta.url))
+const src = fileURLToPath(new URL("../../src/", import.meta.url))
 
 const MODELS = [
   "AuthleteApi",
@@ -20,12 +20,12 @@ const MODELS = [
   "BackchannelAuthenticationCompleteResult",
   "BackchannelAuthenticationFail",
   "BackchannelAuthenticationIssue",
+  "ClientCredentials",
   "Property",
   "ServiceConfiguration",
   "ServiceJwks",
   "Token",
   "internal/api",
-  "internal/codec",
   "internal/models",
   "internal/openLiteral",
   "internal/peers",
@@ -37,21 +37,26 @@ const PROGRAMS = [
   "AuthenticationDevice",
   "BackchannelAuthenticationCompletion",
   "BackchannelAuthenticationEndpoint",
+  "BackchannelChecks",
   "Claims",
+  "Decisions",
   "DeviceDecision",
   "Discovery",
   "EndpointResponse",
-  "PendingRequests",
+  "PendingRequest",
+  "PendingRequestStore",
   "TokenEndpoint",
   "UserClaims",
+  "UserIdentifier",
   "index"
 ]
 
 /** A module's layer (ARCHITECTURE.md): the areas beside the layers sit between them. */
 const layerOf = (module: string): number => {
-  if (MODELS.includes(module)) return 1
+  // The codec's modules (internal/codec*) and the client's (internal/client*, internal/authlete*) by their prefix.
+  if (MODELS.includes(module) || module.startsWith("internal/codec")) return 1
   if (TRANSPORT.includes(module) || module.startsWith("undici/")) return 2
-  if (CLIENTS.includes(module)) return 3
+  if (CLIENTS.includes(module) || /^internal\/(client|authlete)/.test(module)) return 3
   if (module.startsWith("simulator/")) return 3.5
   if (PROGRAMS.includes(module)) return 4
   if (module.startsWith("sql/")) return 4.5

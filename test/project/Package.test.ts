@@ -12,10 +12,10 @@ import { readdirSync, readFileSync } from "node:fs"
 import { join } from "node:path"
 import { fileURLToPath } from "node:url"
 import ts from "typescript"
-import { OPTIONAL_PEERS } from "../src/internal/peers.js"
-import { type Installed, installedHere, installWith } from "./support/installed.js"
+import { OPTIONAL_PEERS } from "../../src/internal/peers.js"
+import { type Installed, installedHere, installWith } from "../support/installed.js"
 
-const root = fileURLToPath(new URL("../", import.meta.url))
+const root = fileURLToPath(new URL("../../", import.meta.url))
 const manifest = JSON.parse(readFileSync(`${root}package.json`, "utf8")) as {
   license: string
   repository?: { url?: unknown }

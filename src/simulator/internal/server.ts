@@ -18,7 +18,7 @@ import * as Ref from "effect/Ref"
 import { type AuthleteApi, type AuthleteApiName, AuthleteApis } from "../../AuthleteApi.js"
 import { AuthleteValidationError } from "../../AuthleteError.js"
 import * as Api from "../../internal/api.js"
-import type { RecordedRequest, SimulatedExchange } from "../AuthleteSimulator.js"
+import type { ReceivedRequest, SimulatedExchange } from "../AuthleteSimulator.js"
 import { secretsEqual } from "./crypto.js"
 import { type Engine, malformedAnswers } from "./engine.js"
 import type { Fault, Faults } from "./faults.js"
@@ -30,7 +30,7 @@ export interface ServerDependencies {
   readonly accessToken: Redacted.Redacted<string>
   readonly engine: Engine
   readonly faults: Faults
-  readonly recorded: Ref.Ref<ReadonlyArray<RecordedRequest>>
+  readonly recorded: Ref.Ref<ReadonlyArray<ReceivedRequest>>
   readonly clock: Clock.Clock
   /** The largest request body read. */
   readonly maxBodyBytes: number
@@ -79,7 +79,7 @@ export const makeApp = (deps: ServerDependencies): HttpApp.Default => {
     const headers: Record<string, string> = { ...request.headers }
     // The service access token never enters the record.
     if (headers["authorization"] !== undefined) headers["authorization"] = "<redacted>"
-    const entry: RecordedRequest = {
+    const entry: ReceivedRequest = {
       method: request.method,
       path: new URL(request.url, "http://simulator").pathname,
       headers,
