@@ -19,20 +19,18 @@ import { Effect, Either, Layer, ManagedRuntime, Redacted, RuntimeFlags } from "e
 import { Pool } from "undici"
 import {
   AuthenticationDevice,
-  AuthleteApis,
+  AuthleteApi,
   AuthleteClient,
   BackchannelAuthenticationCompleteRequest,
+  BackchannelAuthenticationCompletion,
+  BackchannelAuthenticationEndpoint,
   BackchannelChecks,
   ClientNotifier,
-  completeBackchannelAuthentication,
   Decisions,
-  type EndpointResponse,
-  handleBackchannelAuthentication,
-  handleTokenRequest,
+  EndpointResponse,
   HttpTransport,
-  type HttpTransportRequest,
   PendingRequestStore,
-  prepareCompleteRequest,
+  TokenEndpoint,
   UserIdentifier
 } from "../src/index.js"
 import { codecsOf } from "../src/internal/api.js"
@@ -74,19 +72,21 @@ const checkWire = (operation: Operation): void => {
   for (const i of [0, 1, 12_345]) {
     switch (operation) {
       case "complete": {
-        const { encodeRequest } = codecsOf(AuthleteApis.backchannelAuthenticationComplete)
-        const request = new BackchannelAuthenticationCompleteRequest(networkRequestFields(i))
+        const { encodeRequest } = codecsOf(AuthleteApi.AuthleteApis.backchannelAuthenticationComplete)
+        const request = new BackchannelAuthenticationCompleteRequest.BackchannelAuthenticationCompleteRequest(
+          networkRequestFields(i)
+        )
         sameWire("complete", i, Either.getOrThrow(encodeRequest(request)), networkRequestWire(i))
         break
       }
       case "program": {
-        const { encodeRequest } = codecsOf(AuthleteApis.backchannelAuthenticationComplete)
-        const prepared = Effect.runSync(prepareCompleteRequest(programInput(i)))
+        const { encodeRequest } = codecsOf(AuthleteApi.AuthleteApis.backchannelAuthenticationComplete)
+        const prepared = Effect.runSync(BackchannelAuthenticationCompletion.prepareCompleteRequest(programInput(i)))
         sameWire("program", i, Either.getOrThrow(encodeRequest(prepared)), programRequestWire(i))
         break
       }
       case "authentication": {
-        const { encodeRequest } = codecsOf(AuthleteApis.backchannelAuthentication)
+        const { encodeRequest } = codecsOf(AuthleteApi.AuthleteApis.backchannelAuthentication)
         sameWire(
           "authentication",
           i,
@@ -111,14 +111,14 @@ const backchannelServices = Layer.mergeAll(
   PendingRequestStore.layerMemory,
   AuthenticationDevice.layerNoop,
   // Where a durable engine would start its workflow: nothing here.
-  Layer.succeed(Decisions, { awaiting: () => Effect.void, decide: () => Effect.die("unused") })
+  Layer.succeed(Decisions.Decisions, { awaiting: () => Effect.void, decide: () => Effect.die("unused") })
 )
 
 /** What the program of an endpoint workload does with call `i` (the transport given). */
 const endpointProgram = (operation: "token" | "backchannel", i: number) =>
   operation === "token"
-    ? handleTokenRequest(tokenRequestWire(i))
-    : handleBackchannelAuthentication(backchannelRequestWire())
+    ? TokenEndpoint.handleTokenRequest(tokenRequestWire(i))
+    : BackchannelAuthenticationEndpoint.handleBackchannelAuthentication(backchannelRequestWire())
 
 /** `OK` when the endpoint answered 200, as the floor's and the SDK's calls report Authlete's `OK`. */
 const endpointAction = (response: EndpointResponse.EndpointResponse): string =>
@@ -130,14 +130,14 @@ const endpointAction = (response: EndpointResponse.EndpointResponse): string =>
  * exactly what the floor and the SDK send, in order, and answered 200 with the content Authlete gave.
  */
 const checkProgramWire = async (baseUrl: string, operation: "token" | "backchannel"): Promise<void> => {
-  const sent: Array<HttpTransportRequest> = []
+  const sent: Array<HttpTransport.HttpTransportRequest> = []
   let issues = 0
   const answers: Record<string, () => string> = {
     [TOKEN_PATH]: () => JSON.stringify(CANNED_TOKEN_RESPONSE),
     [AUTHENTICATION_PATH]: () => JSON.stringify(CANNED_AUTHENTICATION_RESPONSE),
     [ISSUE_PATH]: () => issueResponseText(issues++)
   }
-  const recording = Layer.succeed(HttpTransport, {
+  const recording = Layer.succeed(HttpTransport.HttpTransport, {
     send: (request) =>
       Effect.sync(() => {
         sent.push(request)
@@ -204,7 +204,7 @@ const authleteLayer = (baseUrl: string) =>
 const makeEffectClient = async (
   baseUrl: string,
   operation: Operation,
-  transport: Layer.Layer<HttpTransport>
+  transport: Layer.Layer<HttpTransport.HttpTransport>
 ): Promise<BenchClient> => {
   checkWire(operation)
   if (operation === "token" || operation === "backchannel") await checkProgramWire(baseUrl, operation)
@@ -215,11 +215,14 @@ const makeEffectClient = async (
       await runtime.runPromise(Effect.void)
       return {
         call: (i) => {
-          const request = new BackchannelAuthenticationCompleteRequest(networkRequestFields(i))
+          const request = new BackchannelAuthenticationCompleteRequest.BackchannelAuthenticationCompleteRequest(
+            networkRequestFields(i)
+          )
           return runtime.runPromise(
-            Effect.flatMap(AuthleteClient, (client) => client.backchannelAuthenticationComplete(request)).pipe(
-              Effect.map((response) => response.action)
-            )
+            Effect.flatMap(AuthleteClient.AuthleteClient, (client) => client.backchannelAuthenticationComplete(request))
+              .pipe(
+                Effect.map((response) => response.action)
+              )
           )
         },
         close: () => runtime.dispose()
@@ -234,9 +237,10 @@ const makeEffectClient = async (
       await runtime.runPromise(Effect.void)
       return {
         call: (i) =>
-          runtime.runPromise(completeBackchannelAuthentication(programInput(i))).then((outcome) =>
-            outcome._tag === "NoAction" ? outcome.response.action : `${outcome._tag} (not NoAction)`
-          ),
+          runtime.runPromise(BackchannelAuthenticationCompletion.completeBackchannelAuthentication(programInput(i)))
+            .then((outcome) =>
+              outcome._tag === "NoAction" ? outcome.response.action : `${outcome._tag} (not NoAction)`
+            ),
         close: () => runtime.dispose()
       }
     }
@@ -247,8 +251,11 @@ const makeEffectClient = async (
         // A plain object, as the backchannel authentication endpoint passes what it received.
         call: (i) =>
           runtime.runPromise(
-            Effect.flatMap(AuthleteClient, (client) => client.backchannelAuthentication(authenticationRequestWire(i)))
-              .pipe(Effect.map((response) => response.action))
+            Effect.flatMap(AuthleteClient.AuthleteClient, (client) =>
+              client.backchannelAuthentication(authenticationRequestWire(i)))
+              .pipe(Effect.map((response) =>
+                response.action
+              ))
           ),
         close: () => runtime.dispose()
       }
@@ -258,7 +265,7 @@ const makeEffectClient = async (
       const runtime = applicationRuntime(authlete.pipe(Layer.provide(transport)))
       await runtime.runPromise(Effect.void)
       return {
-        call: (i) => runtime.runPromise(handleTokenRequest(tokenRequestWire(i))).then(endpointAction),
+        call: (i) => runtime.runPromise(TokenEndpoint.handleTokenRequest(tokenRequestWire(i))).then(endpointAction),
         close: () => runtime.dispose()
       }
     }
@@ -269,7 +276,10 @@ const makeEffectClient = async (
       )
       await runtime.runPromise(Effect.void)
       return {
-        call: () => runtime.runPromise(handleBackchannelAuthentication(backchannelRequestWire())).then(endpointAction),
+        call: () =>
+          runtime.runPromise(
+            BackchannelAuthenticationEndpoint.handleBackchannelAuthentication(backchannelRequestWire())
+          ).then(endpointAction),
         close: () => runtime.dispose()
       }
     }

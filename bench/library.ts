@@ -9,10 +9,9 @@ import {
 } from "@authlete/typescript-sdk/models"
 import { Effect, Either, Schema } from "effect"
 import {
-  AuthleteApis,
+  AuthleteApi,
   BackchannelAuthenticationCompleteRequest,
-  prepareCompleteRequest,
-  strictParseOptions
+  BackchannelAuthenticationCompletion
 } from "../src/index.js"
 import { codecsOf } from "../src/internal/api.js"
 import { fullRequestFields, fullRequestWire, fullResponse, programInput } from "./fixtures.js"
@@ -24,11 +23,17 @@ export interface LibraryOp {
   readonly withJson: () => unknown
 }
 
-const encodeRequest = Schema.encodeSync(BackchannelAuthenticationCompleteRequest, strictParseOptions)
-const validateRequest = Schema.decodeUnknownSync(BackchannelAuthenticationCompleteRequest, strictParseOptions)
+const encodeRequest = Schema.encodeSync(
+  BackchannelAuthenticationCompleteRequest.BackchannelAuthenticationCompleteRequest,
+  BackchannelAuthenticationCompleteRequest.strictParseOptions
+)
+const validateRequest = Schema.decodeUnknownSync(
+  BackchannelAuthenticationCompleteRequest.BackchannelAuthenticationCompleteRequest,
+  BackchannelAuthenticationCompleteRequest.strictParseOptions
+)
 const responseText = JSON.stringify(fullResponse)
 const { decodeResponse: decodeCompleteResponse, encodeRequest: encodeCompleteRequest } = codecsOf(
-  AuthleteApis.backchannelAuthenticationComplete
+  AuthleteApi.AuthleteApis.backchannelAuthenticationComplete
 )
 
 const effectEncode: LibraryOp = {
@@ -39,7 +44,10 @@ const effectEncode: LibraryOp = {
 }
 
 const preparedInput = programInput(0)
-const prepare = () => Either.getOrThrow(Effect.runSync(Effect.either(prepareCompleteRequest(preparedInput))))
+const prepare = () =>
+  Either.getOrThrow(
+    Effect.runSync(Effect.either(BackchannelAuthenticationCompletion.prepareCompleteRequest(preparedInput)))
+  )
 
 const effectPrepare: LibraryOp = {
   description: "what completeBackchannelAuthentication does before AuthleteClient: " +

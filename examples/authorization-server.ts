@@ -40,20 +40,22 @@ const Users = Layer.mergeAll(
 // Authlete: the simulator here; `AuthleteClient.layerConfig()` reads AUTHLETE_* in production.
 const ASPORT = 18_443
 const issuer = `http://127.0.0.1:${ASPORT}/as`
-const Authlete = Layer.unwrapEffect(Effect.map(AuthleteSimulator, (simulator) =>
-  AuthleteClient.layer({
-    baseUrl: simulator.baseUrl,
-    serviceId: simulator.serviceId,
-    accessToken: simulator.accessToken
-  }))).pipe(
-    Layer.provideMerge(AuthleteSimulator.layer({
-      issuer,
-      tokenEndpoint: `${issuer}/token`,
-      backchannelAuthenticationEndpoint: `${issuer}/backchannel`,
-      jwksUri: `${issuer}/jwks`,
-      interval: 1
+const Authlete = Layer.unwrapEffect(
+  Effect.map(AuthleteSimulator.AuthleteSimulator, (simulator) =>
+    AuthleteClient.layer({
+      baseUrl: simulator.baseUrl,
+      serviceId: simulator.serviceId,
+      accessToken: simulator.accessToken
     }))
-  )
+).pipe(
+  Layer.provideMerge(AuthleteSimulator.layer({
+    issuer,
+    tokenEndpoint: `${issuer}/token`,
+    backchannelAuthenticationEndpoint: `${issuer}/backchannel`,
+    jwksUri: `${issuer}/jwks`,
+    interval: 1
+  }))
+)
 
 const Server = HttpServer.serve(app).pipe(
   Layer.provide(Decisions.layer),
@@ -66,7 +68,7 @@ const Server = HttpServer.serve(app).pipe(
 
 // A relying party's side of one POLL flow, with plain fetch.
 const client = Effect.gen(function*() {
-  const simulator = yield* AuthleteSimulator
+  const simulator = yield* AuthleteSimulator.AuthleteSimulator
   const { clientId, clientSecret } = yield* simulator.clientFor("POLL")
   const basic = `Basic ${btoa(`${clientId}:${encodeURIComponent(clientSecret)}`)}`
   const post = (path: string, form: Record<string, string>) =>

@@ -4,14 +4,7 @@
  * notification is recorded instead of sent, so it needs no account and no network.
  */
 import { Console, Effect, Layer, Redacted } from "effect"
-import {
-  AuthleteClient,
-  ClientNotifier,
-  ClientNotifierRecorder,
-  collectClaims,
-  completeBackchannelAuthentication,
-  UserClaims
-} from "effect-authlete"
+import { AuthleteClient, BackchannelAuthenticationCompletion, ClientNotifier, UserClaims } from "effect-authlete"
 import { AuthleteSimulator } from "effect-authlete/simulator"
 
 // The application's user store; `#ja` marks a value in Japanese.
@@ -20,8 +13,8 @@ const Users = UserClaims.layerFromRecord({
 })
 
 const program = Effect.gen(function*() {
-  const simulator = yield* AuthleteSimulator
-  const authlete = yield* AuthleteClient
+  const simulator = yield* AuthleteSimulator.AuthleteSimulator
+  const authlete = yield* AuthleteClient.AuthleteClient
   const client = yield* simulator.clientFor("PUSH")
   yield* simulator.setClientNotificationEndpoint(client.clientId, "https://client.example.com/ciba/cb")
 
@@ -37,14 +30,18 @@ const program = Effect.gen(function*() {
 
   // 2. The user approves on their device, sharing their name but not their email. The server
   //    collects the requested claims in the user's language, adds one of its own, and completes.
-  const outcome = yield* completeBackchannelAuthentication({
+  const outcome = yield* BackchannelAuthenticationCompletion.completeBackchannelAuthentication({
     ticket,
     result: "AUTHORIZED",
     subject: "user-1",
     authTime: Math.floor(Date.now() / 1000),
     acr: "urn:example:acr:device",
     claims: [
-      yield* collectClaims({ subject: "user-1", claimNames: request.claimNames ?? [], claimsLocales: ["ja"] }),
+      yield* UserClaims.collectClaims({
+        subject: "user-1",
+        claimNames: request.claimNames ?? [],
+        claimsLocales: ["ja"]
+      }),
       { member_since: 2019 }
     ],
     consentedClaims: ["given_name", "family_name", "member_since"]
@@ -52,7 +49,10 @@ const program = Effect.gen(function*() {
 
   // 3. In PUSH mode Authlete minted the tokens; the client's endpoint received them.
   yield* Console.log(`outcome: ${outcome._tag}, action ${outcome.response.action}, ${outcome.response.resultCode}`)
-  const [notification] = yield* Effect.flatMap(ClientNotifierRecorder, (recorder) => recorder.notifications)
+  const [notification] = yield* Effect.flatMap(
+    ClientNotifier.ClientNotifierRecorder,
+    (recorder) => recorder.notifications
+  )
   const pushed = JSON.parse(notification.body) as { id_token: string }
   const idToken = JSON.parse(Buffer.from(pushed.id_token.split(".")[1], "base64url").toString("utf8"))
   yield* Console.log(`notified ${notification.endpoint} (token ${Redacted.value(notification.token).slice(0, 4)}…)`)

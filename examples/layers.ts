@@ -4,18 +4,13 @@
  * simulator and points the live and environment layers at it, so it needs no Authlete account.
  */
 import { ConfigProvider, Console, Effect, Layer, Redacted } from "effect"
-import {
-  AuthleteClient,
-  AuthleteClientRecorder,
-  BackchannelAuthenticationCompleteResponse,
-  HttpTransport
-} from "effect-authlete"
+import { AuthleteClient, BackchannelAuthenticationCompleteResponse, HttpTransport } from "effect-authlete"
 import { AuthleteSimulator } from "effect-authlete/simulator"
 
 /** What the application does: hand a client's CIBA request to Authlete. */
 const program = (clientId: number, clientSecret: string) =>
   Effect.gen(function*() {
-    const authlete = yield* AuthleteClient
+    const authlete = yield* AuthleteClient.AuthleteClient
     const response = yield* authlete.backchannelAuthentication({
       parameters: "scope=openid&login_hint=user-1",
       clientId: String(clientId),
@@ -25,7 +20,7 @@ const program = (clientId: number, clientSecret: string) =>
   })
 
 Effect.gen(function*() {
-  const simulator = yield* AuthleteSimulator
+  const simulator = yield* AuthleteSimulator.AuthleteSimulator
   const { clientId, clientSecret } = yield* simulator.clientFor("POLL")
 
   // 1. Live: the options in code, the transport of your choice (fetch here; UndiciTransport on Node).
@@ -53,17 +48,19 @@ Effect.gen(function*() {
   // 3. Test: answers from your handlers and records what it validated.
   const AuthleteTest = AuthleteClient.layerTest({
     backchannelAuthenticationComplete: () =>
-      Effect.succeed(new BackchannelAuthenticationCompleteResponse({ action: "NO_ACTION" })),
+      Effect.succeed(
+        new BackchannelAuthenticationCompleteResponse.BackchannelAuthenticationCompleteResponse({ action: "NO_ACTION" })
+      ),
     backchannelAuthentication: () => Effect.die("not used in this example")
   })
   yield* Effect.gen(function*() {
-    const authlete = yield* AuthleteClient
+    const authlete = yield* AuthleteClient.AuthleteClient
     const response = yield* authlete.backchannelAuthenticationComplete({
       ticket: "ticket-1",
       result: "AUTHORIZED",
       subject: "user-1"
     })
-    const recorded = yield* Effect.flatMap(AuthleteClientRecorder, (recorder) => recorder.requests)
+    const recorded = yield* Effect.flatMap(AuthleteClient.AuthleteClientRecorder, (recorder) => recorder.requests)
     yield* Console.log("test:", response.action, `(${recorded.length} request recorded)`)
   }).pipe(Effect.provide(AuthleteTest))
 }).pipe(Effect.provide(AuthleteSimulator.layer()), Effect.runPromise)

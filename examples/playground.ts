@@ -5,19 +5,19 @@
  */
 import { NodeRuntime } from "@effect/platform-node"
 import { Console, Effect } from "effect"
-import { pages, pageUrls, Playground } from "effect-authlete/playground"
+import { Pages, Playground } from "effect-authlete/playground"
 
 const PlaygroundLive = Playground.layer({
   port: Number(process.env.PORT ?? 8080),
   interval: 2, // seconds between polls
   expiresIn: 120, // seconds an auth_req_id lives
   userCodeRequired: ["PING"], // clients that require a user_code
-  routes: pages() // the authentication device and the consumption device
+  routes: Pages.pages() // the authentication device and the consumption device
 })
 
 const program = Effect.gen(function*() {
-  const { issuer } = yield* Playground
-  const { clientUrl, deviceUrl } = pageUrls(issuer)
+  const { issuer } = yield* Playground.Playground
+  const { clientUrl, deviceUrl } = Pages.pageUrls(issuer)
   yield* Console.log(`issuer:                ${issuer}`)
   yield* Console.log(`consumption device:    ${clientUrl}`)
   yield* Console.log(`authentication device: ${deviceUrl}`)

@@ -10,7 +10,7 @@ import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as PubSub from "effect/PubSub"
 import * as Stream from "effect/Stream"
-import type { PendingRequest } from "./PendingRequest.js"
+import type * as PendingRequest from "./PendingRequest.js"
 
 /**
  * @since 0.1.0
@@ -18,7 +18,7 @@ import type { PendingRequest } from "./PendingRequest.js"
  */
 export interface AuthenticationDeviceService {
   /** Asks the user to decide. A failure here does not fail the client's request: it is logged. */
-  readonly reach: (request: PendingRequest) => Effect.Effect<void>
+  readonly reach: (request: PendingRequest.PendingRequest) => Effect.Effect<void>
 }
 
 /**
@@ -28,7 +28,7 @@ export interface AuthenticationDeviceService {
  * @category models
  */
 export interface AuthenticationDeviceFeedService {
-  readonly requests: Stream.Stream<PendingRequest>
+  readonly requests: Stream.Stream<PendingRequest.PendingRequest>
 }
 
 /**
@@ -51,23 +51,31 @@ export class AuthenticationDeviceFeed extends Context.Tag("effect-authlete/Authe
 export class AuthenticationDevice extends Context.Tag("effect-authlete/AuthenticationDevice")<
   AuthenticationDevice,
   AuthenticationDeviceService
->() {
-  /** Reaches nobody: for servers whose users look at a list of their pending requests. */
-  static readonly layerNoop: Layer.Layer<AuthenticationDevice> = Layer.succeed(AuthenticationDevice, {
-    reach: () => Effect.void
-  })
+>() {}
 
-  /**
-   * Publishes every request to `AuthenticationDeviceFeed` (a page that updates itself subscribes to
-   * it; a test takes the requests from it).
-   */
-  static readonly layerFeed: Layer.Layer<AuthenticationDevice | AuthenticationDeviceFeed> = Layer.scopedContext(
-    Effect.gen(function*() {
-      const hub = yield* Effect.acquireRelease(PubSub.unbounded<PendingRequest>(), PubSub.shutdown)
-      return Context.make(AuthenticationDevice, { reach: (request) => Effect.asVoid(PubSub.publish(hub, request)) })
-        .pipe(
-          Context.add(AuthenticationDeviceFeed, { requests: Stream.fromPubSub(hub) })
-        )
-    })
-  )
-}
+/**
+ * Reaches nobody: for servers whose users look at a list of their pending requests.
+ *
+ * @since 0.1.0
+ * @category layers
+ */
+export const layerNoop: Layer.Layer<AuthenticationDevice> = Layer.succeed(AuthenticationDevice, {
+  reach: () => Effect.void
+})
+
+/**
+ * Publishes every request to `AuthenticationDeviceFeed` (a page that updates itself subscribes to
+ * it; a test takes the requests from it).
+ *
+ * @since 0.1.0
+ * @category layers
+ */
+export const layerFeed: Layer.Layer<AuthenticationDevice | AuthenticationDeviceFeed> = Layer.scopedContext(
+  Effect.gen(function*() {
+    const hub = yield* Effect.acquireRelease(PubSub.unbounded<PendingRequest.PendingRequest>(), PubSub.shutdown)
+    return Context.make(AuthenticationDevice, { reach: (request) => Effect.asVoid(PubSub.publish(hub, request)) })
+      .pipe(
+        Context.add(AuthenticationDeviceFeed, { requests: Stream.fromPubSub(hub) })
+      )
+  })
+)

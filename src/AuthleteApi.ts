@@ -8,8 +8,8 @@
  */
 import type * as Schema from "effect/Schema"
 import { BackchannelAuthenticationRequest, BackchannelAuthenticationResponse } from "./BackchannelAuthentication.js"
-import { BackchannelAuthenticationCompleteRequest } from "./BackchannelAuthenticationCompleteRequest.js"
-import { BackchannelAuthenticationCompleteResponse } from "./BackchannelAuthenticationCompleteResponse.js"
+import * as BackchannelAuthenticationCompleteRequest from "./BackchannelAuthenticationCompleteRequest.js"
+import * as BackchannelAuthenticationCompleteResponse from "./BackchannelAuthenticationCompleteResponse.js"
 import {
   BackchannelAuthenticationFailRequest,
   BackchannelAuthenticationFailResponse
@@ -18,8 +18,8 @@ import {
   BackchannelAuthenticationIssueRequest,
   BackchannelAuthenticationIssueResponse
 } from "./BackchannelAuthenticationIssue.js"
-import { ServiceConfiguration, ServiceConfigurationRequest } from "./ServiceConfiguration.js"
-import { ServiceJwks, ServiceJwksRequest } from "./ServiceJwks.js"
+import * as ServiceConfiguration from "./ServiceConfiguration.js"
+import * as ServiceJwks from "./ServiceJwks.js"
 import { TokenRequest, TokenResponse } from "./Token.js"
 
 /**
@@ -132,8 +132,8 @@ export const AuthleteApis = {
     method: "POST",
     path: "/backchannel/authentication/complete",
     apiNumber: 198,
-    request: BackchannelAuthenticationCompleteRequest,
-    response: BackchannelAuthenticationCompleteResponse,
+    request: BackchannelAuthenticationCompleteRequest.BackchannelAuthenticationCompleteRequest,
+    response: BackchannelAuthenticationCompleteResponse.BackchannelAuthenticationCompleteResponse,
     secretFields: ["ticket", "accessToken"],
     repeatable: false
   }),
@@ -158,8 +158,8 @@ export const AuthleteApis = {
     path: "/service/configuration",
     // Authlete publishes no number for this API: the simulator's own.
     apiNumber: 901,
-    request: ServiceConfigurationRequest,
-    response: ServiceConfiguration,
+    request: ServiceConfiguration.ServiceConfigurationRequest,
+    response: ServiceConfiguration.ServiceConfiguration,
     repeatable: true
   }),
   /** The service's JWK Set (`/service/jwks/get`), for the `jwks_uri`. */
@@ -168,8 +168,8 @@ export const AuthleteApis = {
     path: "/service/jwks/get",
     // Authlete publishes no number for this API: the simulator's own.
     apiNumber: 902,
-    request: ServiceJwksRequest,
-    response: ServiceJwks,
+    request: ServiceJwks.ServiceJwksRequest,
+    response: ServiceJwks.ServiceJwks,
     repeatable: true
   })
 } as const

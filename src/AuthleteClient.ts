@@ -15,9 +15,9 @@ import * as Record from "effect/Record"
 import type * as Redacted from "effect/Redacted"
 import * as Ref from "effect/Ref"
 import type * as Schedule from "effect/Schedule"
-import { type AuthleteApi, type AuthleteApiName, AuthleteApis } from "./AuthleteApi.js"
-import { AuthleteApiError, type AuthleteError, AuthleteValidationError } from "./AuthleteError.js"
-import { HttpTransport, type HttpTransportResponse } from "./HttpTransport.js"
+import * as AuthleteApi from "./AuthleteApi.js"
+import * as AuthleteError from "./AuthleteError.js"
+import * as HttpTransport from "./HttpTransport.js"
 import * as Api from "./internal/api.js"
 import * as Exchange from "./internal/authleteExchange.js"
 import * as ClientConfig from "./internal/clientConfig.js"
@@ -34,9 +34,12 @@ import * as Tracing from "./internal/tracing.js"
  * @category models
  */
 // eslint-disable-next-line @typescript-eslint/no-empty-object-type -- "every field optional" is what is asked
-export type AuthleteMethod<Api> = {} extends AuthleteApi.Request<Api>
-  ? (request?: AuthleteApi.Request<Api>) => Effect.Effect<AuthleteApi.Response<Api>, AuthleteError>
-  : (request: AuthleteApi.Request<Api>) => Effect.Effect<AuthleteApi.Response<Api>, AuthleteError>
+export type AuthleteMethod<Api> = {} extends AuthleteApi.AuthleteApi.Request<Api> ? (
+    request?: AuthleteApi.AuthleteApi.Request<Api>
+  ) => Effect.Effect<AuthleteApi.AuthleteApi.Response<Api>, AuthleteError.AuthleteError>
+  : (
+    request: AuthleteApi.AuthleteApi.Request<Api>
+  ) => Effect.Effect<AuthleteApi.AuthleteApi.Response<Api>, AuthleteError.AuthleteError>
 
 /**
  * What `AuthleteClient` offers: one method per API of `AuthleteApis`. Every method validates its
@@ -47,7 +50,7 @@ export type AuthleteMethod<Api> = {} extends AuthleteApi.Request<Api>
  * @category models
  */
 export type AuthleteClientService = {
-  readonly [Name in AuthleteApiName]: AuthleteMethod<typeof AuthleteApis[Name]>
+  readonly [Name in AuthleteApi.AuthleteApiName]: AuthleteMethod<typeof AuthleteApi.AuthleteApis[Name]>
 }
 
 /**
@@ -57,8 +60,8 @@ export type AuthleteClientService = {
  * @category models
  */
 export interface RetryPolicy {
-  readonly schedule?: Schedule.Schedule<unknown, AuthleteError> | undefined
-  readonly while?: ((error: AuthleteError) => boolean) | undefined
+  readonly schedule?: Schedule.Schedule<unknown, AuthleteError.AuthleteError> | undefined
+  readonly while?: ((error: AuthleteError.AuthleteError) => boolean) | undefined
   /** Attempts and waits together; default 60 seconds. */
   readonly budget?: Duration.DurationInput | undefined
 }
@@ -107,24 +110,26 @@ export type AuthleteClientOptions = AuthleteClientOptionsV3 | AuthleteClientOpti
 export const DEFAULT_MAX_RESPONSE_BYTES = Settings.DEFAULT_MAX_RESPONSE_BYTES
 
 /** A method before it is given its API's types: the API's codecs check its request and answer at run time. */
-type UntypedMethod = (request?: unknown) => Effect.Effect<unknown, AuthleteError>
+type UntypedMethod = (request?: unknown) => Effect.Effect<unknown, AuthleteError.AuthleteError>
 
 /** The service: one method per API of `AuthleteApis`, made by the live client or by `layerTest`. */
-const serviceOf = (method: (name: AuthleteApiName, api: AuthleteApi) => UntypedMethod): AuthleteClientService =>
+const serviceOf = (
+  method: (name: AuthleteApi.AuthleteApiName, api: AuthleteApi.AuthleteApi) => UntypedMethod
+): AuthleteClientService =>
   // Each method answers what its own API's codecs decode; TypeScript cannot follow that pairing
   // through a mapping over `AuthleteApis`, so the service's type is asserted here, once.
-  Record.map(AuthleteApis, (api, name) => method(name, api)) as AuthleteClientService
+  Record.map(AuthleteApi.AuthleteApis, (api, name) => method(name, api)) as AuthleteClientService
 
 /** Builds the service over the application's `HttpTransport` (`AuthleteClient.make`). */
-const make = (
+export const make = (
   options: AuthleteClientOptions
-): Effect.Effect<AuthleteClientService, ConfigError.ConfigError, HttpTransport> =>
+): Effect.Effect<AuthleteClientService, ConfigError.ConfigError, HttpTransport.HttpTransport> =>
   Effect.gen(function*() {
     const settings = yield* Settings.settingsFrom(options)
-    const transport = yield* HttpTransport
+    const transport = yield* HttpTransport.HttpTransport
     const serverAddress = new URL(settings.origin).host
 
-    const method = (name: AuthleteApiName, api: AuthleteApi) => {
+    const method = (name: AuthleteApi.AuthleteApiName, api: AuthleteApi.AuthleteApi) => {
       const codecs = Api.codecsOf(api)
       const path = `/api${settings.servicePath}${api.path}`
       const url = `${settings.origin}${settings.pathPrefix}${path}`
@@ -135,9 +140,11 @@ const make = (
       }
       const headers = api.method === "POST" ? settings.postHeaders : settings.getHeaders
       const policy = settings.retry(api)
-      return (request: unknown = {}): Effect.Effect<unknown, AuthleteError> => {
+      return (request: unknown = {}): Effect.Effect<unknown, AuthleteError.AuthleteError> => {
         const encoded = codecs.encodeRequest(request)
-        if (Either.isLeft(encoded)) return Effect.fail(AuthleteValidationError.fromRefusal(encoded.left, "Send"))
+        if (Either.isLeft(encoded)) {
+          return Effect.fail(AuthleteError.AuthleteValidationError.fromRefusal(encoded.left, "Send"))
+        }
         const wire = encoded.right
         const target = api.method === "POST" ? url : `${url}${Exchange.queryOf(wire)}`
         const body = api.method === "POST" ? JSON.stringify(wire) : undefined
@@ -154,7 +161,7 @@ const make = (
             timeoutMillis,
             maxResponseBytes: settings.maxResponseBytes
           })
-        const answer = (response: HttpTransportResponse) =>
+        const answer = (response: HttpTransport.HttpTransportResponse) =>
           Exchange.interpret(response, codecs.decodeResponse, secrets, settings.maxResponseBytes)
         return Tracing.spanned(spanName, spanOptions, (recording) => {
           if (!recording) {
@@ -206,79 +213,97 @@ const make = (
 export class AuthleteClient extends Context.Tag("effect-authlete/AuthleteClient")<
   AuthleteClient,
   AuthleteClientService
->() {
-  /**
-   * The live client over the application's `HttpTransport`. A bad option (a base URL that is not
-   * `https:` except on a loopback host, an empty token, ...) fails the layer with a `ConfigError`.
-   */
-  static readonly layer = (
-    options: AuthleteClientOptions
-  ): Layer.Layer<AuthleteClient, ConfigError.ConfigError, HttpTransport> => Layer.effect(AuthleteClient, make(options))
+>() {}
 
-  /**
-   * The live client configured from Effect `Config`: by default `AuthleteClient.environmentConfig`
-   * (the `AUTHLETE_*` variables), or your own `Config` (or record of configs) of the options. Every
-   * check's error names the variable it read.
-   */
-  static readonly layerConfig = (
-    config: Config.Config.Wrap<AuthleteClientOptions> = ClientConfig.environmentConfig
-  ): Layer.Layer<AuthleteClient, ConfigError.ConfigError, HttpTransport> =>
-    Layer.effect(AuthleteClient, Effect.flatMap(ClientConfig.checkedWrap(config), make))
+/**
+ * The live client over the application's `HttpTransport`. A bad option (a base URL that is not
+ * `https:` except on a loopback host, an empty token, ...) fails the layer with a `ConfigError`.
+ *
+ * @since 0.1.0
+ * @category layers
+ */
+export const layer = (
+  options: AuthleteClientOptions
+): Layer.Layer<AuthleteClient, ConfigError.ConfigError, HttpTransport.HttpTransport> =>
+  Layer.effect(AuthleteClient, make(options))
 
-  /**
-   * A client for your own tests: it validates each request as the live client does, records it,
-   * and answers from your handlers (a function alone answers `backchannelAuthenticationComplete`).
-   * A method without a handler fails with `AuthleteApiError` 501.
-   */
-  static readonly layerTest = (
-    handlers: AuthleteTestHandlers | NonNullable<AuthleteTestHandlers["backchannelAuthenticationComplete"]>
-  ): Layer.Layer<AuthleteClient | AuthleteClientRecorder> =>
-    Layer.effectContext(Effect.gen(function*() {
-      const all: AuthleteTestHandlers = typeof handlers === "function"
-        ? { backchannelAuthenticationComplete: handlers }
-        : handlers
-      const recorded = yield* Ref.make<ReadonlyArray<RecordedRequest>>([])
-      const method = (name: AuthleteApiName, api: AuthleteApi) => {
-        const codecs = Api.codecsOf(api)
-        const handler = all[name] as ((request: unknown) => Effect.Effect<unknown, AuthleteError>) | undefined
-        return (request: unknown = {}): Effect.Effect<unknown, AuthleteError> =>
-          Tracing.spanned(`AuthleteClient.${name}`, { kind: "client" }, () =>
-            Effect.gen(function*() {
-              const body = yield* Either.mapLeft(
-                codecs.encodeRequest(request),
-                (refusal) => AuthleteValidationError.fromRefusal(refusal, "Send")
-              )
-              // What the wire would hold, read back: the handler sees exactly what Authlete would.
-              const sent = yield* Effect.orDie(
-                Either.mapLeft(codecs.decodeRequest(body), AuthleteValidationError.fromRefusal)
-              )
-              yield* Ref.update(recorded, (all) => [...all, { method: name, request: sent, body } as RecordedRequest])
-              if (handler === undefined) {
-                return yield* new AuthleteApiError({
-                  status: 501,
-                  resultMessage: `AuthleteClient.layerTest has no handler for ${name}`,
-                  body: ""
-                })
-              }
-              return yield* handler(sent)
-            }))
-      }
-      return Context.make(AuthleteClient, serviceOf(method)).pipe(
-        Context.add(AuthleteClientRecorder, { requests: Ref.get(recorded) })
-      )
-    }))
+/**
+ * The live client configured from Effect `Config`: by default `AuthleteClient.environmentConfig`
+ * (the `AUTHLETE_*` variables), or your own `Config` (or record of configs) of the options. Every
+ * check's error names the variable it read.
+ *
+ * @since 0.1.0
+ * @category layers
+ */
+export const layerConfig = (
+  config: Config.Config.Wrap<AuthleteClientOptions> = ClientConfig.environmentConfig
+): Layer.Layer<AuthleteClient, ConfigError.ConfigError, HttpTransport.HttpTransport> =>
+  Layer.effect(AuthleteClient, Effect.flatMap(ClientConfig.checkedWrap(config), make))
 
-  /** Builds the service over the application's `HttpTransport`. */
-  static readonly make = make
-  /** The options read from the `AUTHLETE_*` environment variables. */
-  static readonly environmentConfig = ClientConfig.environmentConfig
-  /** @since 0.1.0 */
-  static readonly isSafeToRetry = RetryRules.isSafeToRetry
-  /** @since 0.1.0 */
-  static readonly isSafeToRepeat = RetryRules.isSafeToRepeat
-  /** @since 0.1.0 */
-  static readonly defaultRetrySchedule = RetryRules.defaultRetrySchedule
-}
+/**
+ * A client for your own tests: it validates each request as the live client does, records it,
+ * and answers from your handlers (a function alone answers `backchannelAuthenticationComplete`).
+ * A method without a handler fails with `AuthleteApiError` 501.
+ *
+ * @since 0.1.0
+ * @category layers
+ */
+export const layerTest = (
+  handlers: AuthleteTestHandlers | NonNullable<AuthleteTestHandlers["backchannelAuthenticationComplete"]>
+): Layer.Layer<AuthleteClient | AuthleteClientRecorder> =>
+  Layer.effectContext(Effect.gen(function*() {
+    const all: AuthleteTestHandlers = typeof handlers === "function"
+      ? { backchannelAuthenticationComplete: handlers }
+      : handlers
+    const recorded = yield* Ref.make<ReadonlyArray<RecordedRequest>>([])
+    const method = (name: AuthleteApi.AuthleteApiName, api: AuthleteApi.AuthleteApi) => {
+      const codecs = Api.codecsOf(api)
+      const handler = all[name] as
+        | ((request: unknown) => Effect.Effect<unknown, AuthleteError.AuthleteError>)
+        | undefined
+      return (request: unknown = {}): Effect.Effect<unknown, AuthleteError.AuthleteError> =>
+        Tracing.spanned(`AuthleteClient.${name}`, { kind: "client" }, () =>
+          Effect.gen(function*() {
+            const body = yield* Either.mapLeft(
+              codecs.encodeRequest(request),
+              (refusal) => AuthleteError.AuthleteValidationError.fromRefusal(refusal, "Send")
+            )
+            // What the wire would hold, read back: the handler sees exactly what Authlete would.
+            const sent = yield* Effect.orDie(
+              Either.mapLeft(codecs.decodeRequest(body), AuthleteError.AuthleteValidationError.fromRefusal)
+            )
+            yield* Ref.update(recorded, (all) => [...all, { method: name, request: sent, body } as RecordedRequest])
+            if (handler === undefined) {
+              return yield* new AuthleteError.AuthleteApiError({
+                status: 501,
+                resultMessage: `layerTest has no handler for ${name}`,
+                body: ""
+              })
+            }
+            return yield* handler(sent)
+          }))
+    }
+    return Context.make(AuthleteClient, serviceOf(method)).pipe(
+      Context.add(AuthleteClientRecorder, { requests: Ref.get(recorded) })
+    )
+  }))
+
+/**
+ * The options read from the `AUTHLETE_*` environment variables.
+ *
+ * @since 0.1.0
+ * @category utils
+ */
+export const environmentConfig = ClientConfig.environmentConfig
+
+/** @since 0.1.0 */
+export const isSafeToRetry = RetryRules.isSafeToRetry
+
+/** @since 0.1.0 */
+export const isSafeToRepeat = RetryRules.isSafeToRepeat
+
+/** @since 0.1.0 */
+export const defaultRetrySchedule = RetryRules.defaultRetrySchedule
 
 /**
  * Answers for `AuthleteClient.layerTest`, one per method; each receives the validated request.
@@ -287,9 +312,12 @@ export class AuthleteClient extends Context.Tag("effect-authlete/AuthleteClient"
  * @category testing
  */
 export type AuthleteTestHandlers = {
-  readonly [Name in AuthleteApiName]?: (
-    request: AuthleteApi.Request<typeof AuthleteApis[Name]>
-  ) => Effect.Effect<AuthleteApi.Response<typeof AuthleteApis[Name]>, AuthleteError>
+  readonly [Name in AuthleteApi.AuthleteApiName]?: (
+    request: AuthleteApi.AuthleteApi.Request<typeof AuthleteApi.AuthleteApis[Name]>
+  ) => Effect.Effect<
+    AuthleteApi.AuthleteApi.Response<typeof AuthleteApi.AuthleteApis[Name]>,
+    AuthleteError.AuthleteError
+  >
 }
 
 /**
@@ -300,12 +328,12 @@ export type AuthleteTestHandlers = {
  * @category testing
  */
 export type RecordedRequest = {
-  readonly [Name in AuthleteApiName]: {
+  readonly [Name in AuthleteApi.AuthleteApiName]: {
     readonly method: Name
-    readonly request: AuthleteApi.Request<typeof AuthleteApis[Name]>
-    readonly body: AuthleteApi.RequestJson<typeof AuthleteApis[Name]>
+    readonly request: AuthleteApi.AuthleteApi.Request<typeof AuthleteApi.AuthleteApis[Name]>
+    readonly body: AuthleteApi.AuthleteApi.RequestJson<typeof AuthleteApi.AuthleteApis[Name]>
   }
-}[AuthleteApiName]
+}[AuthleteApi.AuthleteApiName]
 
 /**
  * What `AuthleteClient.layerTest` saw.

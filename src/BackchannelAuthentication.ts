@@ -8,7 +8,7 @@ import type * as Effect from "effect/Effect"
 import * as Schema from "effect/Schema"
 import type { AuthleteValidationError } from "./AuthleteError.js"
 import { AuthorizationDetails, DeliveryMode, Pair } from "./BackchannelAuthenticationCompleteResponse.js"
-import { ClientCredentials } from "./ClientCredentials.js"
+import * as ClientCredentials from "./ClientCredentials.js"
 import * as Models from "./internal/models.js"
 import { responseField, validator } from "./internal/models.js"
 import { openLiteral } from "./internal/openLiteral.js"
@@ -59,11 +59,11 @@ export class CimdOptions extends Models.Class<CimdOptions>("effect-authlete/Cimd
  *
  * @example
  * ```ts
- * import { BackchannelAuthenticationRequest } from "effect-authlete"
+ * import { BackchannelAuthentication } from "effect-authlete"
  *
  * declare const clientSecret: string
  *
- * new BackchannelAuthenticationRequest({
+ * new BackchannelAuthentication.BackchannelAuthenticationRequest({
  *   parameters: "scope=openid&login_hint=john",
  *   clientId: "26862190133482",
  *   clientSecret
@@ -78,7 +78,7 @@ export class BackchannelAuthenticationRequest extends Models.Class<BackchannelAu
 )({
   /** The entire `application/x-www-form-urlencoded` body of the client's request. */
   parameters: FormParameters,
-  ...ClientCredentials.fields,
+  ...ClientCredentials.ClientCredentials.fields,
   /** Client ID Metadata Document overrides for this request. */
   cimdOptions: Schema.optional(CimdOptions)
 }) {}

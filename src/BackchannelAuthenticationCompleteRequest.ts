@@ -8,7 +8,7 @@ import * as Option from "effect/Option"
 import * as Schema from "effect/Schema"
 import type { ParseOptions } from "effect/SchemaAST"
 import type { AuthleteValidationError } from "./AuthleteError.js"
-import { BackchannelAuthenticationCompleteResult } from "./BackchannelAuthenticationCompleteResult.js"
+import * as BackchannelAuthenticationCompleteResult from "./BackchannelAuthenticationCompleteResult.js"
 import { NullMeansAbsentId } from "./internal/codec.js"
 import * as Models from "./internal/models.js"
 import * as Rules from "./internal/rules.js"
@@ -35,7 +35,7 @@ const idTokenAudType = Schema.optionalToOptional(IdTokenAudType, IdTokenAudType,
 const fields = {
   /** The ticket from `/backchannel/authentication`. */
   ticket: Rules.NonEmptyText,
-  result: BackchannelAuthenticationCompleteResult,
+  result: BackchannelAuthenticationCompleteResult.BackchannelAuthenticationCompleteResult,
   /** The user's unique identifier at the authorization server. */
   subject: Rules.Subject,
   /** Replaces `sub` in the ID token only. */
@@ -77,7 +77,7 @@ const fields = {
  *
  * declare const ticket: string
  *
- * new BackchannelAuthenticationCompleteRequest({
+ * new BackchannelAuthenticationCompleteRequest.BackchannelAuthenticationCompleteRequest({
  *   ticket,
  *   result: "AUTHORIZED",
  *   subject: "user-1",

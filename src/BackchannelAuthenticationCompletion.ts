@@ -10,15 +10,12 @@ import * as Either from "effect/Either"
 import * as Redacted from "effect/Redacted"
 import * as Schema from "effect/Schema"
 import type * as Types from "effect/Types"
-import { AuthleteClient } from "./AuthleteClient.js"
-import { type AuthleteError, AuthleteValidationError, type ValidationIssue } from "./AuthleteError.js"
-import {
-  BackchannelAuthenticationCompleteRequest,
-  type BackchannelAuthenticationCompleteRequestJson
-} from "./BackchannelAuthenticationCompleteRequest.js"
-import type { BackchannelAuthenticationCompleteResponse } from "./BackchannelAuthenticationCompleteResponse.js"
+import * as AuthleteClient from "./AuthleteClient.js"
+import * as AuthleteError from "./AuthleteError.js"
+import * as BackchannelAuthenticationCompleteRequest from "./BackchannelAuthenticationCompleteRequest.js"
+import type * as BackchannelAuthenticationCompleteResponse from "./BackchannelAuthenticationCompleteResponse.js"
 import { type ClaimsSource, mergeClaimsEither } from "./Claims.js"
-import { type ClientNotification, ClientNotificationError, ClientNotifier } from "./ClientNotifier.js"
+import * as ClientNotifier from "./ClientNotifier.js"
 import * as Codec from "./internal/codec.js"
 import * as Models from "./internal/models.js"
 import * as Rules from "./internal/rules.js"
@@ -39,8 +36,11 @@ export type ClaimsInput = ClaimsSource | ReadonlyArray<ClaimsSource>
  * @since 0.1.0
  * @category models
  */
-export interface CompleteBackchannelAuthenticationInput
-  extends Omit<BackchannelAuthenticationCompleteRequestJson, "claims" | "jwtAtClaims" | "idtHeaderParams">
+export interface CompleteBackchannelAuthenticationInput extends
+  Omit<
+    BackchannelAuthenticationCompleteRequest.BackchannelAuthenticationCompleteRequestJson,
+    "claims" | "jwtAtClaims" | "idtHeaderParams"
+  >
 {
   readonly claims?: ClaimsInput | undefined
   readonly jwtAtClaims?: ClaimsInput | undefined
@@ -55,8 +55,11 @@ export interface CompleteBackchannelAuthenticationInput
  * @category models
  */
 export type CompletionOutcome = Data.TaggedEnum<{
-  NoAction: { readonly response: BackchannelAuthenticationCompleteResponse }
-  Notified: { readonly response: BackchannelAuthenticationCompleteResponse; readonly status: number }
+  NoAction: { readonly response: BackchannelAuthenticationCompleteResponse.BackchannelAuthenticationCompleteResponse }
+  Notified: {
+    readonly response: BackchannelAuthenticationCompleteResponse.BackchannelAuthenticationCompleteResponse
+    readonly status: number
+  }
 }>
 
 /**
@@ -112,11 +115,12 @@ export class CompletionResponseError extends Schema.TaggedError<CompletionRespon
 }
 
 const RedactedNotification = Schema.declare(
-  (u): u is Redacted.Redacted<ClientNotification> => Redacted.isRedacted(u),
+  (u): u is Redacted.Redacted<ClientNotifier.ClientNotification> => Redacted.isRedacted(u),
   { identifier: "Redacted<ClientNotification>" }
 )
 const RedactedResponse = Schema.declare(
-  (u): u is Redacted.Redacted<BackchannelAuthenticationCompleteResponse> => Redacted.isRedacted(u),
+  (u): u is Redacted.Redacted<BackchannelAuthenticationCompleteResponse.BackchannelAuthenticationCompleteResponse> =>
+    Redacted.isRedacted(u),
   { identifier: "Redacted<BackchannelAuthenticationCompleteResponse>" }
 )
 
@@ -133,7 +137,7 @@ const RedactedResponse = Schema.declare(
 export class UndeliveredNotificationError extends Schema.TaggedError<UndeliveredNotificationError>(
   "effect-authlete/UndeliveredNotificationError"
 )("UndeliveredNotificationError", {
-  cause: Schema.instanceOf(ClientNotificationError),
+  cause: Schema.instanceOf(ClientNotifier.ClientNotificationError),
   notification: RedactedNotification,
   response: RedactedResponse,
   authReqId: Schema.optional(Schema.String),
@@ -149,7 +153,11 @@ export class UndeliveredNotificationError extends Schema.TaggedError<Undelivered
 type JsonObject = { readonly [x: string]: unknown }
 
 /** Issues at a field, dropping the first `drop` path segments (a one-source merge's `0`). */
-const atField = (field: string, error: AuthleteValidationError, drop: number): ReadonlyArray<ValidationIssue> =>
+const atField = (
+  field: string,
+  error: AuthleteError.AuthleteValidationError,
+  drop: number
+): ReadonlyArray<AuthleteError.ValidationIssue> =>
   error.issues.map((issue) => ({ path: [field, ...issue.path.slice(drop)], message: issue.message }))
 
 /** One claims field: merged sources, or nothing when absent or merged to `{}`. */
@@ -157,7 +165,7 @@ const claimsField = (
   field: "claims" | "jwtAtClaims",
   value: unknown,
   consentedClaims: ReadonlyArray<string> | undefined
-): Either.Either<JsonObject | undefined, ReadonlyArray<ValidationIssue>> => {
+): Either.Either<JsonObject | undefined, ReadonlyArray<AuthleteError.ValidationIssue>> => {
   if (value === undefined) return Either.right(undefined)
   const merged = Array.isArray(value)
     ? Either.mapLeft(
@@ -173,7 +181,9 @@ const claimsField = (
 }
 
 /** `idtHeaderParams`: one object or JSON text of one, taken as it is (nothing to merge). */
-const headerParamsField = (value: unknown): Either.Either<JsonObject | undefined, ReadonlyArray<ValidationIssue>> => {
+const headerParamsField = (
+  value: unknown
+): Either.Either<JsonObject | undefined, ReadonlyArray<AuthleteError.ValidationIssue>> => {
   if (value === undefined) return Either.right(undefined)
   let object: unknown = value
   if (typeof value === "string") {
@@ -188,13 +198,19 @@ const headerParamsField = (value: unknown): Either.Either<JsonObject | undefined
 }
 
 // The rest of the request, as it comes on the wire (no JSON-text fields left in it).
-const decodeRest = Codec.decoder(Schema.Struct(BackchannelAuthenticationCompleteRequest.fields), { strict: true })
+const decodeRest = Codec.decoder(
+  Schema.Struct(BackchannelAuthenticationCompleteRequest.BackchannelAuthenticationCompleteRequest.fields),
+  { strict: true }
+)
 
 const prepare = (
   input: unknown
-): Either.Either<BackchannelAuthenticationCompleteRequest, AuthleteValidationError> => {
+): Either.Either<
+  BackchannelAuthenticationCompleteRequest.BackchannelAuthenticationCompleteRequest,
+  AuthleteError.AuthleteValidationError
+> => {
   if (!Rules.isPlainObject(input)) {
-    return Either.left(AuthleteValidationError.single([], "must be an object with the request's fields"))
+    return Either.left(AuthleteError.AuthleteValidationError.single([], "must be an object with the request's fields"))
   }
   // One read of every field: what is checked below is what is sent. (A loop rather than a spread
   // and a rest pattern, which take V8's slow paths.)
@@ -214,25 +230,30 @@ const prepare = (
       } else rest[name] = value
     }
   } catch {
-    return Either.left(AuthleteValidationError.single([], "could not be read (a getter or Proxy trap threw)"))
+    return Either.left(
+      AuthleteError.AuthleteValidationError.single([], "could not be read (a getter or Proxy trap threw)")
+    )
   }
   const consentedClaims = Array.isArray(rest.consentedClaims) &&
       rest.consentedClaims.every((name): name is string => typeof name === "string")
     ? rest.consentedClaims
     : undefined
-  const request = Either.mapLeft(decodeRest(rest), (refusal) => AuthleteValidationError.fromRefusal(refusal))
+  const request = Either.mapLeft(
+    decodeRest(rest),
+    (refusal) => AuthleteError.AuthleteValidationError.fromRefusal(refusal)
+  )
   const merged = [
     claimsField("claims", claims, consentedClaims),
     claimsField("jwtAtClaims", jwtAtClaims, undefined),
     headerParamsField(idtHeaderParams)
   ] as const
   if (Either.isLeft(request) || merged.some(Either.isLeft)) {
-    const issues: Array<ValidationIssue> = Either.isLeft(request) ? [...request.left.issues] : []
+    const issues: Array<AuthleteError.ValidationIssue> = Either.isLeft(request) ? [...request.left.issues] : []
     for (const field of merged) if (Either.isLeft(field)) issues.push(...field.left)
     const counts = Either.isLeft(request) && request.left.omitted !== undefined
       ? { total: (request.left.total ?? 0) + issues.length - request.left.issues.length, omitted: request.left.omitted }
       : {}
-    return Either.left(new AuthleteValidationError({ issues, ...counts }))
+    return Either.left(new AuthleteError.AuthleteValidationError({ issues, ...counts }))
   }
   const [mergedClaims, mergedJwtAtClaims, headerParams] = merged.map((field) => Either.getOrUndefined(field))
   // The decoded fields are a fresh object of ours, and the merged objects copies that passed the
@@ -241,7 +262,9 @@ const prepare = (
   if (mergedClaims !== undefined) fields.claims = mergedClaims
   if (mergedJwtAtClaims !== undefined) fields.jwtAtClaims = mergedJwtAtClaims
   if (headerParams !== undefined) fields.idtHeaderParams = headerParams
-  return Either.right(new BackchannelAuthenticationCompleteRequest(fields, true))
+  return Either.right(
+    new BackchannelAuthenticationCompleteRequest.BackchannelAuthenticationCompleteRequest(fields, true)
+  )
 }
 
 /**
@@ -254,13 +277,15 @@ const prepare = (
  */
 export const prepareCompleteRequest = (
   input: unknown
-): Effect.Effect<BackchannelAuthenticationCompleteRequest, AuthleteValidationError> =>
-  Effect.suspend(() => prepare(input))
+): Effect.Effect<
+  BackchannelAuthenticationCompleteRequest.BackchannelAuthenticationCompleteRequest,
+  AuthleteError.AuthleteValidationError
+> => Effect.suspend(() => prepare(input))
 
 /** The NOTIFICATION fields without which no notification can be sent. */
 const notificationOf = (
-  response: BackchannelAuthenticationCompleteResponse
-): Either.Either<ClientNotification, CompletionResponseError> => {
+  response: BackchannelAuthenticationCompleteResponse.BackchannelAuthenticationCompleteResponse
+): Either.Either<ClientNotifier.ClientNotification, CompletionResponseError> => {
   const { clientNotificationEndpoint: endpoint, clientNotificationToken: token, responseContent: body } = response
   if (endpoint !== undefined && token !== undefined && body !== undefined) {
     return Either.right({ endpoint, token: Redacted.make(token), body })
@@ -276,11 +301,11 @@ const notificationOf = (
 }
 
 const act = (
-  response: BackchannelAuthenticationCompleteResponse
+  response: BackchannelAuthenticationCompleteResponse.BackchannelAuthenticationCompleteResponse
 ): Effect.Effect<
   CompletionOutcome,
   AuthleteServerError | CompletionResponseError | UndeliveredNotificationError,
-  ClientNotifier
+  ClientNotifier.ClientNotifier
 > => {
   switch (response.action) {
     case "NO_ACTION":
@@ -288,20 +313,23 @@ const act = (
     case "NOTIFICATION": {
       const notification = notificationOf(response)
       if (Either.isLeft(notification)) return Effect.fail(notification.left)
-      return Effect.flatMap(ClientNotifier, (notifier) =>
-        Effect.matchEffect(notifier.notify(notification.right), {
-          onSuccess: ({ status }) => Effect.succeed(CompletionOutcome.Notified({ response, status })),
-          onFailure: (cause) =>
-            Effect.fail(
-              new UndeliveredNotificationError({
-                cause,
-                notification: Redacted.make(notification.right),
-                response: Redacted.make(response),
-                ...(response.authReqId === undefined ? {} : { authReqId: response.authReqId }),
-                ...(response.deliveryMode === undefined ? {} : { deliveryMode: response.deliveryMode })
-              })
-            )
-        }))
+      return Effect.flatMap(
+        ClientNotifier.ClientNotifier,
+        (notifier) =>
+          Effect.matchEffect(notifier.notify(notification.right), {
+            onSuccess: ({ status }) => Effect.succeed(CompletionOutcome.Notified({ response, status })),
+            onFailure: (cause) =>
+              Effect.fail(
+                new UndeliveredNotificationError({
+                  cause,
+                  notification: Redacted.make(notification.right),
+                  response: Redacted.make(response),
+                  ...(response.authReqId === undefined ? {} : { authReqId: response.authReqId }),
+                  ...(response.deliveryMode === undefined ? {} : { deliveryMode: response.deliveryMode })
+                })
+              )
+          })
+      )
     }
     case "SERVER_ERROR":
       return Effect.fail(
@@ -327,7 +355,7 @@ const act = (
  * @category errors
  */
 export type CompletionError =
-  | AuthleteError
+  | AuthleteError.AuthleteError
   | AuthleteServerError
   | CompletionResponseError
   | UndeliveredNotificationError
@@ -344,7 +372,7 @@ export type CompletionError =
  */
 export const completeBackchannelAuthentication = (
   input: CompleteBackchannelAuthenticationInput
-): Effect.Effect<CompletionOutcome, CompletionError, AuthleteClient | ClientNotifier> =>
+): Effect.Effect<CompletionOutcome, CompletionError, AuthleteClient.AuthleteClient | ClientNotifier.ClientNotifier> =>
   Tracing.spanned("completeBackchannelAuthentication", {}, () =>
     Effect.suspend(() => {
       const request = prepare(input)
@@ -352,7 +380,7 @@ export const completeBackchannelAuthentication = (
       // Checked just now and held by no one else: sending it need not check it again.
       Models.checkedByLibrary.add(request.right)
       return Effect.flatMap(
-        AuthleteClient,
+        AuthleteClient.AuthleteClient,
         (authlete) => Effect.flatMap(authlete.backchannelAuthenticationComplete(request.right), act)
       )
     }))

@@ -11,18 +11,18 @@ import * as Clock from "effect/Clock"
 import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
-import { AuthenticationDevice } from "./AuthenticationDevice.js"
-import { AuthleteClient } from "./AuthleteClient.js"
-import type { AuthleteError } from "./AuthleteError.js"
+import * as AuthenticationDevice from "./AuthenticationDevice.js"
+import * as AuthleteClient from "./AuthleteClient.js"
+import type * as AuthleteError from "./AuthleteError.js"
 import type { BackchannelAuthenticationResponse } from "./BackchannelAuthentication.js"
 import type { BackchannelAuthenticationFailReason } from "./BackchannelAuthenticationFail.js"
-import { BackchannelChecks } from "./BackchannelChecks.js"
+import * as BackchannelChecks from "./BackchannelChecks.js"
 import * as ClientCredentials from "./ClientCredentials.js"
-import { Decisions } from "./Decisions.js"
+import * as Decisions from "./Decisions.js"
 import * as Endpoint from "./EndpointResponse.js"
-import { PendingRequest } from "./PendingRequest.js"
-import { PendingRequestStore, type PendingRequestStoreError } from "./PendingRequestStore.js"
-import { type UserHint, UserIdentifier } from "./UserIdentifier.js"
+import * as PendingRequest from "./PendingRequest.js"
+import * as PendingRequestStore from "./PendingRequestStore.js"
+import * as UserIdentifier from "./UserIdentifier.js"
 
 /**
  * What the backchannel authentication endpoint received: the form body as it came, and the client
@@ -49,9 +49,13 @@ const challengeHeader = (response: { readonly attestationChallenge?: string | un
  */
 const judge = (response: BackchannelAuthenticationResponse) =>
   Effect.gen(function*() {
-    const users = yield* UserIdentifier
-    const checks = yield* BackchannelChecks
-    const hint: UserHint = { type: response.hintType ?? "LOGIN_HINT", value: response.hint ?? "", sub: response.sub }
+    const users = yield* UserIdentifier.UserIdentifier
+    const checks = yield* BackchannelChecks.BackchannelChecks
+    const hint: UserIdentifier.UserHint = {
+      type: response.hintType ?? "LOGIN_HINT",
+      value: response.hint ?? "",
+      sub: response.sub
+    }
     const subject = yield* users.identify(hint)
     const refuse = (reason: BackchannelAuthenticationFailReason) => ({ _tag: "Refused", reason } as const)
     if (Option.isNone(subject)) return refuse("UNKNOWN_USER_ID")
@@ -82,11 +86,16 @@ export const handleBackchannelAuthentication = (
   input: BackchannelAuthenticationInput
 ): Effect.Effect<
   Endpoint.EndpointResponse,
-  AuthleteError | PendingRequestStoreError,
-  AuthleteClient | UserIdentifier | BackchannelChecks | PendingRequestStore | Decisions | AuthenticationDevice
+  AuthleteError.AuthleteError | PendingRequestStore.PendingRequestStoreError,
+  | AuthleteClient.AuthleteClient
+  | UserIdentifier.UserIdentifier
+  | BackchannelChecks.BackchannelChecks
+  | PendingRequestStore.PendingRequestStore
+  | Decisions.Decisions
+  | AuthenticationDevice.AuthenticationDevice
 > =>
   Effect.gen(function*() {
-    const authlete = yield* AuthleteClient
+    const authlete = yield* AuthleteClient.AuthleteClient
     // Absent and undefined are one on the wire: the fields go as they came.
     const response = yield* authlete.backchannelAuthentication({
       parameters: input.parameters,
@@ -120,7 +129,7 @@ export const handleBackchannelAuthentication = (
       return Endpoint.json(500, issued.responseContent ?? "{\"error\":\"server_error\"}")
     }
     const now = yield* Clock.currentTimeMillis
-    const pending = new PendingRequest({
+    const pending = new PendingRequest.PendingRequest({
       authReqId: issued.authReqId,
       ticket,
       subject: judged.subject,
@@ -136,15 +145,15 @@ export const handleBackchannelAuthentication = (
       createdAt: now,
       expiresAt: now + (issued.expiresIn ?? 0) * 1000
     })
-    yield* Effect.flatMap(PendingRequestStore, (store) => store.add(pending))
-    yield* Effect.flatMap(Decisions, (decisions) =>
+    yield* Effect.flatMap(PendingRequestStore.PendingRequestStore, (store) => store.add(pending))
+    yield* Effect.flatMap(Decisions.Decisions, (decisions) =>
       decisions.awaiting(pending, {
         clientNotificationToken: response.clientNotificationToken === undefined
           ? undefined
           : Redacted.make(response.clientNotificationToken)
       }))
     // The client has its auth_req_id whatever the device does; a device that fails is logged.
-    yield* Effect.flatMap(AuthenticationDevice, (device) => device.reach(pending)).pipe(
+    yield* Effect.flatMap(AuthenticationDevice.AuthenticationDevice, (device) => device.reach(pending)).pipe(
       Effect.catchAllCause((cause) => Effect.logWarning("The authentication device could not be reached", cause))
     )
     return Endpoint.json(200, issued.responseContent ?? JSON.stringify({ auth_req_id: issued.authReqId }))

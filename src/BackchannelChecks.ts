@@ -71,9 +71,19 @@ const defaultChecks: BackchannelChecksService = {
 export class BackchannelChecks extends Context.Tag("effect-authlete/BackchannelChecks")<
   BackchannelChecks,
   BackchannelChecksService
->() {
-  static readonly defaults = defaultChecks
-  /** The defaults, with any check replaced by yours. */
-  static readonly layer = (checks: Partial<BackchannelChecksService> = {}): Layer.Layer<BackchannelChecks> =>
-    Layer.succeed(BackchannelChecks, { ...defaultChecks, ...checks })
-}
+>() {}
+
+/**
+ * @since 0.1.0
+ * @category utils
+ */
+export const defaults = defaultChecks
+
+/**
+ * The defaults, with any check replaced by yours.
+ *
+ * @since 0.1.0
+ * @category layers
+ */
+export const layer = (checks: Partial<BackchannelChecksService> = {}): Layer.Layer<BackchannelChecks> =>
+  Layer.succeed(BackchannelChecks, { ...defaultChecks, ...checks })

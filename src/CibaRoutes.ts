@@ -21,18 +21,18 @@ import * as HttpServerResponse from "@effect/platform/HttpServerResponse"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
 import * as Option from "effect/Option"
-import type { AuthenticationDevice } from "./AuthenticationDevice.js"
-import type { AuthleteClient } from "./AuthleteClient.js"
+import type * as AuthenticationDevice from "./AuthenticationDevice.js"
+import type * as AuthleteClient from "./AuthleteClient.js"
 import { MAX_PARAMETERS_LENGTH } from "./BackchannelAuthentication.js"
 import { handleBackchannelAuthentication } from "./BackchannelAuthenticationEndpoint.js"
-import type { BackchannelChecks } from "./BackchannelChecks.js"
+import type * as BackchannelChecks from "./BackchannelChecks.js"
 import * as ClientCredentials from "./ClientCredentials.js"
-import { Decisions } from "./Decisions.js"
+import * as Decisions from "./Decisions.js"
 import { handleDiscovery, handleJwks } from "./Discovery.js"
 import * as Endpoint from "./EndpointResponse.js"
-import type { PendingRequestStore } from "./PendingRequestStore.js"
+import type * as PendingRequestStore from "./PendingRequestStore.js"
 import { handleTokenRequest } from "./TokenEndpoint.js"
-import type { UserIdentifier } from "./UserIdentifier.js"
+import type * as UserIdentifier from "./UserIdentifier.js"
 
 /**
  * @since 0.1.0
@@ -63,12 +63,12 @@ export interface CibaRoutesOptions {
  * @category models
  */
 export type CibaRoutesRequirements =
-  | AuthleteClient
-  | UserIdentifier
-  | BackchannelChecks
-  | PendingRequestStore
-  | Decisions
-  | AuthenticationDevice
+  | AuthleteClient.AuthleteClient
+  | UserIdentifier.UserIdentifier
+  | BackchannelChecks.BackchannelChecks
+  | PendingRequestStore.PendingRequestStore
+  | Decisions.Decisions
+  | AuthenticationDevice.AuthenticationDevice
 
 const toHttp = (response: Endpoint.EndpointResponse) =>
   HttpServerResponse.text(response.body, {
@@ -162,7 +162,7 @@ export const router = (options: CibaRoutesOptions = {}): HttpRouter.HttpRouter<n
       if (authReqId === undefined || (action !== "allow" && action !== "deny")) {
         return toHttp(Endpoint.oauthError(400, "invalid_request", "The action must be allow or deny."))
       }
-      const decisions = yield* Decisions
+      const decisions = yield* Decisions.Decisions
       return yield* decisions.decide({ authReqId, decision: action }).pipe(
         Effect.as(toHttp(Endpoint.json(200, "{}"))),
         Effect.catchTag("DecisionError", (error) =>

@@ -111,9 +111,9 @@ export const filterConsentedClaims = (
  *
  * @example
  * ```ts
- * import { mergeClaims } from "effect-authlete"
+ * import { Claims } from "effect-authlete"
  *
- * mergeClaims([
+ * Claims.mergeClaims([
  *   { given_name: "Taro", address: { country: "JP" } },
  *   "{\"address\":{\"locality\":\"Tokyo\"},\"family_name#ja\":\"山田\"}"
  * ], { consentedClaims: ["given_name", "family_name", "address"] })

@@ -17,7 +17,7 @@ import * as Redacted from "effect/Redacted"
 import * as Ref from "effect/Ref"
 import * as Schedule from "effect/Schedule"
 import * as Schema from "effect/Schema"
-import { HttpTransport, type HttpTransportResponse } from "./HttpTransport.js"
+import * as HttpTransport from "./HttpTransport.js"
 import * as Http from "./internal/http.js"
 import * as Retry from "./internal/retry.js"
 import * as Tracing from "./internal/tracing.js"
@@ -174,9 +174,9 @@ const policyOf = (options: ClientNotifierOptions): Transport.DestinationPolicy =
   allowPrivate: options.allowPrivateNetworks === true
 })
 
-const make = (
+export const make = (
   options: ClientNotifierOptions = {}
-): Effect.Effect<ClientNotifierService, ConfigError.ConfigError, HttpTransport> =>
+): Effect.Effect<ClientNotifierService, ConfigError.ConfigError, HttpTransport.HttpTransport> =>
   Effect.gen(function*() {
     const timeoutMillis = yield* Either.mapLeft(
       Transport.timeoutMillisOf(options.timeout ?? "10 seconds", "timeout"),
@@ -191,7 +191,7 @@ const make = (
       ? undefined
       : { schedule: retry?.schedule ?? defaultSchedule, while: retry?.while ?? isRetriedByDefault, budgetMillis }
     const destination = policyOf(options)
-    const transport = yield* HttpTransport
+    const transport = yield* HttpTransport.HttpTransport
 
     const notify = (notification: ClientNotification) =>
       Effect.suspend(() => {
@@ -206,7 +206,7 @@ const make = (
             ...(status === undefined ? {} : { status })
           })
         // The answer's body means nothing to CIBA; the transport reads it (within a cap) and drops it.
-        const answered = ({ status }: HttpTransportResponse) =>
+        const answered = ({ status }: HttpTransport.HttpTransportResponse) =>
           status >= 200 && status < 300
             ? Effect.succeed<ClientNotificationDelivered>({ status })
             : Effect.fail(
@@ -289,44 +289,50 @@ export class ClientNotifierRecorder extends Context.Tag("effect-authlete/ClientN
 export class ClientNotifier extends Context.Tag("effect-authlete/ClientNotifier")<
   ClientNotifier,
   ClientNotifierService
->() {
-  /** Builds the notifier over the application's `HttpTransport`. */
-  static readonly make = make
+>() {}
 
-  /** The live notifier over the application's `HttpTransport`; a bad option fails with `ConfigError`. */
-  static readonly layer = (
-    options?: ClientNotifierOptions
-  ): Layer.Layer<ClientNotifier, ConfigError.ConfigError, HttpTransport> => Layer.effect(ClientNotifier, make(options))
+/**
+ * The live notifier over the application's `HttpTransport`; a bad option fails with `ConfigError`.
+ *
+ * @since 0.1.0
+ * @category layers
+ */
+export const layer = (
+  options?: ClientNotifierOptions
+): Layer.Layer<ClientNotifier, ConfigError.ConfigError, HttpTransport.HttpTransport> =>
+  Layer.effect(ClientNotifier, make(options))
 
-  /**
-   * Records notifications instead of sending them, answering with `status` (204 unless told; any
-   * other status fails as the live notifier would). It refuses what the live notifier refuses before
-   * sending (the endpoint, its address as the URL names it, the token), with the same options.
-   */
-  static readonly layerTest = (
-    status: (notification: ClientNotification) => number = () => 204,
-    options: Pick<ClientNotifierOptions, "allowLoopback" | "allowPrivateNetworks"> = {}
-  ): Layer.Layer<ClientNotifier | ClientNotifierRecorder> =>
-    Layer.effectContext(Effect.gen(function*() {
-      const recorded = yield* Ref.make<ReadonlyArray<RecordedNotification>>([])
-      const destination = policyOf(options)
-      const notify = (notification: ClientNotification) =>
-        Effect.flatMap(check(notification, destination), ({ endpoint }) =>
-          Effect.flatMap(Ref.update(recorded, (all) => [...all, notification]), () => {
-            const answered = status(notification)
-            return answered >= 200 && answered < 300
-              ? Effect.succeed({ status: answered })
-              : Effect.fail(
-                new ClientNotificationError({
-                  reason: answered >= 300 && answered < 400 ? "Redirect" : "Status",
-                  status: answered,
-                  endpoint,
-                  detail: `The test notifier answered ${answered}`
-                })
-              )
-          }))
-      return Context.make(ClientNotifier, { notify }).pipe(
-        Context.add(ClientNotifierRecorder, { notifications: Ref.get(recorded) })
-      )
-    }))
-}
+/**
+ * Records notifications instead of sending them, answering with `status` (204 unless told; any
+ * other status fails as the live notifier would). It refuses what the live notifier refuses before
+ * sending (the endpoint, its address as the URL names it, the token), with the same options.
+ *
+ * @since 0.1.0
+ * @category layers
+ */
+export const layerTest = (
+  status: (notification: ClientNotification) => number = () => 204,
+  options: Pick<ClientNotifierOptions, "allowLoopback" | "allowPrivateNetworks"> = {}
+): Layer.Layer<ClientNotifier | ClientNotifierRecorder> =>
+  Layer.effectContext(Effect.gen(function*() {
+    const recorded = yield* Ref.make<ReadonlyArray<RecordedNotification>>([])
+    const destination = policyOf(options)
+    const notify = (notification: ClientNotification) =>
+      Effect.flatMap(check(notification, destination), ({ endpoint }) =>
+        Effect.flatMap(Ref.update(recorded, (all) => [...all, notification]), () => {
+          const answered = status(notification)
+          return answered >= 200 && answered < 300
+            ? Effect.succeed({ status: answered })
+            : Effect.fail(
+              new ClientNotificationError({
+                reason: answered >= 300 && answered < 400 ? "Redirect" : "Status",
+                status: answered,
+                endpoint,
+                detail: `The test notifier answered ${answered}`
+              })
+            )
+        }))
+    return Context.make(ClientNotifier, { notify }).pipe(
+      Context.add(ClientNotifierRecorder, { notifications: Ref.get(recorded) })
+    )
+  }))

@@ -10,7 +10,7 @@ import * as Layer from "effect/Layer"
 import type * as Redacted from "effect/Redacted"
 import type { CompletionError, CompletionOutcome } from "./BackchannelAuthenticationCompletion.js"
 import { decide, type Decision, type DecisionError, type DecisionRequirements } from "./DeviceDecision.js"
-import type { PendingRequest } from "./PendingRequest.js"
+import type * as PendingRequest from "./PendingRequest.js"
 import type { PendingRequestStoreError } from "./PendingRequestStore.js"
 
 /**
@@ -43,7 +43,7 @@ export interface AwaitingOptions {
 export interface DecisionsService {
   /** A request was recorded and waits for its user (a durable engine starts its workflow here). */
   readonly awaiting: (
-    request: PendingRequest,
+    request: PendingRequest.PendingRequest,
     options?: AwaitingOptions
   ) => Effect.Effect<void, PendingRequestStoreError>
   /** Carries out the user's decision. */
@@ -61,16 +61,20 @@ export interface DecisionsService {
  * @since 0.1.0
  * @category tags
  */
-export class Decisions extends Context.Tag("effect-authlete/Decisions")<Decisions, DecisionsService>() {
-  static readonly layer: Layer.Layer<Decisions, never, DecisionRequirements> = Layer.effect(
-    Decisions,
-    Effect.map(Effect.context<DecisionRequirements>(), (context) => ({
-      awaiting: () => Effect.void,
-      decide: (decision) =>
-        decide(decision).pipe(
-          Effect.map((outcome): DecisionOutcome => ({ _tag: "Completed", outcome })),
-          Effect.provide(context)
-        )
-    }))
-  )
-}
+export class Decisions extends Context.Tag("effect-authlete/Decisions")<Decisions, DecisionsService>() {}
+
+/**
+ * @since 0.1.0
+ * @category layers
+ */
+export const layer: Layer.Layer<Decisions, never, DecisionRequirements> = Layer.effect(
+  Decisions,
+  Effect.map(Effect.context<DecisionRequirements>(), (context) => ({
+    awaiting: () => Effect.void,
+    decide: (decision) =>
+      decide(decision).pipe(
+        Effect.map((outcome): DecisionOutcome => ({ _tag: "Completed", outcome })),
+        Effect.provide(context)
+      )
+  }))
+)

@@ -9,17 +9,17 @@
 import * as Clock from "effect/Clock"
 import * as Effect from "effect/Effect"
 import * as Schema from "effect/Schema"
-import type { AuthleteClient } from "./AuthleteClient.js"
+import type * as AuthleteClient from "./AuthleteClient.js"
 import {
   completeBackchannelAuthentication,
   type CompleteBackchannelAuthenticationInput,
   type CompletionError,
   type CompletionOutcome
 } from "./BackchannelAuthenticationCompletion.js"
-import type { ClientNotifier } from "./ClientNotifier.js"
-import type { PendingRequest } from "./PendingRequest.js"
-import { PendingRequestStore, type PendingRequestStoreError } from "./PendingRequestStore.js"
-import { collectClaims, type UserClaims } from "./UserClaims.js"
+import type * as ClientNotifier from "./ClientNotifier.js"
+import type * as PendingRequest from "./PendingRequest.js"
+import * as PendingRequestStore from "./PendingRequestStore.js"
+import * as UserClaims from "./UserClaims.js"
 
 /**
  * A decision that cannot be made: the request is not known (`Unknown`), its `auth_req_id` expired
@@ -64,7 +64,11 @@ export interface Decision {
 }
 
 /** What the decision programs need. */
-export type DecisionRequirements = PendingRequestStore | UserClaims | AuthleteClient | ClientNotifier
+export type DecisionRequirements =
+  | PendingRequestStore.PendingRequestStore
+  | UserClaims.UserClaims
+  | AuthleteClient.AuthleteClient
+  | ClientNotifier.ClientNotifier
 
 /**
  * Tells Authlete how a user decided on a pending request. `allow` sends the claims the request asked
@@ -77,11 +81,11 @@ export const decide = (
   decision: Decision
 ): Effect.Effect<
   CompletionOutcome,
-  DecisionError | CompletionError | PendingRequestStoreError,
+  DecisionError | CompletionError | PendingRequestStore.PendingRequestStoreError,
   DecisionRequirements
 > =>
   Effect.gen(function*() {
-    const store = yield* PendingRequestStore
+    const store = yield* PendingRequestStore.PendingRequestStore
     const now = yield* Clock.currentTimeMillis
     const taken = yield* store.take(decision.authReqId, now)
     if (taken._tag !== "Taken") return yield* new DecisionError({ reason: taken._tag, authReqId: decision.authReqId })
@@ -99,9 +103,9 @@ export const decide = (
  * @category program
  */
 export const completionFor = (
-  request: Pick<PendingRequest, "ticket" | "subject" | "claimNames" | "claimsLocales" | "acrValues">,
+  request: Pick<PendingRequest.PendingRequest, "ticket" | "subject" | "claimNames" | "claimsLocales" | "acrValues">,
   decision: Omit<Decision, "authReqId"> | undefined
-): Effect.Effect<CompleteBackchannelAuthenticationInput, never, UserClaims> =>
+): Effect.Effect<CompleteBackchannelAuthenticationInput, never, UserClaims.UserClaims> =>
   Effect.gen(function*() {
     if (decision === undefined || decision.decision === "deny") {
       return {
@@ -111,7 +115,7 @@ export const completionFor = (
         errorDescription: decision === undefined ? "The user did not answer in time." : "The user denied the request."
       }
     }
-    const collected = yield* collectClaims({
+    const collected = yield* UserClaims.collectClaims({
       subject: request.subject,
       claimNames: request.claimNames,
       claimsLocales: request.claimsLocales
@@ -138,7 +142,7 @@ export const completionFor = (
  * @since 0.1.0
  * @category program
  */
-export const decisionDeadline = (request: PendingRequest): number => {
+export const decisionDeadline = (request: PendingRequest.PendingRequest): number => {
   const lifetime = request.expiresAt - request.createdAt
   return request.expiresAt - Math.min(DECISION_MARGIN_MILLIS, lifetime / 2)
 }
@@ -161,10 +165,10 @@ export const DECISION_MARGIN_MILLIS = 30_000
  */
 export const failOverdueRequests: Effect.Effect<
   ReadonlyArray<{ readonly authReqId: string; readonly outcome: "Completed" | "Failed" }>,
-  PendingRequestStoreError,
+  PendingRequestStore.PendingRequestStoreError,
   DecisionRequirements
 > = Effect.gen(function*() {
-  const store = yield* PendingRequestStore
+  const store = yield* PendingRequestStore.PendingRequestStore
   const overdue = yield* store.takeOverdue(decisionDeadline, yield* Clock.currentTimeMillis)
   return yield* Effect.forEach(
     overdue,

@@ -6,8 +6,8 @@
  * @since 0.1.0
  */
 import * as Effect from "effect/Effect"
-import { AuthleteClient } from "./AuthleteClient.js"
-import type { AuthleteError } from "./AuthleteError.js"
+import * as AuthleteClient from "./AuthleteClient.js"
+import type * as AuthleteError from "./AuthleteError.js"
 import * as Endpoint from "./EndpointResponse.js"
 
 /**
@@ -16,8 +16,12 @@ import * as Endpoint from "./EndpointResponse.js"
  * @since 0.1.0
  * @category program
  */
-export const handleDiscovery: Effect.Effect<Endpoint.EndpointResponse, AuthleteError, AuthleteClient> = Effect
-  .flatMap(AuthleteClient, (authlete) => authlete.serviceConfiguration())
+export const handleDiscovery: Effect.Effect<
+  Endpoint.EndpointResponse,
+  AuthleteError.AuthleteError,
+  AuthleteClient.AuthleteClient
+> = Effect
+  .flatMap(AuthleteClient.AuthleteClient, (authlete) => authlete.serviceConfiguration())
   .pipe(Effect.map((document) => Endpoint.json(200, JSON.stringify(document))))
 
 /**
@@ -26,6 +30,10 @@ export const handleDiscovery: Effect.Effect<Endpoint.EndpointResponse, AuthleteE
  * @since 0.1.0
  * @category program
  */
-export const handleJwks: Effect.Effect<Endpoint.EndpointResponse, AuthleteError, AuthleteClient> = Effect
-  .flatMap(AuthleteClient, (authlete) => authlete.serviceJwks({ includePrivateKeys: false }))
+export const handleJwks: Effect.Effect<
+  Endpoint.EndpointResponse,
+  AuthleteError.AuthleteError,
+  AuthleteClient.AuthleteClient
+> = Effect
+  .flatMap(AuthleteClient.AuthleteClient, (authlete) => authlete.serviceJwks({ includePrivateKeys: false }))
   .pipe(Effect.map((jwks) => Endpoint.json(200, JSON.stringify({ keys: jwks.keys ?? [] }))))

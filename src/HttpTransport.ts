@@ -229,10 +229,10 @@ export const make = (client: HttpClient.HttpClient): HttpTransportService => {
  * @example
  * ```ts
  * import { Layer } from "effect"
- * import { AuthleteClient, type AuthleteClientOptions, HttpTransport } from "effect-authlete"
+ * import { AuthleteClient, HttpTransport } from "effect-authlete"
  * import { UndiciTransport } from "effect-authlete/undici"
  *
- * declare const options: AuthleteClientOptions
+ * declare const options: AuthleteClient.AuthleteClientOptions
  *
  * // Portable: over @effect/platform's fetch client.
  * const Live = AuthleteClient.layer(options).pipe(Layer.provide(HttpTransport.layerFetch))
@@ -246,23 +246,36 @@ export const make = (client: HttpClient.HttpClient): HttpTransportService => {
 export class HttpTransport extends Context.Tag("effect-authlete/HttpTransport")<
   HttpTransport,
   HttpTransportService
->() {
-  /** Over the application's `HttpClient` (`FetchHttpClient`, `NodeHttpClient`, ...). */
-  static readonly layer: Layer.Layer<HttpTransport, never, HttpClient.HttpClient> = Layer.effect(
-    HttpTransport,
-    Effect.map(HttpClient.HttpClient, make)
-  )
+>() {}
 
-  /** `layer`, with the application's `HttpClient` adjusted first (proxies, extra headers, logging). */
-  static readonly layerWith = (options: {
-    readonly transformClient: (client: HttpClient.HttpClient) => HttpClient.HttpClient
-  }): Layer.Layer<HttpTransport, never, HttpClient.HttpClient> =>
-    Layer.effect(HttpTransport, Effect.map(HttpClient.HttpClient, (client) => make(options.transformClient(client))))
+/**
+ * Over the application's `HttpClient` (`FetchHttpClient`, `NodeHttpClient`, ...).
+ *
+ * @since 0.1.0
+ * @category layers
+ */
+export const layer: Layer.Layer<HttpTransport, never, HttpClient.HttpClient> = Layer.effect(
+  HttpTransport,
+  Effect.map(HttpClient.HttpClient, make)
+)
 
-  /** `layer` over `@effect/platform`'s `FetchHttpClient`: works wherever `fetch` does. */
-  static readonly layerFetch: Layer.Layer<HttpTransport> = HttpTransport.layer.pipe(
-    Layer.provide(FetchHttpClient.layer)
-  )
+/**
+ * `layer`, with the application's `HttpClient` adjusted first (proxies, extra headers, logging).
+ *
+ * @since 0.1.0
+ * @category layers
+ */
+export const layerWith = (options: {
+  readonly transformClient: (client: HttpClient.HttpClient) => HttpClient.HttpClient
+}): Layer.Layer<HttpTransport, never, HttpClient.HttpClient> =>
+  Layer.effect(HttpTransport, Effect.map(HttpClient.HttpClient, (client) => make(options.transformClient(client))))
 
-  static readonly make = make
-}
+/**
+ * `layer` over `@effect/platform`'s `FetchHttpClient`: works wherever `fetch` does.
+ *
+ * @since 0.1.0
+ * @category layers
+ */
+export const layerFetch: Layer.Layer<HttpTransport> = layer.pipe(
+  Layer.provide(FetchHttpClient.layer)
+)

@@ -9,7 +9,7 @@ import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import * as Schema from "effect/Schema"
-import { PendingRequest } from "./PendingRequest.js"
+import * as PendingRequest from "./PendingRequest.js"
 
 /**
  * What taking a request out for a decision found.
@@ -18,7 +18,7 @@ import { PendingRequest } from "./PendingRequest.js"
  * @category models
  */
 export type TakeOutcome =
-  | { readonly _tag: "Taken"; readonly request: PendingRequest }
+  | { readonly _tag: "Taken"; readonly request: PendingRequest.PendingRequest }
   | { readonly _tag: "Unknown" }
   | { readonly _tag: "Expired" }
   | { readonly _tag: "AlreadyDecided" }
@@ -45,8 +45,10 @@ export class PendingRequestStoreError extends Schema.TaggedError<PendingRequestS
  * @category models
  */
 export interface PendingRequestStoreService {
-  readonly add: (request: PendingRequest) => Effect.Effect<void, PendingRequestStoreError>
-  readonly get: (authReqId: string) => Effect.Effect<Option.Option<PendingRequest>, PendingRequestStoreError>
+  readonly add: (request: PendingRequest.PendingRequest) => Effect.Effect<void, PendingRequestStoreError>
+  readonly get: (
+    authReqId: string
+  ) => Effect.Effect<Option.Option<PendingRequest.PendingRequest>, PendingRequestStoreError>
   /**
    * Takes a request out for a decision, once: a second take of the same `auth_req_id` is
    * `AlreadyDecided`, and one past `expiresAt` (or of a request failed as overdue) is `Expired`.
@@ -56,22 +58,22 @@ export interface PendingRequestStoreService {
   readonly list: (
     nowMillis: number,
     subject?: string
-  ) => Effect.Effect<ReadonlyArray<PendingRequest>, PendingRequestStoreError>
+  ) => Effect.Effect<ReadonlyArray<PendingRequest.PendingRequest>, PendingRequestStoreError>
   /** Takes out, once each, the requests whose decision deadline passed without a decision. */
   readonly takeOverdue: (
-    deadlineOf: (request: PendingRequest) => number,
+    deadlineOf: (request: PendingRequest.PendingRequest) => number,
     nowMillis: number
-  ) => Effect.Effect<ReadonlyArray<PendingRequest>, PendingRequestStoreError>
+  ) => Effect.Effect<ReadonlyArray<PendingRequest.PendingRequest>, PendingRequestStoreError>
 }
 
 /** How long an id is remembered after its request left the store, to tell "decided" from "unknown". */
 const REMEMBERED_MILLIS = 60 * 60 * 1000
 
 /** An in-memory store: a map, and what became of the ids that left it (for an hour past their expiry). */
-const makeMemory = (): PendingRequestStoreService => {
-  const pending = new Map<string, PendingRequest>()
+export const makeMemory = (): PendingRequestStoreService => {
+  const pending = new Map<string, PendingRequest.PendingRequest>()
   const gone = new Map<string, { readonly until: number; readonly outcome: "AlreadyDecided" | "Expired" }>()
-  const remember = (request: PendingRequest, outcome: "AlreadyDecided" | "Expired") =>
+  const remember = (request: PendingRequest.PendingRequest, outcome: "AlreadyDecided" | "Expired") =>
     gone.set(request.authReqId, { until: request.expiresAt + REMEMBERED_MILLIS, outcome })
   const forget = (nowMillis: number) => {
     for (const [authReqId, { until }] of gone) if (until <= nowMillis) gone.delete(authReqId)
@@ -103,7 +105,7 @@ const makeMemory = (): PendingRequestStoreService => {
       ),
     takeOverdue: (deadlineOf, nowMillis) =>
       Effect.sync(() => {
-        const overdue: Array<PendingRequest> = []
+        const overdue: Array<PendingRequest.PendingRequest> = []
         for (const request of pending.values()) {
           if (deadlineOf(request) <= nowMillis) {
             pending.delete(request.authReqId)
@@ -127,7 +129,10 @@ const makeMemory = (): PendingRequestStoreService => {
 export class PendingRequestStore extends Context.Tag("effect-authlete/PendingRequestStore")<
   PendingRequestStore,
   PendingRequestStoreService
->() {
-  static readonly makeMemory = makeMemory
-  static readonly layerMemory: Layer.Layer<PendingRequestStore> = Layer.sync(PendingRequestStore, makeMemory)
-}
+>() {}
+
+/**
+ * @since 0.1.0
+ * @category layers
+ */
+export const layerMemory: Layer.Layer<PendingRequestStore> = Layer.sync(PendingRequestStore, makeMemory)

@@ -9,7 +9,7 @@ import * as Schema from "effect/Schema"
 import type { AuthleteValidationError } from "./AuthleteError.js"
 import { AuthleteScope, CimdOptions, FormParameters } from "./BackchannelAuthentication.js"
 import { AuthorizationDetails, AuthorizationDetailsElement, Pair } from "./BackchannelAuthenticationCompleteResponse.js"
-import { ClientCredentials } from "./ClientCredentials.js"
+import * as ClientCredentials from "./ClientCredentials.js"
 import * as Models from "./internal/models.js"
 import { responseField, validator } from "./internal/models.js"
 import { openLiteral } from "./internal/openLiteral.js"
@@ -27,7 +27,7 @@ import { Properties } from "./Property.js"
 export class TokenRequest extends Models.Class<TokenRequest>("effect-authlete/TokenRequest")({
   /** The entire `application/x-www-form-urlencoded` body of the client's token request. */
   parameters: FormParameters,
-  ...ClientCredentials.fields,
+  ...ClientCredentials.ClientCredentials.fields,
   /** Extra properties of the access token. */
   properties: Schema.optional(Properties),
   /** The `DPoP` header value. */

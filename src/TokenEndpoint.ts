@@ -10,8 +10,8 @@
 import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
-import { AuthleteClient } from "./AuthleteClient.js"
-import type { AuthleteError } from "./AuthleteError.js"
+import * as AuthleteClient from "./AuthleteClient.js"
+import type * as AuthleteError from "./AuthleteError.js"
 import * as ClientCredentials from "./ClientCredentials.js"
 import * as Endpoint from "./EndpointResponse.js"
 import type { TokenResponse } from "./Token.js"
@@ -43,7 +43,7 @@ export interface TokenGrantHandlerService {
   readonly handle: (
     response: TokenResponse,
     input: TokenEndpointInput
-  ) => Effect.Effect<Option.Option<Endpoint.EndpointResponse>, AuthleteError>
+  ) => Effect.Effect<Option.Option<Endpoint.EndpointResponse>, AuthleteError.AuthleteError>
 }
 
 /**
@@ -79,9 +79,9 @@ const unsupported = Endpoint.oauthError(400, "unsupported_grant_type", "The gran
  */
 export const handleTokenRequest = (
   input: TokenEndpointInput
-): Effect.Effect<Endpoint.EndpointResponse, AuthleteError, AuthleteClient> =>
+): Effect.Effect<Endpoint.EndpointResponse, AuthleteError.AuthleteError, AuthleteClient.AuthleteClient> =>
   Effect.gen(function*() {
-    const authlete = yield* AuthleteClient
+    const authlete = yield* AuthleteClient.AuthleteClient
     // Absent and undefined are one on the wire: the fields go as they came.
     const response = yield* authlete.token({
       parameters: input.parameters,

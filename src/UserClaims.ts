@@ -58,44 +58,44 @@ const ownTagged = (claims: { readonly [x: string]: unknown }, claimName: string,
  * @since 0.1.0
  * @category tags
  */
-export class UserClaims extends Context.Tag("effect-authlete/UserClaims")<UserClaims, UserClaimsService>() {
-  /**
-   * A `UserClaims` over plain data. A missing subject, a missing claim, or a `null`/`undefined` value
-   * is `None`; language tags in keys match whatever their case.
-   *
-   * @example
-   * ```ts
-   * import { UserClaims } from "effect-authlete"
-   *
-   * UserClaims.fromRecord({ "user-1": { given_name: "Taro", "family_name#ja": "山田" } })
-   * ```
-   *
-   * @since 0.1.0
-   * @category constructors
-   */
-  static fromRecord(data: UserClaimsRecord): UserClaimsService {
-    return {
-      lookup: (subject, claimName, languageTag) =>
-        Effect.sync(() => {
-          const claims = own(data, subject)
-          if (!Predicate.isRecord(claims)) return Option.none()
-          return Option.fromNullable(
-            Option.match(languageTag, {
-              onNone: () => own(claims, claimName),
-              onSome: (tag) => ownTagged(claims, claimName, tag)
-            })
-          )
-        })
-    }
-  }
+export class UserClaims extends Context.Tag("effect-authlete/UserClaims")<UserClaims, UserClaimsService>() {}
 
-  /**
-   * @since 0.1.0
-   * @category layers
-   */
-  static layerFromRecord(data: UserClaimsRecord): Layer.Layer<UserClaims> {
-    return Layer.succeed(UserClaims, UserClaims.fromRecord(data))
+/**
+ * A `UserClaims` over plain data. A missing subject, a missing claim, or a `null`/`undefined` value
+ * is `None`; language tags in keys match whatever their case.
+ *
+ * @example
+ * ```ts
+ * import { UserClaims } from "effect-authlete"
+ *
+ * UserClaims.fromRecord({ "user-1": { given_name: "Taro", "family_name#ja": "山田" } })
+ * ```
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const fromRecord = (data: UserClaimsRecord): UserClaimsService => {
+  return {
+    lookup: (subject, claimName, languageTag) =>
+      Effect.sync(() => {
+        const claims = own(data, subject)
+        if (!Predicate.isRecord(claims)) return Option.none()
+        return Option.fromNullable(
+          Option.match(languageTag, {
+            onNone: () => own(claims, claimName),
+            onSome: (tag) => ownTagged(claims, claimName, tag)
+          })
+        )
+      })
   }
+}
+
+/**
+ * @since 0.1.0
+ * @category layers
+ */
+export const layerFromRecord = (data: UserClaimsRecord): Layer.Layer<UserClaims> => {
+  return Layer.succeed(UserClaims, fromRecord(data))
 }
 
 /**

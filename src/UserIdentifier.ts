@@ -42,26 +42,29 @@ export interface UserIdentifierService {
 export class UserIdentifier extends Context.Tag("effect-authlete/UserIdentifier")<
   UserIdentifier,
   UserIdentifierService
->() {
-  /**
-   * Users by subject, each with the login hints that name them (the subject always does); an
-   * `id_token_hint` names the user of its `sub`.
-   */
-  static readonly layerFromRecord = (
-    users: { readonly [subject: string]: { readonly loginHints?: ReadonlyArray<string> | undefined } }
-  ): Layer.Layer<UserIdentifier> => {
-    const bySubjectOrHint = new Map<string, string>()
-    for (const [subject, user] of Object.entries(users)) {
-      bySubjectOrHint.set(subject, subject)
-      for (const hint of user.loginHints ?? []) bySubjectOrHint.set(hint, subject)
-    }
-    return Layer.succeed(UserIdentifier, {
-      identify: (hint) =>
-        Effect.succeed(
-          hint.type === "ID_TOKEN_HINT"
-            ? Option.fromNullable(hint.sub === undefined ? undefined : bySubjectOrHint.get(hint.sub))
-            : Option.fromNullable(bySubjectOrHint.get(hint.value))
-        )
-    })
+>() {}
+
+/**
+ * Users by subject, each with the login hints that name them (the subject always does); an
+ * `id_token_hint` names the user of its `sub`.
+ *
+ * @since 0.1.0
+ * @category layers
+ */
+export const layerFromRecord = (
+  users: { readonly [subject: string]: { readonly loginHints?: ReadonlyArray<string> | undefined } }
+): Layer.Layer<UserIdentifier> => {
+  const bySubjectOrHint = new Map<string, string>()
+  for (const [subject, user] of Object.entries(users)) {
+    bySubjectOrHint.set(subject, subject)
+    for (const hint of user.loginHints ?? []) bySubjectOrHint.set(hint, subject)
   }
+  return Layer.succeed(UserIdentifier, {
+    identify: (hint) =>
+      Effect.succeed(
+        hint.type === "ID_TOKEN_HINT"
+          ? Option.fromNullable(hint.sub === undefined ? undefined : bySubjectOrHint.get(hint.sub))
+          : Option.fromNullable(bySubjectOrHint.get(hint.value))
+      )
+  })
 }

@@ -5,15 +5,19 @@
 import { FetchHttpClient } from "@effect/platform"
 import { assert, describe, it } from "@effect/vitest"
 import { Effect, Layer } from "effect"
-import { type AuthleteApi, AuthleteApis, AuthleteClient } from "effect-authlete"
+import { AuthleteApi, AuthleteClient } from "effect-authlete"
 import { AuthleteSimulator } from "effect-authlete/simulator"
 import { call } from "./utils/ciba.js"
 
 describe("one declaration per API", () => {
   it.scoped("the client has a method, and the simulator a route decoding with the API's schema, for every API", () =>
     Effect.gen(function*() {
-      const client = yield* AuthleteClient
-      for (const [name, api] of Object.entries(AuthleteApis) as Array<[keyof typeof AuthleteApis, AuthleteApi]>) {
+      const client = yield* AuthleteClient.AuthleteClient
+      for (
+        const [name, api] of Object.entries(AuthleteApi.AuthleteApis) as Array<
+          [keyof typeof AuthleteApi.AuthleteApis, AuthleteApi.AuthleteApi]
+        >
+      ) {
         assert.strictEqual(typeof client[name], "function", name)
         // An empty body breaks every API's schema: the simulator answers with that API's own code.
         const answer = yield* call(api.path, {}, { method: api.method })

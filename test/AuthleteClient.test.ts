@@ -3,13 +3,10 @@ import { assert, describe, it } from "@effect/vitest"
 import { Config, ConfigProvider, Effect, Exit, Fiber, Layer, Logger, LogLevel, Redacted } from "effect"
 import {
   AuthleteClient,
-  type AuthleteClientOptionsV3,
-  AuthleteClientRecorder,
   type AuthleteError,
   BackchannelAuthenticationCompleteRequest,
   BackchannelAuthenticationCompleteResponse,
-  HttpTransport,
-  type HttpTransportRequest
+  HttpTransport
 } from "effect-authlete"
 import { UndiciTransport } from "effect-authlete/undici"
 import { passNextSleep } from "./support/clock.js"
@@ -20,7 +17,7 @@ const TOKEN = "service-access-token-4f1c2a9d8e7b6a5c"
 const SECRET = "service-api-secret-9a8b7c6d5e4f3a2b"
 const TICKET = "NFIHGx_btVrWmtAD093D-87JxvT4DAtuijEkLVHbS4Q"
 
-const request = new BackchannelAuthenticationCompleteRequest({
+const request = new BackchannelAuthenticationCompleteRequest.BackchannelAuthenticationCompleteRequest({
   ticket: TICKET,
   result: "AUTHORIZED",
   subject: "john",
@@ -48,20 +45,20 @@ const transports = [
 /** A v3 client against `baseUrl`, over the given transport. */
 const v3 = (
   baseUrl: string,
-  transport: Layer.Layer<HttpTransport> = HttpTransport.layerFetch,
-  extra: Partial<AuthleteClientOptionsV3> = {}
+  transport: Layer.Layer<HttpTransport.HttpTransport> = HttpTransport.layerFetch,
+  extra: Partial<AuthleteClient.AuthleteClientOptionsV3> = {}
 ) =>
   AuthleteClient.layer({ baseUrl, serviceId: "715948317", accessToken: Redacted.make(TOKEN), ...extra }).pipe(
     Layer.provide(transport)
   )
 
-const complete = (input: BackchannelAuthenticationCompleteRequest = request) =>
-  Effect.flatMap(AuthleteClient, (client) => client.backchannelAuthenticationComplete(input))
+const complete = (input: BackchannelAuthenticationCompleteRequest.BackchannelAuthenticationCompleteRequest = request) =>
+  Effect.flatMap(AuthleteClient.AuthleteClient, (client) => client.backchannelAuthenticationComplete(input))
 
 /** Runs one completion against a server that answers as given; returns the exit and what it received. */
 const exchange = (
   answer: (received: Received, index: number) => Answer,
-  extra: Partial<AuthleteClientOptionsV3> = {}
+  extra: Partial<AuthleteClient.AuthleteClientOptionsV3> = {}
 ) =>
   Effect.gen(function*() {
     const server = yield* loopbackServer(answer)
@@ -76,7 +73,10 @@ describe("AuthleteClient", () => {
         Effect.gen(function*() {
           const server = yield* loopbackServer(() => json(200, POLL_OK))
           const response = yield* Effect.provide(complete(), v3(server.url, transport.layer))
-          assert.instanceOf(response, BackchannelAuthenticationCompleteResponse)
+          assert.instanceOf(
+            response,
+            BackchannelAuthenticationCompleteResponse.BackchannelAuthenticationCompleteResponse
+          )
           assert.strictEqual(response.action, "NO_ACTION")
           assert.strictEqual(server.received.length, 1)
           const [received] = server.received
@@ -131,11 +131,17 @@ describe("AuthleteClient", () => {
         const server = yield* loopbackServer(() => json(200, POLL_OK))
         const layer = v3(server.url)
         const plain = { ticket: TICKET, result: "ACCESS_DENIED", subject: "john" } as const
-        const ok = yield* Effect.provide(complete(plain as BackchannelAuthenticationCompleteRequest), layer)
+        const ok = yield* Effect.provide(
+          complete(plain as BackchannelAuthenticationCompleteRequest.BackchannelAuthenticationCompleteRequest),
+          layer
+        )
         assert.strictEqual(ok.action, "NO_ACTION")
         const bad = { ticket: "", result: "AUTHORIZED", subject: "john", errorDescription: "\"" }
         const error = yield* Effect.flip(
-          Effect.provide(complete(bad as BackchannelAuthenticationCompleteRequest), layer)
+          Effect.provide(
+            complete(bad as BackchannelAuthenticationCompleteRequest.BackchannelAuthenticationCompleteRequest),
+            layer
+          )
         )
         assert.strictEqual(error._tag, "AuthleteValidationError")
         assert.match(error.message, /ticket: must not be empty/)
@@ -289,9 +295,10 @@ describe("AuthleteClient", () => {
         // Attempts are counted where the client makes them: every retry is made before the call fails.
         let attempts = 0
         const counting = Layer.effect(
-          HttpTransport,
-          Effect.map(HttpTransport, (transport) => ({
-            send: (request: HttpTransportRequest) => Effect.suspend(() => (attempts++, transport.send(request)))
+          HttpTransport.HttpTransport,
+          Effect.map(HttpTransport.HttpTransport, (transport) => ({
+            send: (request: HttpTransport.HttpTransportRequest) =>
+              Effect.suspend(() => (attempts++, transport.send(request)))
           }))
         ).pipe(Layer.provide(HttpTransport.layerFetch))
         const error = yield* Effect.flip(
@@ -322,7 +329,7 @@ describe("AuthleteClient", () => {
           {
             ...patient,
             retry: {
-              while: (error: AuthleteError) =>
+              while: (error: AuthleteError.AuthleteError) =>
                 AuthleteClient.isSafeToRetry(error) || (error._tag === "AuthleteApiError" && error.status === 500),
               schedule: AuthleteClient.defaultRetrySchedule
             }
@@ -405,10 +412,15 @@ describe("AuthleteClient", () => {
         const response = yield* complete()
         assert.strictEqual(response.action, "NO_ACTION")
         const invalid = yield* Effect.flip(
-          complete({ ...request, subject: "" } as BackchannelAuthenticationCompleteRequest)
+          complete(
+            {
+              ...request,
+              subject: ""
+            } as BackchannelAuthenticationCompleteRequest.BackchannelAuthenticationCompleteRequest
+          )
         )
         assert.strictEqual(invalid._tag, "AuthleteValidationError")
-        const all = yield* Effect.flatMap(AuthleteClientRecorder, (recorder) => recorder.requests)
+        const all = yield* Effect.flatMap(AuthleteClient.AuthleteClientRecorder, (recorder) => recorder.requests)
         const recorded = all.filter((sent) => sent.method === "backchannelAuthenticationComplete")
         assert.strictEqual(all.length, 1)
         assert.strictEqual(recorded[0].request.ticket, TICKET)
@@ -417,7 +429,11 @@ describe("AuthleteClient", () => {
       }).pipe(
         Effect.provide(
           AuthleteClient.layerTest(() =>
-            Effect.succeed(new BackchannelAuthenticationCompleteResponse({ action: "NO_ACTION" }))
+            Effect.succeed(
+              new BackchannelAuthenticationCompleteResponse.BackchannelAuthenticationCompleteResponse({
+                action: "NO_ACTION"
+              })
+            )
           )
         )
       ))

@@ -2,24 +2,27 @@
  * The client's errors: a guard that tells them from others, and messages computed from the fields.
  */
 import { assert, describe, it } from "@effect/vitest"
-import {
-  AuthleteTransportError,
-  AuthleteValidationError,
-  ClientNotificationError,
-  isAuthleteError
-} from "effect-authlete"
+import { AuthleteError, ClientNotifier } from "effect-authlete"
 
 describe("errors", () => {
   it("isAuthleteError tells the client's errors from others", () => {
-    assert.isTrue(isAuthleteError(AuthleteValidationError.single(["ticket"], "must not be empty")))
-    assert.isTrue(isAuthleteError(new AuthleteTransportError({ reason: "Timeout", detail: "late" })))
-    assert.isFalse(isAuthleteError(new ClientNotificationError({ reason: "Status", endpoint: "", detail: "x" })))
-    assert.isFalse(isAuthleteError(new Error("AuthleteApiError")))
-    assert.isFalse(isAuthleteError({ _tag: "AuthleteApiError" }))
+    assert.isTrue(
+      AuthleteError.isAuthleteError(AuthleteError.AuthleteValidationError.single(["ticket"], "must not be empty"))
+    )
+    assert.isTrue(
+      AuthleteError.isAuthleteError(new AuthleteError.AuthleteTransportError({ reason: "Timeout", detail: "late" }))
+    )
+    assert.isFalse(
+      AuthleteError.isAuthleteError(
+        new ClientNotifier.ClientNotificationError({ reason: "Status", endpoint: "", detail: "x" })
+      )
+    )
+    assert.isFalse(AuthleteError.isAuthleteError(new Error("AuthleteApiError")))
+    assert.isFalse(AuthleteError.isAuthleteError({ _tag: "AuthleteApiError" }))
   })
 
   it("messages are computed from the fields, and an error keeps at most 100 issues, counting the rest", () => {
-    const error = AuthleteValidationError.fromRefusal({
+    const error = AuthleteError.AuthleteValidationError.fromRefusal({
       issues: Array.from({ length: 100 }, (_, i) => ({ path: [`field${i}`], message: "is wrong" })),
       total: 250
     })

@@ -1,19 +1,15 @@
 import { FetchHttpClient } from "@effect/platform"
 import { assert, describe, it, layer } from "@effect/vitest"
 import { Clock, Effect, Layer, Redacted, TestClock } from "effect"
-import {
-  AuthleteClient,
-  BackchannelAuthenticationCompleteRequest,
-  BackchannelAuthenticationResponse
-} from "effect-authlete"
-import { AuthleteSimulator, type AuthleteSimulatorService } from "effect-authlete/simulator"
+import { AuthleteClient, BackchannelAuthentication, BackchannelAuthenticationCompleteRequest } from "effect-authlete"
+import { AuthleteSimulator } from "effect-authlete/simulator"
 import * as Crypto from "node:crypto"
 import { authenticate, baseParameters, call, complete, fail, issue, readyTicket } from "./utils/ciba.js"
 
 const Simulator = Layer.mergeAll(AuthleteSimulator.layer(), FetchHttpClient.layer)
 
 /** Verifies a compact ES256 JWS with the simulator's JWK Set and returns its header and claims. */
-const verifyIdToken = (simulator: AuthleteSimulatorService, jws: string) => {
+const verifyIdToken = (simulator: AuthleteSimulator.AuthleteSimulatorService, jws: string) => {
   const [header, payload, signature] = jws.split(".") as [string, string, string]
   const decodedHeader = JSON.parse(Buffer.from(header, "base64url").toString("utf8"))
   const jwk = simulator.jwks.keys.find((key) => key.kid === decodedHeader.kid)
@@ -78,7 +74,7 @@ describe("AuthleteSimulator with the test's clock", () => {
 
   it.scoped("expires a ticket that was never issued", () =>
     Effect.gen(function*() {
-      const simulator = yield* AuthleteSimulator
+      const simulator = yield* AuthleteSimulator.AuthleteSimulator
       const client = yield* simulator.clientFor("POLL")
       const identification = yield* authenticate(client, baseParameters(client))
       yield* TestClock.adjust("29 seconds")
@@ -94,7 +90,7 @@ describe("AuthleteSimulator with the test's clock", () => {
   it.scoped("dates ID tokens by the Clock", () =>
     Effect.gen(function*() {
       yield* TestClock.adjust("1000 seconds")
-      const simulator = yield* AuthleteSimulator
+      const simulator = yield* AuthleteSimulator.AuthleteSimulator
       const { ticket } = yield* readyTicket("PUSH")
       const { response } = yield* complete({ ticket, result: "AUTHORIZED", subject: "john" })
       const { claims } = verifyIdToken(simulator, response.idToken!)
@@ -108,7 +104,7 @@ describe("AuthleteSimulator fault injection", () => {
 
   it.scoped("failNext answers the next n requests unprocessed, then recovers", () =>
     Effect.gen(function*() {
-      const simulator = yield* AuthleteSimulator
+      const simulator = yield* AuthleteSimulator.AuthleteSimulator
       const { ticket } = yield* readyTicket("PUSH")
       yield* simulator.failNext(2, 503, "<html>Service Unavailable</html>")
       const body = { ticket, result: "AUTHORIZED", subject: "john" }
@@ -129,7 +125,7 @@ describe("AuthleteSimulator fault injection", () => {
 
   it.scoped("rateLimitNext answers 429 with Retry-After", () =>
     Effect.gen(function*() {
-      const simulator = yield* AuthleteSimulator
+      const simulator = yield* AuthleteSimulator.AuthleteSimulator
       yield* simulator.rateLimitNext(1, 7)
       const limited = yield* call("/backchannel/authentication/issue", { ticket: "t" })
       assert.strictEqual(limited.status, 429)
@@ -140,7 +136,7 @@ describe("AuthleteSimulator fault injection", () => {
 
   it.scoped("reset clears queued faults", () =>
     Effect.gen(function*() {
-      const simulator = yield* AuthleteSimulator
+      const simulator = yield* AuthleteSimulator.AuthleteSimulator
       yield* simulator.failNext(5, 502)
       yield* simulator.rateLimitNext(5, 1)
       yield* simulator.reset
@@ -150,7 +146,7 @@ describe("AuthleteSimulator fault injection", () => {
 
   it.live("delay adds latency to every answer until reset", () =>
     Effect.gen(function*() {
-      const simulator = yield* AuthleteSimulator
+      const simulator = yield* AuthleteSimulator.AuthleteSimulator
       yield* simulator.delay("500 millis")
       const started = Date.now()
       const slow = yield* call("/backchannel/authentication/issue", { ticket: "t" })
@@ -167,13 +163,17 @@ describe("AuthleteSimulator.layerClient", () => {
   it.scoped("gives an AuthleteClient that completes against the simulator", () =>
     Effect.gen(function*() {
       const { ticket } = yield* readyTicket("POLL")
-      const client = yield* AuthleteClient
+      const client = yield* AuthleteClient.AuthleteClient
       const response = yield* client.backchannelAuthenticationComplete(
-        new BackchannelAuthenticationCompleteRequest({ ticket, result: "AUTHORIZED", subject: "john" })
+        new BackchannelAuthenticationCompleteRequest.BackchannelAuthenticationCompleteRequest({
+          ticket,
+          result: "AUTHORIZED",
+          subject: "john"
+        })
       )
       assert.strictEqual(response.action, "NO_ACTION")
       assert.strictEqual(response.resultCode, "A198001")
-      const simulator = yield* AuthleteSimulator
+      const simulator = yield* AuthleteSimulator.AuthleteSimulator
       const requests = yield* simulator.requests
       assert.deepStrictEqual(requests[requests.length - 1]?.body, { ticket, result: "AUTHORIZED", subject: "john" })
     }).pipe(Effect.provide(Layer.mergeAll(AuthleteSimulator.layerClient(), FetchHttpClient.layer))))
@@ -185,7 +185,7 @@ layer(Simulator)("AuthleteSimulator", (it) => {
   describe("/backchannel/authentication", () => {
     it.effect("identifies the user's request and echoes what the client sent", () =>
       Effect.gen(function*() {
-        const simulator = yield* AuthleteSimulator
+        const simulator = yield* AuthleteSimulator.AuthleteSimulator
         const client = yield* simulator.clientFor("PING")
         const response = yield* authenticate(client, {
           scope: "openid profile email custom:read",
@@ -196,7 +196,7 @@ layer(Simulator)("AuthleteSimulator", (it) => {
           acr_values: "urn:acr:pwd urn:acr:mfa",
           client_notification_token: "8d67dc78-7faa-4d41-aabd-67707b374255"
         })
-        assert.instanceOf(response, BackchannelAuthenticationResponse)
+        assert.instanceOf(response, BackchannelAuthentication.BackchannelAuthenticationResponse)
         assert.strictEqual(response.action, "USER_IDENTIFICATION")
         assert.strictEqual(response.resultCode, "A179001")
         assert.strictEqual(
@@ -245,7 +245,7 @@ layer(Simulator)("AuthleteSimulator", (it) => {
 
     it.effect("expands address and phone, and accepts credentials and an alias in the form body", () =>
       Effect.gen(function*() {
-        const simulator = yield* AuthleteSimulator
+        const simulator = yield* AuthleteSimulator.AuthleteSimulator
         const client = yield* simulator.clientFor("POLL")
         const response = yield* authenticate(
           { ...client, clientId: client.clientId },
@@ -275,7 +275,7 @@ layer(Simulator)("AuthleteSimulator", (it) => {
 
     it.effect("answers UNAUTHORIZED with invalid_client for a wrong secret or an unknown client", () =>
       Effect.gen(function*() {
-        const simulator = yield* AuthleteSimulator
+        const simulator = yield* AuthleteSimulator.AuthleteSimulator
         const client = yield* simulator.clientFor("POLL")
         for (
           const impostor of [
@@ -298,7 +298,7 @@ layer(Simulator)("AuthleteSimulator", (it) => {
 
     it.effect("answers BAD_REQUEST for requests CIBA forbids", () =>
       Effect.gen(function*() {
-        const simulator = yield* AuthleteSimulator
+        const simulator = yield* AuthleteSimulator.AuthleteSimulator
         const poll = yield* simulator.clientFor("POLL")
         const push = yield* simulator.clientFor("PUSH")
         const cases = [
@@ -347,7 +347,7 @@ layer(Simulator)("AuthleteSimulator", (it) => {
       Effect.gen(function*() {
         const { ticket } = yield* readyTicket("PUSH")
         const { response } = yield* complete({ ticket, result: "AUTHORIZED", subject: "user-7", sub: "pairwise-7" })
-        const simulator = yield* AuthleteSimulator
+        const simulator = yield* AuthleteSimulator.AuthleteSimulator
         const poll = yield* simulator.clientFor("POLL")
         const hinted = yield* authenticate(poll, { scope: "openid", id_token_hint: response.idToken! })
         assert.strictEqual(hinted.action, "USER_IDENTIFICATION")
@@ -388,7 +388,7 @@ layer(Simulator)("AuthleteSimulator", (it) => {
   describe("/backchannel/authentication/fail", () => {
     it.effect("maps each reason to an action and a CIBA error, and deletes the ticket", () =>
       Effect.gen(function*() {
-        const simulator = yield* AuthleteSimulator
+        const simulator = yield* AuthleteSimulator.AuthleteSimulator
         const client = yield* simulator.clientFor("POLL")
         const cases = [
           { reason: "ACCESS_DENIED", action: "FORBIDDEN", error: "access_denied" },
@@ -447,7 +447,7 @@ layer(Simulator)("AuthleteSimulator", (it) => {
 
     it.effect("PING answers NOTIFICATION with only the auth_req_id for every result", () =>
       Effect.gen(function*() {
-        const simulator = yield* AuthleteSimulator
+        const simulator = yield* AuthleteSimulator.AuthleteSimulator
         const ping = yield* simulator.clientFor("PING")
         yield* simulator.setClientNotificationEndpoint(ping.clientId, "https://client.example.com/ciba")
         for (const result of ["AUTHORIZED", "ACCESS_DENIED", "TRANSACTION_FAILED"] as const) {
@@ -467,7 +467,7 @@ layer(Simulator)("AuthleteSimulator", (it) => {
 
     it.effect("PUSH AUTHORIZED mints tokens and a signed ID token", () =>
       Effect.gen(function*() {
-        const simulator = yield* AuthleteSimulator
+        const simulator = yield* AuthleteSimulator.AuthleteSimulator
         const { authReqId, client, ticket } = yield* readyTicket("PUSH")
         const chosenToken = "caller-chosen-access-token-0123456789abcdef"
         const { response } = yield* complete({
@@ -523,7 +523,7 @@ layer(Simulator)("AuthleteSimulator", (it) => {
 
     it.effect("PUSH AUTHORIZED uses sub over subject and the service's aud shape", () =>
       Effect.gen(function*() {
-        const simulator = yield* AuthleteSimulator
+        const simulator = yield* AuthleteSimulator.AuthleteSimulator
         const { client, ticket } = yield* readyTicket("PUSH")
         const { response } = yield* complete({ ticket, result: "AUTHORIZED", subject: "john", sub: "pairwise-1" })
         const { claims } = verifyIdToken(simulator, response.idToken!)
@@ -590,7 +590,7 @@ layer(Simulator)("AuthleteSimulator", (it) => {
 
     it.effect("refuses a ticket before /issue, which still works afterwards", () =>
       Effect.gen(function*() {
-        const simulator = yield* AuthleteSimulator
+        const simulator = yield* AuthleteSimulator.AuthleteSimulator
         const client = yield* simulator.clientFor("POLL")
         const identification = yield* authenticate(client, baseParameters(client))
         const early = yield* complete({ ticket: identification.ticket, result: "AUTHORIZED", subject: "john" })
@@ -635,7 +635,7 @@ layer(Simulator)("AuthleteSimulator", (it) => {
 
     it.effect("refuses a wrong token with 401 and another service's path with 403", () =>
       Effect.gen(function*() {
-        const simulator = yield* AuthleteSimulator
+        const simulator = yield* AuthleteSimulator.AuthleteSimulator
         for (const authorization of ["Bearer wrong-token", `Basic ${Redacted.value(simulator.accessToken)}`]) {
           const answer = yield* call("/backchannel/authentication/issue", { ticket: "t" }, { authorization })
           assert.strictEqual(answer.status, 401)
@@ -665,7 +665,7 @@ layer(Simulator)("AuthleteSimulator", (it) => {
 
     it.effect("records requests without the Authorization value", () =>
       Effect.gen(function*() {
-        const simulator = yield* AuthleteSimulator
+        const simulator = yield* AuthleteSimulator.AuthleteSimulator
         const before = (yield* simulator.requests).length
         yield* call("/backchannel/authentication/issue", { ticket: "recorded-ticket" })
         const requests = yield* simulator.requests

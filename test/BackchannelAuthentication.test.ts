@@ -1,16 +1,11 @@
 import { assert, describe, it } from "@effect/vitest"
 import { Arbitrary, Either, FastCheck, Schema } from "effect"
 import {
+  AuthleteError,
   AuthleteResult,
-  AuthleteScope,
-  AuthleteValidationError,
-  BackchannelAuthenticationFailReason,
-  BackchannelAuthenticationFailRequest,
-  BackchannelAuthenticationFailResponse,
-  BackchannelAuthenticationIssueRequest,
-  BackchannelAuthenticationIssueResponse,
-  BackchannelAuthenticationRequest,
-  BackchannelAuthenticationResponse
+  BackchannelAuthentication,
+  BackchannelAuthenticationFail,
+  BackchannelAuthenticationIssue
 } from "effect-authlete"
 import examples from "./fixtures/authlete-examples.json" with { type: "json" }
 
@@ -24,14 +19,16 @@ const strict = { errors: "all", onExcessProperty: "error" } as const
 const rejection = <A, I>(schema: Schema.Schema<A, I>, input: unknown): ReadonlyArray<string> => {
   const result = Schema.decodeUnknownEither(schema)(input, strict)
   if (Either.isRight(result)) return assert.fail(`expected a rejection of ${JSON.stringify(input)}`)
-  const error = AuthleteValidationError.fromParseError(result.left)
-  assert.instanceOf(error, AuthleteValidationError)
+  const error = AuthleteError.AuthleteValidationError.fromParseError(result.left)
+  assert.instanceOf(error, AuthleteError.AuthleteValidationError)
   return error.issues.map((issue) => `${issue.path.join(".")}: ${issue.message}`)
 }
 
 const accepts = <A, I>(schema: Schema.Schema<A, I>, input: unknown): A => {
   const result = Schema.decodeUnknownEither(schema)(input, strict)
-  if (Either.isLeft(result)) return assert.fail(AuthleteValidationError.fromParseError(result.left).message)
+  if (Either.isLeft(result)) {
+    return assert.fail(AuthleteError.AuthleteValidationError.fromParseError(result.left).message)
+  }
   return result.right
 }
 
@@ -44,37 +41,62 @@ const rejects = <A, I>(schema: Schema.Schema<A, I>, input: unknown, path: string
 
 describe("BackchannelAuthenticationRequest", () => {
   it("accepts Authlete's documented example", () => {
-    const request = accepts(BackchannelAuthenticationRequest, authenticationExamples.request)
+    const request = accepts(BackchannelAuthentication.BackchannelAuthenticationRequest, authenticationExamples.request)
     assert.strictEqual(request.clientId, "26862190133482")
     assert.match(request.parameters, /login_hint=john/)
   })
 
   it("requires parameters and string credentials", () => {
-    assert.deepStrictEqual(rejection(BackchannelAuthenticationRequest, {}), ["parameters: is required"])
-    rejects(BackchannelAuthenticationRequest, { parameters: 1 }, "parameters", /must be a string/)
-    rejects(BackchannelAuthenticationRequest, { parameters: "scope=openid", clientId: 42 }, "clientId", /string/)
-    rejects(BackchannelAuthenticationRequest, { parameters: "scope=openid", clientSecret: "" }, "clientSecret", /empty/)
+    assert.deepStrictEqual(rejection(BackchannelAuthentication.BackchannelAuthenticationRequest, {}), [
+      "parameters: is required"
+    ])
+    rejects(
+      BackchannelAuthentication.BackchannelAuthenticationRequest,
+      { parameters: 1 },
+      "parameters",
+      /must be a string/
+    )
+    rejects(
+      BackchannelAuthentication.BackchannelAuthenticationRequest,
+      { parameters: "scope=openid", clientId: 42 },
+      "clientId",
+      /string/
+    )
+    rejects(
+      BackchannelAuthentication.BackchannelAuthenticationRequest,
+      { parameters: "scope=openid", clientSecret: "" },
+      "clientSecret",
+      /empty/
+    )
   })
 
   it("passes whatever form text the client sent for Authlete to judge, up to 1 MiB", () => {
     // Authlete's reference handlers send an empty or malformed body on purpose: Authlete then writes
     // the client-facing BAD_REQUEST.
     for (const parameters of ["", "scope=openid email", "{\"scope\":\"openid\"}\n", "binding_message=100%"]) {
-      accepts(BackchannelAuthenticationRequest, { parameters })
+      accepts(BackchannelAuthentication.BackchannelAuthenticationRequest, { parameters })
     }
-    rejects(BackchannelAuthenticationRequest, { parameters: "a".repeat(1_048_577) }, "parameters", /at most 1,048,576/)
+    rejects(
+      BackchannelAuthentication.BackchannelAuthenticationRequest,
+      { parameters: "a".repeat(1_048_577) },
+      "parameters",
+      /at most 1,048,576/
+    )
   })
 
   it("takes the CIMD options of Authlete's request, booleans only", () => {
-    accepts(BackchannelAuthenticationRequest, { parameters: "scope=openid", cimdOptions: { alwaysRetrieved: true } })
+    accepts(BackchannelAuthentication.BackchannelAuthenticationRequest, {
+      parameters: "scope=openid",
+      cimdOptions: { alwaysRetrieved: true }
+    })
     rejects(
-      BackchannelAuthenticationRequest,
+      BackchannelAuthentication.BackchannelAuthenticationRequest,
       { parameters: "scope=openid", cimdOptions: { httpPermitted: "yes" } },
       "cimdOptions.httpPermitted",
       /boolean/
     )
     rejects(
-      BackchannelAuthenticationRequest,
+      BackchannelAuthentication.BackchannelAuthenticationRequest,
       { parameters: "scope=openid", cimdOptions: { other: true } },
       "cimdOptions",
       /unknown field/
@@ -83,16 +105,21 @@ describe("BackchannelAuthenticationRequest", () => {
 
   it("refuses unknown fields", () => {
     assert.deepStrictEqual(
-      rejection(BackchannelAuthenticationRequest, { parameters: "scope=openid", client_id: "1" }),
+      rejection(BackchannelAuthentication.BackchannelAuthenticationRequest, {
+        parameters: "scope=openid",
+        client_id: "1"
+      }),
       [": unknown field `client_id`"]
     )
   })
 
   it("generates valid requests from its arbitrary", () => {
     FastCheck.assert(
-      FastCheck.property(Arbitrary.make(BackchannelAuthenticationRequest), (request) => {
-        const encoded = Schema.encodeSync(BackchannelAuthenticationRequest)(request)
-        return Either.isRight(Schema.decodeUnknownEither(BackchannelAuthenticationRequest)(encoded, strict))
+      FastCheck.property(Arbitrary.make(BackchannelAuthentication.BackchannelAuthenticationRequest), (request) => {
+        const encoded = Schema.encodeSync(BackchannelAuthentication.BackchannelAuthenticationRequest)(request)
+        return Either.isRight(
+          Schema.decodeUnknownEither(BackchannelAuthentication.BackchannelAuthenticationRequest)(encoded, strict)
+        )
       }),
       { numRuns: 50 }
     )
@@ -100,7 +127,7 @@ describe("BackchannelAuthenticationRequest", () => {
 })
 
 describe("BackchannelAuthenticationResponse", () => {
-  const decode = Schema.decodeUnknownEither(BackchannelAuthenticationResponse)
+  const decode = Schema.decodeUnknownEither(BackchannelAuthentication.BackchannelAuthenticationResponse)
 
   it("decodes Authlete's documented 200 example", () => {
     const response = Either.getOrThrow(decode(authenticationExamples["200"]))
@@ -114,7 +141,7 @@ describe("BackchannelAuthenticationResponse", () => {
     assert.strictEqual(response.userCode, "my-user-code")
     assert.isFalse(response.userCodeRequired)
     assert.strictEqual(response.requestedExpiry, 0)
-    assert.instanceOf(response.scopes?.[0], AuthleteScope)
+    assert.instanceOf(response.scopes?.[0], BackchannelAuthentication.AuthleteScope)
     assert.deepStrictEqual(response.scopes?.map((scope) => [scope.name, scope.defaultEntry]), [["openid", false]])
   })
 
@@ -169,7 +196,7 @@ describe("BackchannelAuthenticationResponse", () => {
       metadataDocumentUsed: false
     }
     const response = Either.getOrThrow(decode(full))
-    const encoded = Schema.encodeSync(BackchannelAuthenticationResponse)(response)
+    const encoded = Schema.encodeSync(BackchannelAuthentication.BackchannelAuthenticationResponse)(response)
     assert.deepStrictEqual(JSON.parse(JSON.stringify(encoded)), full)
   })
 
@@ -190,7 +217,7 @@ describe("BackchannelAuthenticationResponse", () => {
 
   it("decodes Authlete's documented error bodies as results", () => {
     for (const status of ["400", "401", "403", "500"] as const) {
-      const result = Schema.decodeUnknownSync(AuthleteResult)(authenticationExamples[status])
+      const result = Schema.decodeUnknownSync(AuthleteResult.AuthleteResult)(authenticationExamples[status])
       assert.match(result.resultCode ?? "", /^A\d{6}$/)
     }
   })
@@ -199,24 +226,36 @@ describe("BackchannelAuthenticationResponse", () => {
 describe("BackchannelAuthenticationIssueRequest", () => {
   it("accepts Authlete's documented example", () => {
     assert.strictEqual(
-      accepts(BackchannelAuthenticationIssueRequest, issueExamples.request).ticket,
+      accepts(BackchannelAuthenticationIssue.BackchannelAuthenticationIssueRequest, issueExamples.request).ticket,
       issueExamples.request.ticket
     )
   })
 
   it("requires a non-empty ticket and nothing else", () => {
-    assert.deepStrictEqual(rejection(BackchannelAuthenticationIssueRequest, {}), ["ticket: is required"])
-    rejects(BackchannelAuthenticationIssueRequest, { ticket: "" }, "ticket", /must not be empty/)
-    rejects(BackchannelAuthenticationIssueRequest, { ticket: 1 }, "ticket", /must be a string/)
+    assert.deepStrictEqual(rejection(BackchannelAuthenticationIssue.BackchannelAuthenticationIssueRequest, {}), [
+      "ticket: is required"
+    ])
+    rejects(
+      BackchannelAuthenticationIssue.BackchannelAuthenticationIssueRequest,
+      { ticket: "" },
+      "ticket",
+      /must not be empty/
+    )
+    rejects(
+      BackchannelAuthenticationIssue.BackchannelAuthenticationIssueRequest,
+      { ticket: 1 },
+      "ticket",
+      /must be a string/
+    )
     assert.deepStrictEqual(
-      rejection(BackchannelAuthenticationIssueRequest, { ticket: "t", subject: "john" }),
+      rejection(BackchannelAuthenticationIssue.BackchannelAuthenticationIssueRequest, { ticket: "t", subject: "john" }),
       [": unknown field `subject`"]
     )
   })
 })
 
 describe("BackchannelAuthenticationIssueResponse", () => {
-  const decode = Schema.decodeUnknownEither(BackchannelAuthenticationIssueResponse)
+  const decode = Schema.decodeUnknownEither(BackchannelAuthenticationIssue.BackchannelAuthenticationIssueResponse)
 
   it("decodes Authlete's documented 200 example", () => {
     const response = Either.getOrThrow(decode(issueExamples["200"]))
@@ -239,10 +278,10 @@ describe("BackchannelAuthenticationFailRequest", () => {
   const base = { ticket: "holsZhINBhum6j6MYE4yZefHuQN_kd609veKCst31p0", reason: "ACCESS_DENIED" }
 
   it("accepts every documented reason, with or without error details", () => {
-    for (const reason of BackchannelAuthenticationFailReason.literals) {
-      accepts(BackchannelAuthenticationFailRequest, { ...base, reason })
+    for (const reason of BackchannelAuthenticationFail.BackchannelAuthenticationFailReason.literals) {
+      accepts(BackchannelAuthenticationFail.BackchannelAuthenticationFailRequest, { ...base, reason })
     }
-    const request = accepts(BackchannelAuthenticationFailRequest, {
+    const request = accepts(BackchannelAuthenticationFail.BackchannelAuthenticationFailRequest, {
       ...base,
       errorDescription: "The user said no.",
       errorUri: "https://as.example.com/errors/denied"
@@ -251,12 +290,12 @@ describe("BackchannelAuthenticationFailRequest", () => {
   })
 
   it("requires ticket and reason and refuses an unknown reason", () => {
-    assert.deepStrictEqual(rejection(BackchannelAuthenticationFailRequest, {}), [
+    assert.deepStrictEqual(rejection(BackchannelAuthenticationFail.BackchannelAuthenticationFailRequest, {}), [
       "ticket: is required",
       "reason: is required"
     ])
     rejects(
-      BackchannelAuthenticationFailRequest,
+      BackchannelAuthenticationFail.BackchannelAuthenticationFailRequest,
       { ...base, reason: "DENIED" },
       "reason",
       /must be one of ACCESS_DENIED/
@@ -265,16 +304,21 @@ describe("BackchannelAuthenticationFailRequest", () => {
 
   it("applies the complete request's rules to errorDescription and errorUri", () => {
     rejects(
-      BackchannelAuthenticationFailRequest,
+      BackchannelAuthenticationFail.BackchannelAuthenticationFailRequest,
       { ...base, errorDescription: "say \"no\"" },
       "errorDescription",
       /'"'/
     )
-    rejects(BackchannelAuthenticationFailRequest, { ...base, errorUri: "/relative" }, "errorUri", /absolute URI/)
+    rejects(
+      BackchannelAuthenticationFail.BackchannelAuthenticationFailRequest,
+      { ...base, errorUri: "/relative" },
+      "errorUri",
+      /absolute URI/
+    )
   })
 
   it("reports every broken rule at once", () => {
-    const issues = rejection(BackchannelAuthenticationFailRequest, {
+    const issues = rejection(BackchannelAuthenticationFail.BackchannelAuthenticationFailRequest, {
       ticket: "",
       reason: "NOPE",
       errorUri: "nope",
@@ -285,7 +329,7 @@ describe("BackchannelAuthenticationFailRequest", () => {
 })
 
 describe("BackchannelAuthenticationFailResponse", () => {
-  const decode = Schema.decodeUnknownEither(BackchannelAuthenticationFailResponse)
+  const decode = Schema.decodeUnknownEither(BackchannelAuthenticationFail.BackchannelAuthenticationFailResponse)
 
   it("decodes Authlete's documented 200 example", () => {
     const response = Either.getOrThrow(decode(failExamples["200"]))

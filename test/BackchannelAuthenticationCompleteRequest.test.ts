@@ -1,23 +1,22 @@
 import { assert, describe, it } from "@effect/vitest"
 import { Arbitrary, Effect, Either, Schema } from "effect"
 import {
-  AuthleteValidationError,
+  AuthleteError,
   BackchannelAuthenticationCompleteRequest,
   BackchannelAuthenticationCompleteResult,
-  Property,
-  storedPropertiesSize,
-  validateCompleteRequest
+  Property
 } from "effect-authlete"
 
 const base = { ticket: "NFIHGx_btVrWmtAD093D-87JxvT4DAtuijEkLVHbS4Q", result: "AUTHORIZED", subject: "john" }
 
-const validate = (input: unknown) => Effect.runSync(Effect.either(validateCompleteRequest(input)))
+const validate = (input: unknown) =>
+  Effect.runSync(Effect.either(BackchannelAuthenticationCompleteRequest.validateCompleteRequest(input)))
 
 /** The issues of a rejection, as `path: message` lines. */
 const rejection = (input: unknown): ReadonlyArray<string> => {
   const result = validate(input)
   if (Either.isRight(result)) return assert.fail(`expected a rejection of ${JSON.stringify(input)}`)
-  assert.instanceOf(result.left, AuthleteValidationError)
+  assert.instanceOf(result.left, AuthleteError.AuthleteValidationError)
   return result.left.issues.map((issue) => `${issue.path.join(".")}: ${issue.message}`)
 }
 
@@ -53,7 +52,9 @@ describe("BackchannelAuthenticationCompleteRequest", () => {
       rejects({ subject: "tab\there" }, "subject", /printable ASCII/)
     })
     it("takes result from the three literals only", () => {
-      for (const result of BackchannelAuthenticationCompleteResult.literals) accepts({ result })
+      for (const result of BackchannelAuthenticationCompleteResult.BackchannelAuthenticationCompleteResult.literals) {
+        accepts({ result })
+      }
       rejects({ result: "DENIED" }, "result", /must be one of AUTHORIZED, ACCESS_DENIED, TRANSACTION_FAILED/)
     })
     it("rejects a value of the wrong type", () => {
@@ -86,7 +87,12 @@ describe("BackchannelAuthenticationCompleteRequest", () => {
   describe("rule 4: claims, jwtAtClaims and idtHeaderParams", () => {
     for (const field of ["claims", "jwtAtClaims", "idtHeaderParams"]) {
       it(`${field} is JSON text of an object on the wire and an object in the program`, () => {
-        const request = Effect.runSync(validateCompleteRequest({ ...base, [field]: "{\"given_name\":\"Taro\"}" }))
+        const request = Effect.runSync(
+          BackchannelAuthenticationCompleteRequest.validateCompleteRequest({
+            ...base,
+            [field]: "{\"given_name\":\"Taro\"}"
+          })
+        )
         assert.deepStrictEqual((request as any)[field], { given_name: "Taro" })
         rejects({ [field]: "[1,2]" }, field, /must be a JSON object/)
         rejects({ [field]: "null" }, field, /must be a JSON object/)
@@ -127,10 +133,10 @@ describe("BackchannelAuthenticationCompleteRequest", () => {
     })
     it("bounds the stored size from above", () => {
       // [["k","v","false"]] is 19 bytes of JSON, 32 once padded to AES blocks, 48 with the IV: 64 in base64.
-      assert.strictEqual(storedPropertiesSize([{ key: "k", value: "v" }]), 64)
+      assert.strictEqual(Property.storedPropertiesSize([{ key: "k", value: "v" }]), 64)
       assert.isAbove(
-        storedPropertiesSize([{ key: "k", value: "<<<" }]),
-        storedPropertiesSize([{ key: "k", value: "aaa" }])
+        Property.storedPropertiesSize([{ key: "k", value: "<<<" }]),
+        Property.storedPropertiesSize([{ key: "k", value: "aaa" }])
       )
     })
   })
@@ -228,14 +234,16 @@ describe("BackchannelAuthenticationCompleteRequest", () => {
   })
 
   it("is built from objects in the program", () => {
-    const request = new BackchannelAuthenticationCompleteRequest({
+    const request = new BackchannelAuthenticationCompleteRequest.BackchannelAuthenticationCompleteRequest({
       ticket: "t",
       result: "AUTHORIZED",
       subject: "john",
       claims: { given_name: "Taro" },
-      properties: [new Property({ key: "k", value: "v", hidden: true })]
+      properties: [new Property.Property({ key: "k", value: "v", hidden: true })]
     })
-    const wire = Schema.encodeSync(BackchannelAuthenticationCompleteRequest)(request)
+    const wire = Schema.encodeSync(BackchannelAuthenticationCompleteRequest.BackchannelAuthenticationCompleteRequest)(
+      request
+    )
     assert.deepStrictEqual(wire, {
       ticket: "t",
       result: "AUTHORIZED",
@@ -244,17 +252,31 @@ describe("BackchannelAuthenticationCompleteRequest", () => {
       properties: [{ key: "k", value: "v", hidden: true }]
     })
     assert.throws(() =>
-      new BackchannelAuthenticationCompleteRequest({ ticket: "", result: "AUTHORIZED", subject: "j" })
+      new BackchannelAuthenticationCompleteRequest.BackchannelAuthenticationCompleteRequest({
+        ticket: "",
+        result: "AUTHORIZED",
+        subject: "j"
+      })
     )
   })
 
   it.prop(
     "decoding then encoding wire input gives back the same JSON",
-    [Arbitrary.make(BackchannelAuthenticationCompleteRequest)],
+    [Arbitrary.make(BackchannelAuthenticationCompleteRequest.BackchannelAuthenticationCompleteRequest)],
     ([generated]) => {
-      const wire = JSON.parse(JSON.stringify(Schema.encodeSync(BackchannelAuthenticationCompleteRequest)(generated)))
-      const decoded = Effect.runSync(validateCompleteRequest(wire))
-      const again = JSON.parse(JSON.stringify(Schema.encodeSync(BackchannelAuthenticationCompleteRequest)(decoded)))
+      const wire = JSON.parse(
+        JSON.stringify(
+          Schema.encodeSync(BackchannelAuthenticationCompleteRequest.BackchannelAuthenticationCompleteRequest)(
+            generated
+          )
+        )
+      )
+      const decoded = Effect.runSync(BackchannelAuthenticationCompleteRequest.validateCompleteRequest(wire))
+      const again = JSON.parse(
+        JSON.stringify(
+          Schema.encodeSync(BackchannelAuthenticationCompleteRequest.BackchannelAuthenticationCompleteRequest)(decoded)
+        )
+      )
       assert.deepStrictEqual(again, wire)
     },
     { fastCheck: { numRuns: 300 } }

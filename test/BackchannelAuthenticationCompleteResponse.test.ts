@@ -5,7 +5,9 @@ import examples from "./fixtures/authlete-examples.json" with { type: "json" }
 
 const completeExamples = examples.paths["/api/{serviceId}/backchannel/authentication/complete"]
 
-const decode = Schema.decodeUnknownEither(BackchannelAuthenticationCompleteResponse)
+const decode = Schema.decodeUnknownEither(
+  BackchannelAuthenticationCompleteResponse.BackchannelAuthenticationCompleteResponse
+)
 
 describe("BackchannelAuthenticationCompleteResponse", () => {
   it("decodes Authlete's documented 200 example", () => {
@@ -60,7 +62,9 @@ describe("BackchannelAuthenticationCompleteResponse", () => {
       metadataDocumentUsed: true
     }
     const response = Either.getOrThrow(decode(full))
-    const encoded = Schema.encodeSync(BackchannelAuthenticationCompleteResponse)(response)
+    const encoded = Schema.encodeSync(
+      BackchannelAuthenticationCompleteResponse.BackchannelAuthenticationCompleteResponse
+    )(response)
     assert.deepStrictEqual(JSON.parse(JSON.stringify(encoded)), full)
   })
 
@@ -87,7 +91,7 @@ describe("BackchannelAuthenticationCompleteResponse", () => {
 describe("AuthleteResult", () => {
   it("decodes Authlete's error bodies", () => {
     for (const status of ["400", "401", "403", "500"] as const) {
-      const result = Schema.decodeUnknownSync(AuthleteResult)(completeExamples[status])
+      const result = Schema.decodeUnknownSync(AuthleteResult.AuthleteResult)(completeExamples[status])
       assert.match(result.resultCode ?? "", /^A\d{6}$/, `status ${status}`)
       assert.isString(result.resultMessage)
     }

@@ -2,13 +2,10 @@ import { assert, describe, it } from "@effect/vitest"
 import { Effect, Either, Fiber, Layer, Redacted } from "effect"
 import {
   AuthleteClient,
-  AuthleteClientRecorder,
   BackchannelAuthenticationCompleteResponse,
+  BackchannelAuthenticationCompletion,
   ClientNotifier,
-  collectClaims,
-  completeBackchannelAuthentication,
   HttpTransport,
-  prepareCompleteRequest,
   UserClaims
 } from "effect-authlete"
 import { passNextSleep } from "./support/clock.js"
@@ -19,7 +16,8 @@ const NOTIFICATION_TOKEN = "client-notification-token-8d7c6b5a4f3e"
 const TICKET = "Y1qeCf0A-JUz6caceaBfd2AaBYNZ-X-WGTP5Qv47cQI"
 const base = { ticket: TICKET, result: "AUTHORIZED", subject: "user-1" } as const
 
-const prepare = (input: unknown) => Effect.runSync(Effect.either(prepareCompleteRequest(input)))
+const prepare = (input: unknown) =>
+  Effect.runSync(Effect.either(BackchannelAuthenticationCompletion.prepareCompleteRequest(input)))
 
 describe("prepareCompleteRequest", () => {
   it("merges claims given as objects and JSON texts, later sources winning", () => {
@@ -131,7 +129,10 @@ describe("completeBackchannelAuthentication", () => {
       const authlete = yield* fakeAuthlete(() =>
         json(200, { resultCode: "A198001", action: "NO_ACTION", deliveryMode: "POLL" })
       )
-      const outcome = yield* completeBackchannelAuthentication({ ...base, claims: { given_name: "Taro" } }).pipe(
+      const outcome = yield* BackchannelAuthenticationCompletion.completeBackchannelAuthentication({
+        ...base,
+        claims: { given_name: "Taro" }
+      }).pipe(
         Effect.provide(Layer.merge(authlete.layer, notifier()))
       )
       assert.strictEqual(outcome._tag, "NoAction")
@@ -148,7 +149,7 @@ describe("completeBackchannelAuthentication", () => {
           ? "{\"auth_req_id\":\"abc\"}"
           : "{\"auth_req_id\":\"abc\",\"access_token\":\"at-1\",\"token_type\":\"Bearer\",\"id_token\":\"a.b.c\"}"
         const authlete = yield* fakeAuthlete(() => notification(`${client.url}/cb`, mode, content))
-        const outcome = yield* completeBackchannelAuthentication(base).pipe(
+        const outcome = yield* BackchannelAuthenticationCompletion.completeBackchannelAuthentication(base).pipe(
           Effect.provide(Layer.merge(authlete.layer, notifier()))
         )
         assert.strictEqual(outcome._tag, "Notified")
@@ -175,7 +176,9 @@ describe("completeBackchannelAuthentication", () => {
         })
       )
       const error = yield* Effect.flip(
-        completeBackchannelAuthentication(base).pipe(Effect.provide(Layer.merge(authlete.layer, notifier())))
+        BackchannelAuthenticationCompletion.completeBackchannelAuthentication(base).pipe(
+          Effect.provide(Layer.merge(authlete.layer, notifier()))
+        )
       )
       assert.strictEqual(error._tag, "AuthleteServerError")
       if (error._tag === "AuthleteServerError") assert.strictEqual(error.resultCode, "A199301")
@@ -186,7 +189,9 @@ describe("completeBackchannelAuthentication", () => {
     Effect.gen(function*() {
       const authlete = yield* fakeAuthlete(() => json(200, { action: "PLEASE_WAIT" }))
       const error = yield* Effect.flip(
-        completeBackchannelAuthentication(base).pipe(Effect.provide(Layer.merge(authlete.layer, notifier())))
+        BackchannelAuthenticationCompletion.completeBackchannelAuthentication(base).pipe(
+          Effect.provide(Layer.merge(authlete.layer, notifier()))
+        )
       )
       assert.strictEqual(error._tag, "CompletionResponseError")
       assert.include(error.message, "PLEASE_WAIT")
@@ -196,7 +201,9 @@ describe("completeBackchannelAuthentication", () => {
     Effect.gen(function*() {
       const authlete = yield* fakeAuthlete(() => json(200, { action: "NOTIFICATION", responseContent: "{}" }))
       const error = yield* Effect.flip(
-        completeBackchannelAuthentication(base).pipe(Effect.provide(Layer.merge(authlete.layer, notifier())))
+        BackchannelAuthenticationCompletion.completeBackchannelAuthentication(base).pipe(
+          Effect.provide(Layer.merge(authlete.layer, notifier()))
+        )
       )
       assert.strictEqual(error._tag, "CompletionResponseError")
       assert.include(error.message, "clientNotificationEndpoint")
@@ -209,7 +216,9 @@ describe("completeBackchannelAuthentication", () => {
       const client = yield* loopbackServer(() => ({ status: 302, headers: { location: `${target.url}/cb` } }))
       const authlete = yield* fakeAuthlete(() => notification(`${client.url}/cb`, "PING", "{\"auth_req_id\":\"abc\"}"))
       const error = yield* Effect.flip(
-        completeBackchannelAuthentication(base).pipe(Effect.provide(Layer.merge(authlete.layer, notifier())))
+        BackchannelAuthenticationCompletion.completeBackchannelAuthentication(base).pipe(
+          Effect.provide(Layer.merge(authlete.layer, notifier()))
+        )
       )
       assert.strictEqual(error._tag, "UndeliveredNotificationError")
       if (error._tag === "UndeliveredNotificationError") assert.strictEqual(error.cause.reason, "Redirect")
@@ -222,7 +231,7 @@ describe("completeBackchannelAuthentication", () => {
       const client = yield* loopbackServer((_, index) => ({ status: index === 0 ? 500 : 204 }))
       const authlete = yield* fakeAuthlete(() => notification(`${client.url}/cb`, "PING", "{\"auth_req_id\":\"abc\"}"))
       const fiber = yield* Effect.fork(
-        completeBackchannelAuthentication(base).pipe(
+        BackchannelAuthenticationCompletion.completeBackchannelAuthentication(base).pipe(
           Effect.provide(Layer.merge(authlete.layer, notifier({ timeout: "1 hour" })))
         )
       )
@@ -237,9 +246,10 @@ describe("completeBackchannelAuthentication", () => {
     Effect.gen(function*() {
       const authlete = yield* fakeAuthlete(() => json(200, { action: "NO_ACTION" }))
       const error = yield* Effect.flip(
-        completeBackchannelAuthentication({ ...base, subject: "", claims: "[]" }).pipe(
-          Effect.provide(Layer.merge(authlete.layer, notifier()))
-        )
+        BackchannelAuthenticationCompletion.completeBackchannelAuthentication({ ...base, subject: "", claims: "[]" })
+          .pipe(
+            Effect.provide(Layer.merge(authlete.layer, notifier()))
+          )
       )
       assert.strictEqual(error._tag, "AuthleteValidationError")
       if (error._tag === "AuthleteValidationError") {
@@ -250,24 +260,28 @@ describe("completeBackchannelAuthentication", () => {
 
   it.effect("with collectClaims and the test layers, as a user's own test would", () =>
     Effect.gen(function*() {
-      const claims = yield* collectClaims({
+      const claims = yield* UserClaims.collectClaims({
         subject: "user-1",
         claimNames: ["given_name", "family_name", "email"],
         claimsLocales: ["ja"]
       })
-      const outcome = yield* completeBackchannelAuthentication({
+      const outcome = yield* BackchannelAuthenticationCompletion.completeBackchannelAuthentication({
         ...base,
         claims: [claims, { member_since: 2019 }],
         consentedClaims: ["given_name", "family_name", "member_since"]
       })
       assert.strictEqual(outcome._tag, "NoAction")
-      const [sent] = (yield* Effect.flatMap(AuthleteClientRecorder, (recorder) => recorder.requests))
+      const [sent] = (yield* Effect.flatMap(AuthleteClient.AuthleteClientRecorder, (recorder) => recorder.requests))
         .filter((recorded) => recorded.method === "backchannelAuthenticationComplete")
       assert.deepStrictEqual(sent.request.claims, { given_name: "Taro", family_name: "山田", member_since: 2019 })
     }).pipe(
       Effect.provide(Layer.mergeAll(
         AuthleteClient.layerTest(() =>
-          Effect.succeed(new BackchannelAuthenticationCompleteResponse({ action: "NO_ACTION" }))
+          Effect.succeed(
+            new BackchannelAuthenticationCompleteResponse.BackchannelAuthenticationCompleteResponse({
+              action: "NO_ACTION"
+            })
+          )
         ),
         ClientNotifier.layerTest(),
         UserClaims.layerFromRecord({

@@ -1,27 +1,21 @@
 import { assert, describe, it } from "@effect/vitest"
 import { Effect, Either } from "effect"
-import {
-  AuthleteValidationError,
-  type ClaimsSource,
-  filterConsentedClaims,
-  mergeClaims,
-  type MergeClaimsOptions
-} from "effect-authlete"
+import { AuthleteError, Claims } from "effect-authlete"
 
-const merge = (sources: ReadonlyArray<unknown>, options?: MergeClaimsOptions) =>
-  Effect.runSync(Effect.either(mergeClaims(sources as ReadonlyArray<ClaimsSource>, options)))
+const merge = (sources: ReadonlyArray<unknown>, options?: Claims.MergeClaimsOptions) =>
+  Effect.runSync(Effect.either(Claims.mergeClaims(sources as ReadonlyArray<Claims.ClaimsSource>, options)))
 
-const merged = (sources: ReadonlyArray<unknown>, options?: MergeClaimsOptions) => {
+const merged = (sources: ReadonlyArray<unknown>, options?: Claims.MergeClaimsOptions) => {
   const result = merge(sources, options)
   if (Either.isLeft(result)) return assert.fail(result.left.message)
   return result.right
 }
 
 /** The single issue of a rejection. */
-const rejection = (sources: ReadonlyArray<unknown>, options?: MergeClaimsOptions) => {
+const rejection = (sources: ReadonlyArray<unknown>, options?: Claims.MergeClaimsOptions) => {
   const result = merge(sources, options)
   if (Either.isRight(result)) return assert.fail(`expected a rejection, got ${JSON.stringify(result.right)}`)
-  assert.instanceOf(result.left, AuthleteValidationError)
+  assert.instanceOf(result.left, AuthleteError.AuthleteValidationError)
   assert.strictEqual(result.left.issues.length, 1)
   return { ...result.left.issues[0]!, error: result.left }
 }
@@ -43,13 +37,13 @@ describe("mergeClaims", () => {
   describe("merging", () => {
     it.effect("lets later sources win key by key", () =>
       Effect.gen(function*() {
-        const result = yield* mergeClaims([{ a: 1, b: 1, c: 1 }, { b: 2 }, { c: 3, d: 3 }])
+        const result = yield* Claims.mergeClaims([{ a: 1, b: 1, c: 1 }, { b: 2 }, { c: 3, d: 3 }])
         assert.deepStrictEqual(result, { a: 1, b: 2, c: 3, d: 3 })
       }))
 
     it.effect("merges plain objects recursively", () =>
       Effect.gen(function*() {
-        const result = yield* mergeClaims([
+        const result = yield* Claims.mergeClaims([
           { address: { country: "JP", locality: "Osaka", geo: { lat: 1, lon: 2 } } },
           { address: { locality: "Tokyo", postal_code: "100-0001", geo: { lat: 3 } } }
         ])
@@ -60,7 +54,7 @@ describe("mergeClaims", () => {
 
     it.effect("replaces arrays whole", () =>
       Effect.gen(function*() {
-        const result = yield* mergeClaims([{ groups: ["a", "b", "c"], x: [{ a: 1 }] }, {
+        const result = yield* Claims.mergeClaims([{ groups: ["a", "b", "c"], x: [{ a: 1 }] }, {
           groups: ["d"],
           x: [{ b: 2 }]
         }])
@@ -70,22 +64,22 @@ describe("mergeClaims", () => {
     it.effect("replaces scalars, and values of a different kind, whole", () =>
       Effect.gen(function*() {
         assert.deepStrictEqual(
-          yield* mergeClaims([{ a: "x", b: 1, c: true }, { a: "y", b: 2, c: false }]),
+          yield* Claims.mergeClaims([{ a: "x", b: 1, c: true }, { a: "y", b: 2, c: false }]),
           { a: "y", b: 2, c: false }
         )
-        assert.deepStrictEqual(yield* mergeClaims([{ address: { country: "JP" } }, { address: "Tokyo" }]), {
+        assert.deepStrictEqual(yield* Claims.mergeClaims([{ address: { country: "JP" } }, { address: "Tokyo" }]), {
           address: "Tokyo"
         })
-        assert.deepStrictEqual(yield* mergeClaims([{ address: "Tokyo" }, { address: { country: "JP" } }]), {
+        assert.deepStrictEqual(yield* Claims.mergeClaims([{ address: "Tokyo" }, { address: { country: "JP" } }]), {
           address: { country: "JP" }
         })
-        assert.deepStrictEqual(yield* mergeClaims([{ a: [1] }, { a: { b: 1 } }]), { a: { b: 1 } })
-        assert.deepStrictEqual(yield* mergeClaims([{ a: { b: 1 } }, { a: [1] }]), { a: [1] })
+        assert.deepStrictEqual(yield* Claims.mergeClaims([{ a: [1] }, { a: { b: 1 } }]), { a: { b: 1 } })
+        assert.deepStrictEqual(yield* Claims.mergeClaims([{ a: { b: 1 } }, { a: [1] }]), { a: [1] })
       }))
 
     it.effect("removes a key given null, at the top level and nested", () =>
       Effect.gen(function*() {
-        const result = yield* mergeClaims([
+        const result = yield* Claims.mergeClaims([
           { email: "taro@example.com", given_name: "Taro", address: { country: "JP", locality: "Tokyo" } },
           { email: null, address: { locality: null } }
         ])
@@ -95,16 +89,16 @@ describe("mergeClaims", () => {
 
     it.effect("drops nulls of a first source or of a new object, but keeps them inside arrays", () =>
       Effect.gen(function*() {
-        assert.deepStrictEqual(yield* mergeClaims([{ a: null, b: { c: null, d: 1 }, e: [null, 1] }]), {
+        assert.deepStrictEqual(yield* Claims.mergeClaims([{ a: null, b: { c: null, d: 1 }, e: [null, 1] }]), {
           b: { d: 1 },
           e: [null, 1]
         })
-        assert.deepStrictEqual(yield* mergeClaims([{ a: 1 }, { a: null }, { a: 2 }]), { a: 2 })
+        assert.deepStrictEqual(yield* Claims.mergeClaims([{ a: 1 }, { a: null }, { a: 2 }]), { a: 2 })
       }))
 
     it.effect("keeps language-tagged names as keys of their own", () =>
       Effect.gen(function*() {
-        const result = yield* mergeClaims([
+        const result = yield* Claims.mergeClaims([
           { family_name: "Yamada", "family_name#ja": "山田" },
           { family_name: "YAMADA" },
           { "family_name#ja-Kana-JP": "ヤマダ", "family_name#ja": null }
@@ -114,7 +108,7 @@ describe("mergeClaims", () => {
 
     it.effect("reads JSON text sources", () =>
       Effect.gen(function*() {
-        const result = yield* mergeClaims([
+        const result = yield* Claims.mergeClaims([
           "{\"given_name\":\"Taro\",\"address\":{\"country\":\"JP\"}}",
           { address: { locality: "Tokyo" } },
           "{\"given_name\":\"Jiro\",\"family_name#ja\":\"山田\"}"
@@ -128,9 +122,9 @@ describe("mergeClaims", () => {
 
     it.effect("skips undefined sources", () =>
       Effect.gen(function*() {
-        assert.deepStrictEqual(yield* mergeClaims([undefined, { a: 1 }, undefined, "{\"b\":2}"]), { a: 1, b: 2 })
-        assert.deepStrictEqual(yield* mergeClaims([undefined]), {})
-        assert.deepStrictEqual(yield* mergeClaims([]), {})
+        assert.deepStrictEqual(yield* Claims.mergeClaims([undefined, { a: 1 }, undefined, "{\"b\":2}"]), { a: 1, b: 2 })
+        assert.deepStrictEqual(yield* Claims.mergeClaims([undefined]), {})
+        assert.deepStrictEqual(yield* Claims.mergeClaims([]), {})
       }))
 
     it("gives plain objects with Object.prototype, also from null-prototype sources", () => {
@@ -250,7 +244,7 @@ describe("mergeClaims", () => {
 
     it.effect("keeps only the consented top-level claims, with their tagged forms", () =>
       Effect.gen(function*() {
-        const result = yield* mergeClaims([claims], { consentedClaims: ["family_name", "address"] })
+        const result = yield* Claims.mergeClaims([claims], { consentedClaims: ["family_name", "address"] })
         assert.deepStrictEqual(result, {
           family_name: "Yamada",
           "family_name#ja": "山田",
@@ -260,16 +254,16 @@ describe("mergeClaims", () => {
 
     it.effect("applies after merging", () =>
       Effect.gen(function*() {
-        const result = yield* mergeClaims([{ email: "a" }, "{\"given_name\":\"Taro\",\"email\":\"b\"}"], {
+        const result = yield* Claims.mergeClaims([{ email: "a" }, "{\"given_name\":\"Taro\",\"email\":\"b\"}"], {
           consentedClaims: ["email"]
         })
         assert.deepStrictEqual(result, { email: "b" })
       }))
 
     it("matches a tagged consent only to that tag", () => {
-      assert.deepStrictEqual(filterConsentedClaims(claims, ["family_name#ja"]), { "family_name#ja": "山田" })
-      assert.deepStrictEqual(filterConsentedClaims({ "a#b#c": 1, "a#b": 2, a: 3 }, ["a#b"]), { "a#b": 2 })
-      assert.deepStrictEqual(filterConsentedClaims({ "a#b#c": 1, "a#b": 2, a: 3 }, ["a"]), {
+      assert.deepStrictEqual(Claims.filterConsentedClaims(claims, ["family_name#ja"]), { "family_name#ja": "山田" })
+      assert.deepStrictEqual(Claims.filterConsentedClaims({ "a#b#c": 1, "a#b": 2, a: 3 }, ["a#b"]), { "a#b": 2 })
+      assert.deepStrictEqual(Claims.filterConsentedClaims({ "a#b#c": 1, "a#b": 2, a: 3 }, ["a"]), {
         "a#b#c": 1,
         "a#b": 2,
         a: 3
@@ -278,14 +272,14 @@ describe("mergeClaims", () => {
 
     it("keeps nothing when nothing was consented, and leaves its input alone", () => {
       const input = deepFreeze({ ...claims })
-      assert.deepStrictEqual(filterConsentedClaims(input, []), {})
+      assert.deepStrictEqual(Claims.filterConsentedClaims(input, []), {})
       assert.deepStrictEqual(merged([claims], { consentedClaims: [] }), {})
       assert.deepStrictEqual(input, claims)
     })
 
     it("keeps a prototype key an own property rather than a prototype", () => {
       const input = JSON.parse("{\"__proto__\":{\"polluted\":true},\"a\":1}") as Record<string, unknown>
-      const result = filterConsentedClaims(input, ["__proto__"])
+      const result = Claims.filterConsentedClaims(input, ["__proto__"])
       assert.strictEqual(Object.getPrototypeOf(result), Object.prototype)
       assert.deepStrictEqual(Object.keys(result), ["__proto__"])
       assertPrototypeClean()

@@ -44,8 +44,8 @@ const temporaryDirectory = Effect.acquireRelease(
 describe("effect-authlete command line", () => {
   it.scoped("complete sends one completion configured from the environment", () =>
     Effect.gen(function*() {
-      const simulator = yield* AuthleteSimulator
-      const authlete = yield* AuthleteClient
+      const simulator = yield* AuthleteSimulator.AuthleteSimulator
+      const authlete = yield* AuthleteClient.AuthleteClient
       const client = yield* simulator.clientFor("POLL")
       const { ticket } = yield* authlete.backchannelAuthentication({
         parameters: "scope=openid%20profile&login_hint=user-1",

@@ -6,7 +6,7 @@ import { assert, describe, it } from "@effect/vitest"
 import { Effect, Either, Layer } from "effect"
 import { ClientCredentials } from "effect-authlete"
 import { Playground } from "effect-authlete/playground"
-import { AuthleteSimulator, type AuthleteSimulatorService } from "effect-authlete/simulator"
+import { AuthleteSimulator } from "effect-authlete/simulator"
 
 const basic = (id: string, secret: string) => `Basic ${Buffer.from(`${id}:${secret}`).toString("base64")}`
 
@@ -68,11 +68,13 @@ describe("ClientCredentials.fromHeaders", () => {
 })
 
 describe("the routes read the credentials once, for both endpoints", () => {
-  const withServer = <A, E>(body: (issuer: string, simulator: AuthleteSimulatorService) => Effect.Effect<A, E>) =>
+  const withServer = <A, E>(
+    body: (issuer: string, simulator: AuthleteSimulator.AuthleteSimulatorService) => Effect.Effect<A, E>
+  ) =>
     Effect.scoped(Effect.gen(function*() {
       const context = yield* Layer.build(Playground.layer({ interval: 1 })).pipe(Effect.orDie)
-      const info = yield* Effect.provide(Playground, context)
-      const simulator = yield* Effect.provide(AuthleteSimulator, context)
+      const info = yield* Effect.provide(Playground.Playground, context)
+      const simulator = yield* Effect.provide(AuthleteSimulator.AuthleteSimulator, context)
       return yield* body(info.issuer, simulator)
     }))
 

@@ -1,7 +1,7 @@
 import { NodeHttpClient } from "@effect/platform-node"
 import { assert, describe, it } from "@effect/vitest"
 import { Effect, Fiber, Layer, Redacted } from "effect"
-import { ClientNotifier, type ClientNotifierOptions, ClientNotifierRecorder, HttpTransport } from "effect-authlete"
+import { ClientNotifier, HttpTransport } from "effect-authlete"
 import { UndiciTransport } from "effect-authlete/undici"
 import { passNextSleep } from "./support/clock.js"
 import { type Answer, closedPort, loopbackServer, type Received } from "./support/loopback.js"
@@ -11,18 +11,21 @@ const BODY = "{\"auth_req_id\":\"_mzc-ZQdAhSPuMxTlO-MC_oqaOqYCrdNQ39PVxisaiE\"}"
 
 // The test endpoints are on loopback, which the notifier refuses unless told.
 const notifierLayer = (
-  options: ClientNotifierOptions = {},
-  transport: Layer.Layer<HttpTransport> = HttpTransport.layerFetch
+  options: ClientNotifier.ClientNotifierOptions = {},
+  transport: Layer.Layer<HttpTransport.HttpTransport> = HttpTransport.layerFetch
 ) => ClientNotifier.layer({ allowLoopback: true, ...options }).pipe(Layer.orDie, Layer.provide(transport))
 
 const notify = (endpoint: string) =>
   Effect.flatMap(
-    ClientNotifier,
+    ClientNotifier.ClientNotifier,
     (notifier) => notifier.notify({ endpoint, token: Redacted.make(NOTIFICATION_TOKEN), body: BODY })
   )
 
 /** Notifies an endpoint that answers as given; returns the outcome and what the endpoint received. */
-const deliver = (answer: (received: Received, index: number) => Answer, options: ClientNotifierOptions = {}) =>
+const deliver = (
+  answer: (received: Received, index: number) => Answer,
+  options: ClientNotifier.ClientNotifierOptions = {}
+) =>
   Effect.gen(function*() {
     const endpoint = yield* loopbackServer(answer)
     const outcome = yield* Effect.either(Effect.provide(notify(`${endpoint.url}/cb`), notifierLayer(options)))
@@ -148,7 +151,10 @@ describe("ClientNotifier", () => {
     Effect.gen(function*() {
       const delivered = yield* notify("https://client.example.com/cb")
       assert.strictEqual(delivered.status, 204)
-      const recorded = yield* Effect.flatMap(ClientNotifierRecorder, (recorder) => recorder.notifications)
+      const recorded = yield* Effect.flatMap(
+        ClientNotifier.ClientNotifierRecorder,
+        (recorder) => recorder.notifications
+      )
       assert.strictEqual(recorded.length, 1)
       assert.strictEqual(recorded[0].endpoint, "https://client.example.com/cb")
       assert.strictEqual(recorded[0].body, BODY)

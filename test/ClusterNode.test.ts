@@ -13,10 +13,10 @@ import { assert, describe, it } from "@effect/vitest"
 import { Effect, Layer, Option } from "effect"
 import {
   AuthenticationDevice,
+  BackchannelAuthenticationEndpoint,
   BackchannelChecks,
   ClientNotifier,
   Decisions,
-  handleBackchannelAuthentication,
   PendingRequestStore,
   UserClaims,
   UserIdentifier
@@ -67,13 +67,15 @@ const Server = (filename: string, options: { readonly sweeper: boolean }) => {
 
 /** A POLL request whose workflow waits, suspended, for its decision; and the engine's record of it. */
 const suspendedRequest = Effect.gen(function*() {
-  const answer = yield* handleBackchannelAuthentication({
+  const answer = yield* BackchannelAuthenticationEndpoint.handleBackchannelAuthentication({
     parameters: "scope=openid&login_hint=user-1",
     clientId: "7",
     clientSecret: "poll-secret"
   })
   const authReqId = (JSON.parse(answer.body) as { auth_req_id: string }).auth_req_id
-  const request = Option.getOrThrow(yield* Effect.flatMap(PendingRequestStore, (store) => store.get(authReqId)))
+  const request = Option.getOrThrow(
+    yield* Effect.flatMap(PendingRequestStore.PendingRequestStore, (store) => store.get(authReqId))
+  )
   const executionId = yield* CibaCompletion.CibaCompletion.executionId(request)
   const suspended = CibaCompletion.CibaCompletion.poll(executionId).pipe(
     Effect.map((result) => result?._tag === "Suspended")
@@ -92,7 +94,7 @@ const decideBeforeTheSuspensionIsRecorded = (authReqId: string, executionId: str
     const replies = yield* sql<Record<string, unknown>>`SELECT * FROM cluster_replies WHERE request_id = ${run!.id}`
     assert.strictEqual(replies.length, 1)
     yield* sql`DELETE FROM cluster_replies WHERE request_id = ${run!.id}`
-    yield* Effect.flatMap(Decisions, (decisions) => decisions.decide({ authReqId, decision: "allow" }))
+    yield* Effect.flatMap(Decisions.Decisions, (decisions) => decisions.decide({ authReqId, decision: "allow" }))
     const handled = sql<{ processed: number }>`SELECT processed FROM cluster_messages
       WHERE entity_type = ${entityType} AND entity_id = ${executionId} AND tag = 'deferred'`.pipe(
       Effect.map((rows) => rows.length === 1 && Boolean(rows[0]!.processed))
@@ -102,7 +104,7 @@ const decideBeforeTheSuspensionIsRecorded = (authReqId: string, executionId: str
   })
 
 const completesOf = Effect.map(
-  Effect.flatMap(AuthleteSimulator, (simulator) => simulator.requests),
+  Effect.flatMap(AuthleteSimulator.AuthleteSimulator, (simulator) => simulator.requests),
   (requests) => requests.filter((request) => request.path.endsWith("/backchannel/authentication/complete")).length
 )
 

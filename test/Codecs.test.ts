@@ -8,13 +8,11 @@
 import { assert, describe, it } from "@effect/vitest"
 import { Arbitrary, Either, FastCheck as fc, Schema } from "effect"
 import {
-  type AuthleteApi,
-  AuthleteApis,
-  AuthleteValidationError,
+  AuthleteApi,
+  AuthleteError,
   BackchannelAuthenticationCompleteRequest,
   BackchannelAuthenticationCompleteResponse,
-  Property,
-  strictParseOptions
+  Property
 } from "effect-authlete"
 import * as Api from "../src/internal/api.js"
 import * as Codec from "../src/internal/codec.js"
@@ -26,9 +24,9 @@ const asJson = (value: unknown): unknown => JSON.parse(JSON.stringify(value))
 
 /** The fields a refusal names, as `a.b[0]` paths. */
 const pathsOfRefusal = (refusal: Codec.Refusal) =>
-  new Set(AuthleteValidationError.fromRefusal(refusal).issues.map((issue) => JSON.stringify(issue.path)))
-const pathsOfParseError = (error: Parameters<typeof AuthleteValidationError.fromParseError>[0]) =>
-  new Set(AuthleteValidationError.fromParseError(error).issues.map((issue) => JSON.stringify(issue.path)))
+  new Set(AuthleteError.AuthleteValidationError.fromRefusal(refusal).issues.map((issue) => JSON.stringify(issue.path)))
+const pathsOfParseError = (error: Parameters<typeof AuthleteError.AuthleteValidationError.fromParseError>[0]) =>
+  new Set(AuthleteError.AuthleteValidationError.fromParseError(error).issues.map((issue) => JSON.stringify(issue.path)))
 
 /** Valid input with one field replaced, removed, or an unknown one added. */
 const perturbed = (valid: fc.Arbitrary<Record<string, unknown>>, fields: ReadonlyArray<string>) =>
@@ -54,14 +52,14 @@ const perturbed = (valid: fc.Arbitrary<Record<string, unknown>>, fields: Readonl
 /** Both accept with the same result, or both refuse naming the same fields. */
 const agree = <A>(
   compiled: Either.Either<A, Codec.Refusal>,
-  reference: Either.Either<A, Parameters<typeof AuthleteValidationError.fromParseError>[0]>,
+  reference: Either.Either<A, Parameters<typeof AuthleteError.AuthleteValidationError.fromParseError>[0]>,
   compare: (value: A) => unknown
 ) => {
   if (Either.isRight(reference)) {
     assert.isTrue(
       Either.isRight(compiled),
       `compiled refused what the schema accepts: ${
-        Either.isLeft(compiled) ? AuthleteValidationError.fromRefusal(compiled.left).rules : ""
+        Either.isLeft(compiled) ? AuthleteError.AuthleteValidationError.fromRefusal(compiled.left).rules : ""
       }`
     )
     assert.deepStrictEqual(asJson(compare(Either.getOrThrow(compiled))), asJson(compare(reference.right)))
@@ -73,7 +71,7 @@ const agree = <A>(
   }
 }
 
-for (const [name, api] of Object.entries(AuthleteApis) as Array<[string, AuthleteApi]>) {
+for (const [name, api] of Object.entries(AuthleteApi.AuthleteApis) as Array<[string, AuthleteApi.AuthleteApi]>) {
   const codecs = Api.codecsOf(api)
   const request = api.request as Schema.Schema<any, any>
   const response = api.response as Schema.Schema<any, any>
@@ -99,7 +97,7 @@ for (const [name, api] of Object.entries(AuthleteApis) as Array<[string, Authlet
         assert.isTrue(Either.isRight(compiled))
         assert.deepStrictEqual(
           asJson(Either.getOrThrow(compiled)),
-          asJson(Either.getOrThrow(encodeRequest(value, strictParseOptions)))
+          asJson(Either.getOrThrow(encodeRequest(value, BackchannelAuthenticationCompleteRequest.strictParseOptions)))
         )
         assert.deepStrictEqual(
           asJson(Either.getOrThrow(codecs.encodeRequest({ ...value }))),
@@ -124,13 +122,21 @@ for (const [name, api] of Object.entries(AuthleteApis) as Array<[string, Authlet
     it.prop("refuses, when encoding, what the schema refuses, naming the same fields", [
       perturbed(validRequest.map((v) => ({ ...v })), requestFields)
     ], ([input]) => {
-      agree(codecs.encodeRequest(input), encodeRequest(input, strictParseOptions), (value) => value)
+      agree(
+        codecs.encodeRequest(input),
+        encodeRequest(input, BackchannelAuthenticationCompleteRequest.strictParseOptions),
+        (value) => value
+      )
     }, { fastCheck: { numRuns: RUNS } })
 
     it.prop("decodes wire requests as the schema does, valid or not", [
       fc.oneof(validWire, perturbed(validWire, requestFields))
     ], ([input]) => {
-      agree(codecs.decodeRequest(input), decodeRequest(input, strictParseOptions), wireOf)
+      agree(
+        codecs.decodeRequest(input),
+        decodeRequest(input, BackchannelAuthenticationCompleteRequest.strictParseOptions),
+        wireOf
+      )
     }, { fastCheck: { numRuns: RUNS } })
 
     it.prop("decodes responses as the schema does, valid or not", [
@@ -142,20 +148,26 @@ for (const [name, api] of Object.entries(AuthleteApis) as Array<[string, Authlet
 }
 
 describe("compiled codecs of /complete", () => {
-  const codecs = Api.codecsOf(AuthleteApis.backchannelAuthenticationComplete)
-  const encode = Schema.encodeUnknownEither(BackchannelAuthenticationCompleteRequest)
+  const codecs = Api.codecsOf(AuthleteApi.AuthleteApis.backchannelAuthenticationComplete)
+  const encode = Schema.encodeUnknownEither(
+    BackchannelAuthenticationCompleteRequest.BackchannelAuthenticationCompleteRequest
+  )
 
   it.prop("refuse the hostile inputs the schema refuses", [invalidInput], ([input]) => {
-    agree(codecs.encodeRequest(input), encode(input, strictParseOptions), (value) => value)
+    agree(
+      codecs.encodeRequest(input),
+      encode(input, BackchannelAuthenticationCompleteRequest.strictParseOptions),
+      (value) => value
+    )
   }, { fastCheck: { numRuns: RUNS } })
 
   it("keep the schema's field order and take Property instances", () => {
-    const request = new BackchannelAuthenticationCompleteRequest({
+    const request = new BackchannelAuthenticationCompleteRequest.BackchannelAuthenticationCompleteRequest({
       idTokenAudType: null,
       subject: "john",
       result: "AUTHORIZED",
       ticket: "t",
-      properties: [new Property({ key: "k", value: "v" })]
+      properties: [new Property.Property({ key: "k", value: "v" })]
     })
     const fast = Either.getOrThrow(codecs.encodeRequest(request))
     assert.deepStrictEqual(JSON.stringify(fast), JSON.stringify(Either.getOrThrow(encode(request))))
@@ -166,7 +178,7 @@ describe("compiled codecs of /complete", () => {
   it("decode null as absent and ignore unknown fields, as the schema does", () => {
     const json = { action: "NO_ACTION", resources: null, serviceAttributes: [{ key: "k", value: null }], extra: 1 }
     const fast = Either.getOrThrow(codecs.decodeResponse(json))
-    assert.instanceOf(fast, BackchannelAuthenticationCompleteResponse)
+    assert.instanceOf(fast, BackchannelAuthenticationCompleteResponse.BackchannelAuthenticationCompleteResponse)
     assert.isUndefined(fast.resources)
     assert.deepStrictEqual(asJson(fast.serviceAttributes), [{ key: "k" }])
   })

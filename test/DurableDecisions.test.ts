@@ -12,15 +12,13 @@ import { Effect, Layer, Option, Redacted, TestClock } from "effect"
 import {
   AuthenticationDevice,
   AuthleteClient,
+  BackchannelAuthenticationEndpoint,
   BackchannelChecks,
-  type ClientNotification,
   ClientNotifier,
-  ClientNotifierRecorder,
   Decisions,
-  handleBackchannelAuthentication,
-  handleTokenRequest,
   type PendingRequest,
   PendingRequestStore,
+  TokenEndpoint,
   UserClaims,
   UserIdentifier
 } from "effect-authlete"
@@ -38,7 +36,7 @@ const PUSH = "https://client.example/push"
 
 /** What the test notifier answers, in order, per endpoint; 204 once the script runs out. */
 const script: Record<string, Array<number>> = {}
-const answerOf = (notification: ClientNotification) => script[notification.endpoint]?.shift() ?? 204
+const answerOf = (notification: ClientNotifier.ClientNotification) => script[notification.endpoint]?.shift() ?? 204
 
 const Simulator = AuthleteSimulator.layerClient({
   interval: 0,
@@ -79,20 +77,20 @@ const backchannel = (clientId: 1 | 2 | 3, notificationToken = `nt-${crypto.rando
   Effect.gen(function*() {
     const parameters = new URLSearchParams({ scope: "openid profile", login_hint: "taro@example.com" })
     if (clientId !== 1) parameters.set("client_notification_token", notificationToken)
-    const answer = yield* handleBackchannelAuthentication({
+    const answer = yield* BackchannelAuthenticationEndpoint.handleBackchannelAuthentication({
       parameters: parameters.toString(),
       clientId: String(clientId),
       clientSecret: secretOf[clientId]
     })
     assert.strictEqual(answer.status, 200, answer.body)
     const authReqId = (JSON.parse(answer.body) as { auth_req_id: string }).auth_req_id
-    const request = yield* Effect.flatMap(PendingRequestStore, (store) => store.get(authReqId))
+    const request = yield* Effect.flatMap(PendingRequestStore.PendingRequestStore, (store) => store.get(authReqId))
     assert.isTrue(Option.isSome(request))
     return { authReqId, notificationToken, request: Option.getOrThrow(request) }
   })
 
 /** The workflow's record, once it completes (it runs on real sockets, so this waits in real time). */
-const completion = (request: PendingRequest) =>
+const completion = (request: PendingRequest.PendingRequest) =>
   Effect.gen(function*() {
     const executionId = yield* CibaCompletion.CibaCompletion.executionId(request)
     for (let i = 0; i < 2_000; i++) {
@@ -116,7 +114,7 @@ const withTimePassing = <A, E, R>(effect: Effect.Effect<A, E, R>) =>
 
 const token = (authReqId: string, clientId: 1 | 2 | 3) =>
   Effect.map(
-    handleTokenRequest({
+    TokenEndpoint.handleTokenRequest({
       parameters: new URLSearchParams({ grant_type: "urn:openid:params:grant-type:ciba", auth_req_id: authReqId })
         .toString(),
       clientId: String(clientId),
@@ -134,9 +132,9 @@ const everything = Effect.gen(function*() {
 })
 
 const decide = (authReqId: string, decision: "allow" | "deny") =>
-  Effect.flatMap(Decisions, (decisions) => decisions.decide({ authReqId, decision }))
+  Effect.flatMap(Decisions.Decisions, (decisions) => decisions.decide({ authReqId, decision }))
 
-const notifications = Effect.flatMap(ClientNotifierRecorder, (recorder) => recorder.notifications)
+const notifications = Effect.flatMap(ClientNotifier.ClientNotifierRecorder, (recorder) => recorder.notifications)
 
 describe("durable decisions on the in-memory engine", () => {
   it.scoped("POLL: the decision is accepted, carried out by the workflow, and the client redeems its tokens", () =>
@@ -172,7 +170,7 @@ describe("durable decisions on the in-memory engine", () => {
       for (const secret of [body.access_token!, body.refresh_token!, body.id_token!, notificationToken]) {
         assert.notInclude(dump, secret)
       }
-      const vault = yield* NotificationVault
+      const vault = yield* NotificationVault.NotificationVault
       assert.isTrue((yield* vault.notification(authReqId))._tag === "None")
       assert.isTrue((yield* vault.token(authReqId))._tag === "None")
     }).pipe(Effect.provide(AuthorizationServer)))
@@ -221,7 +219,7 @@ describe("durable decisions on the in-memory engine", () => {
 
   it.scoped("/complete is sent again after a 5xx until Authlete takes it, or until the auth_req_id would expire", () =>
     Effect.gen(function*() {
-      const simulator = yield* AuthleteSimulator
+      const simulator = yield* AuthleteSimulator.AuthleteSimulator
       const completesOf = (ticket: string) =>
         Effect.map(
           simulator.requests,
@@ -248,8 +246,8 @@ describe("durable decisions on the in-memory engine", () => {
 
   it.scoped("a /complete whose answer was lost: POLL loses nothing, PING is rebuilt, PUSH tokens are lost", () =>
     Effect.gen(function*() {
-      const store = yield* SqlPendingRequestStore
-      const authlete = yield* AuthleteClient
+      const store = yield* SqlPendingRequestStore.SqlPendingRequestStore
+      const authlete = yield* AuthleteClient.AuthleteClient
       // Authlete reports a client's notification endpoint in /complete's answers: learn them first.
       for (const clientId of [2, 3] as const) {
         const learned = yield* backchannel(clientId)
@@ -258,7 +256,7 @@ describe("durable decisions on the in-memory engine", () => {
       }
 
       /** An earlier attempt that reached Authlete and died before anything was recorded of its answer. */
-      const lostAttempt = (request: PendingRequest, result: "AUTHORIZED" | "ACCESS_DENIED") =>
+      const lostAttempt = (request: PendingRequest.PendingRequest, result: "AUTHORIZED" | "ACCESS_DENIED") =>
         Effect.gen(function*() {
           yield* store.countCompletionAttempt(request.authReqId)
           yield* authlete.backchannelAuthenticationComplete({ ticket: request.ticket, result, subject: "user-1" })
@@ -294,8 +292,8 @@ describe("durable decisions on the in-memory engine", () => {
 
   it.scoped("a notification sealed by a run that died before recording it is delivered without a second /complete", () =>
     Effect.gen(function*() {
-      const vault = yield* NotificationVault
-      const simulator = yield* AuthleteSimulator
+      const vault = yield* NotificationVault.NotificationVault
+      const simulator = yield* AuthleteSimulator.AuthleteSimulator
       const { authReqId, notificationToken, request } = yield* backchannel(3)
       yield* vault.keepNotification(authReqId, {
         endpoint: PUSH,
@@ -311,8 +309,8 @@ describe("durable decisions on the in-memory engine", () => {
 
   it.scoped("a request started twice, from anywhere, is one workflow: one /complete", () =>
     Effect.gen(function*() {
-      const simulator = yield* AuthleteSimulator
-      const decisions = yield* Decisions
+      const simulator = yield* AuthleteSimulator.AuthleteSimulator
+      const decisions = yield* Decisions.Decisions
       const { authReqId, request } = yield* backchannel(1)
       yield* decisions.awaiting(request)
       yield* decisions.awaiting(request)

@@ -56,16 +56,17 @@ describe("the portable transport's deadline", () => {
     Effect.gen(function*() {
       const server = yield* loopbackServer(() => (response) => response.destroy())
       const { exit, observed } = yield* observe(
-        Effect.flatMap(AuthleteClient, (client) => client.backchannelAuthenticationComplete(request)).pipe(
-          Effect.provide(
-            AuthleteClient.layer({
-              baseUrl: server.url,
-              serviceId: "715948317",
-              accessToken: Redacted.make("service-access-token-0123"),
-              retry: "none"
-            }).pipe(Layer.provide(HttpTransport.layerFetch))
+        Effect.flatMap(AuthleteClient.AuthleteClient, (client) => client.backchannelAuthenticationComplete(request))
+          .pipe(
+            Effect.provide(
+              AuthleteClient.layer({
+                baseUrl: server.url,
+                serviceId: "715948317",
+                accessToken: Redacted.make("service-access-token-0123"),
+                retry: "none"
+              }).pipe(Layer.provide(HttpTransport.layerFetch))
+            )
           )
-        )
       )
       assert.isTrue(Exit.isFailure(exit))
       for (const line of observed.logs) assert.notMatch(line, /unhandled/i)
@@ -90,7 +91,7 @@ describe("the transport's interruption", () => {
         retry: "none"
       }).pipe(Layer.provide(UndiciTransport.layerWith({ connections: 1 })))
       yield* Effect.gen(function*() {
-        const client = yield* AuthleteClient
+        const client = yield* AuthleteClient.AuthleteClient
         const first = yield* Effect.fork(client.backchannelAuthenticationComplete(request))
         assert.isTrue(yield* eventually(() => server.received.length === 1))
         const queued = yield* Effect.forEach(
@@ -124,7 +125,7 @@ describe("the transport's interruption", () => {
           retry: "none"
         }).pipe(Layer.provide(UndiciTransport.layer))
         yield* Effect.gen(function*() {
-          const client = yield* AuthleteClient
+          const client = yield* AuthleteClient.AuthleteClient
           const round = Effect.gen(function*() {
             // The server's record of what it received is the test's, not the client's: emptied per round.
             server.received.length = 0
@@ -163,7 +164,7 @@ describe("the transport's interruption", () => {
         const server = yield* loopbackServer(() => () => {
           // Never answers.
         })
-        const transport = yield* HttpTransport
+        const transport = yield* HttpTransport.HttpTransport
         const send = (timeoutMillis: number) =>
           Effect.fork(Effect.timed(Effect.flip(transport.send({
             method: "POST",

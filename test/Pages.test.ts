@@ -7,19 +7,22 @@
  */
 import { assert, describe, it } from "@effect/vitest"
 import { Effect, Layer } from "effect"
-import { pages, Playground, type PlaygroundInfo, type PlaygroundOptions } from "effect-authlete/playground"
+import { Pages, Playground } from "effect-authlete/playground"
 import { spawn } from "node:child_process"
 import * as Crypto from "node:crypto"
 import { fileURLToPath } from "node:url"
 import { inspectIdToken } from "../src/playground/internal/idToken.js"
 
 /** A playground with its pages for the test's scope (1-second interval). */
-const withPages = <A>(body: (info: PlaygroundInfo) => Promise<A>, options: PlaygroundOptions = {}) =>
+const withPages = <A>(
+  body: (info: Playground.PlaygroundInfo) => Promise<A>,
+  options: Playground.PlaygroundOptions = {}
+) =>
   Effect.scoped(Effect.gen(function*() {
-    const context = yield* Layer.build(Playground.layer({ interval: 1, routes: pages(), ...options })).pipe(
+    const context = yield* Layer.build(Playground.layer({ interval: 1, routes: Pages.pages(), ...options })).pipe(
       Effect.orDie
     )
-    const info = yield* Effect.provide(Playground, context)
+    const info = yield* Effect.provide(Playground.Playground, context)
     return yield* Effect.promise(() => body(info))
   }))
 
@@ -29,7 +32,7 @@ const postJson = (url: string, body: unknown) =>
 type Event = { readonly type: string; readonly [name: string]: unknown }
 
 /** Starts a request on the consumption device; its events, as they come, and all of them at the end. */
-const startClient = (info: PlaygroundInfo, input: Record<string, string>) => {
+const startClient = (info: Playground.PlaygroundInfo, input: Record<string, string>) => {
   const seen: Array<Event> = []
   const done = postJson(`${info.issuer}/client/start`, input).then(async (response) => {
     assert.strictEqual(response.status, 200)
@@ -42,7 +45,7 @@ const startClient = (info: PlaygroundInfo, input: Record<string, string>) => {
 }
 
 /** The pending requests on the device, once there are `count`. */
-const pendingOnDevice = async (info: PlaygroundInfo, count = 1, subject?: string) => {
+const pendingOnDevice = async (info: Playground.PlaygroundInfo, count = 1, subject?: string) => {
   for (let i = 0; i < 300; i++) {
     const response = await fetch(`${info.issuer}/device/requests${subject === undefined ? "" : `?subject=${subject}`}`)
     const body = await response.json() as { requests: Array<Record<string, unknown>> }
@@ -52,7 +55,7 @@ const pendingOnDevice = async (info: PlaygroundInfo, count = 1, subject?: string
   throw new Error("no pending request appeared")
 }
 
-const decide = async (info: PlaygroundInfo, body: Record<string, string>) => {
+const decide = async (info: Playground.PlaygroundInfo, body: Record<string, string>) => {
   const response = await postJson(`${info.issuer}/device/decide`, body)
   return { status: response.status, body: await response.json() as Record<string, unknown> }
 }

@@ -10,12 +10,11 @@ import { assert, describe, it } from "@effect/vitest"
 import { ConfigProvider, Effect, Either, Layer, Option, Redacted } from "effect"
 import {
   AuthenticationDevice,
+  BackchannelAuthenticationEndpoint,
   BackchannelChecks,
   ClientNotifier,
-  ClientNotifierRecorder,
-  decisionDeadline,
   Decisions,
-  handleBackchannelAuthentication,
+  DeviceDecision,
   PendingRequest,
   PendingRequestStore,
   UserClaims,
@@ -25,19 +24,17 @@ import { AuthleteSimulator } from "effect-authlete/simulator"
 import {
   ClusterNode,
   DurableDecisions,
-  migrate,
+  Migrations,
   NotificationVault,
-  RecordedDecision,
   SecretBox,
-  SqlPendingRequestStore,
-  tables
+  SqlPendingRequestStore
 } from "effect-authlete/sql"
 import { readdirSync, readFileSync } from "node:fs"
 import { join } from "node:path"
 import { tempDirectory } from "./support/tempDirectory.js"
 
-const request = (authReqId: string, overrides: Partial<PendingRequest> = {}) =>
-  new PendingRequest({
+const request = (authReqId: string, overrides: Partial<PendingRequest.PendingRequest> = {}) =>
+  new PendingRequest.PendingRequest({
     authReqId,
     ticket: `ticket-${authReqId}`,
     subject: "user-1",
@@ -52,7 +49,7 @@ const request = (authReqId: string, overrides: Partial<PendingRequest> = {}) =>
     ...overrides
   })
 
-const allow = new RecordedDecision({ decision: "allow", authTime: 1_000 })
+const allow = new SqlPendingRequestStore.RecordedDecision({ decision: "allow", authTime: 1_000 })
 
 /** A fresh SQLite file in a temporary directory, removed with the scope. */
 
@@ -71,15 +68,17 @@ describe("the SQL pending-request store", () => {
       const sql = yield* SqlClient.SqlClient
       const names = (yield* sql<{ name: string }>`SELECT name FROM sqlite_master WHERE type = 'table'`)
         .map((row) => row.name)
-      for (const table of Object.values(tables)) assert.include(names, table)
-      assert.deepStrictEqual(yield* migrate, [])
-      const recorded = yield* sql<{ migration_id: number }>`SELECT migration_id FROM ${sql(tables.migrations)}`
+      for (const table of Object.values(Migrations.tables)) assert.include(names, table)
+      assert.deepStrictEqual(yield* Migrations.migrate, [])
+      const recorded = yield* sql<{ migration_id: number }>`SELECT migration_id FROM ${
+        sql(Migrations.tables.migrations)
+      }`
       assert.deepStrictEqual(recorded.map((row) => row.migration_id), [1])
     }).pipe(Effect.provide(StoreOn(":memory:"))))
 
   it.scoped("a request is taken once, however many take it at the same moment", () =>
     Effect.gen(function*() {
-      const store = yield* SqlPendingRequestStore
+      const store = yield* SqlPendingRequestStore.SqlPendingRequestStore
       yield* store.add(request("a"))
       const outcomes = yield* Effect.all(
         Array.from({ length: 20 }, () => store.takeForDecision("a", 1_010_000, allow)),
@@ -97,7 +96,7 @@ describe("the SQL pending-request store", () => {
 
   it.scoped("an expired request cannot be taken; overdue ones are taken once; the deadline keeps a decision", () =>
     Effect.gen(function*() {
-      const store = yield* SqlPendingRequestStore
+      const store = yield* SqlPendingRequestStore.SqlPendingRequestStore
       yield* store.add(request("late"))
       assert.deepStrictEqual(yield* store.take("late", 1_060_000), { _tag: "Expired" })
       assert.deepStrictEqual(yield* store.take("late", 1_000_001), { _tag: "Expired" })
@@ -107,8 +106,8 @@ describe("the SQL pending-request store", () => {
       assert.deepStrictEqual((yield* store.list(1_010_000)).map((r) => r.authReqId), ["waiting", "later"])
       assert.deepStrictEqual((yield* store.list(1_010_000, "user-2")).map((r) => r.authReqId), ["waiting"])
       const overdue = yield* Effect.all([
-        store.takeOverdue(decisionDeadline, 1_056_000),
-        store.takeOverdue(decisionDeadline, 1_056_000)
+        store.takeOverdue(DeviceDecision.decisionDeadline, 1_056_000),
+        store.takeOverdue(DeviceDecision.decisionDeadline, 1_056_000)
       ], { concurrency: "unbounded" })
       assert.deepStrictEqual(overdue.flat().map((r) => r.authReqId), ["waiting"])
       assert.deepStrictEqual(yield* store.take("waiting", 1_056_001), { _tag: "Expired" })
@@ -132,8 +131,8 @@ describe("the SQL pending-request store", () => {
 
   it.scoped("the upkeep finds what a dead node left: unstarted workflows, unsent decisions, stalled workflows", () =>
     Effect.gen(function*() {
-      const store = yield* SqlPendingRequestStore
-      const ids = (requests: ReadonlyArray<PendingRequest>) => requests.map((r) => r.authReqId).sort()
+      const store = yield* SqlPendingRequestStore.SqlPendingRequestStore
+      const ids = (requests: ReadonlyArray<PendingRequest.PendingRequest>) => requests.map((r) => r.authReqId).sort()
       yield* store.add(request("stranded"))
       yield* store.add(request("started"))
       yield* store.markStarted("started")
@@ -203,7 +202,7 @@ describe("the notification vault", () => {
       const secret = `push-access-token-${crypto.randomUUID()}`
       const notificationToken = `notification-token-${crypto.randomUUID()}`
       yield* Effect.gen(function*() {
-        const vault = yield* NotificationVault
+        const vault = yield* NotificationVault.NotificationVault
         yield* vault.keepToken("a", Redacted.make(notificationToken), 2_000)
         yield* vault.keepNotification("a", {
           endpoint: "https://client.example/push",
@@ -261,14 +260,14 @@ describe("a PUSH flow on the SQLite cluster runner", () => {
         )
         yield* Effect.gen(function*() {
           const notificationToken = `nt-${crypto.randomUUID()}`
-          const answer = yield* handleBackchannelAuthentication({
+          const answer = yield* BackchannelAuthenticationEndpoint.handleBackchannelAuthentication({
             parameters: `scope=openid&login_hint=user-1&client_notification_token=${notificationToken}`,
             clientId: "9",
             clientSecret: "push-secret"
           })
           const authReqId = (JSON.parse(answer.body) as { auth_req_id: string }).auth_req_id
-          yield* Effect.flatMap(Decisions, (decisions) => decisions.decide({ authReqId, decision: "allow" }))
-          const recorder = yield* ClientNotifierRecorder
+          yield* Effect.flatMap(Decisions.Decisions, (decisions) => decisions.decide({ authReqId, decision: "allow" }))
+          const recorder = yield* ClientNotifier.ClientNotifierRecorder
           let pushed = yield* recorder.notifications
           for (let i = 0; i < 300 && pushed.length === 0; i++) {
             yield* Effect.promise(() => new Promise((resolve) => setTimeout(resolve, 50)))
@@ -276,7 +275,7 @@ describe("a PUSH flow on the SQLite cluster runner", () => {
           }
           assert.strictEqual(pushed.length, 1)
           const tokens = JSON.parse(pushed[0]!.body) as Record<string, string>
-          const store = yield* PendingRequestStore
+          const store = yield* PendingRequestStore.PendingRequestStore
           assert.isTrue(Option.isNone(yield* store.get(authReqId)))
           const sql = yield* SqlClient.SqlClient
           const names = yield* sql<{ name: string }>`SELECT name FROM sqlite_master WHERE type = 'table'`

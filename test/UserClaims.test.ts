@@ -1,31 +1,31 @@
 import { assert, describe, it } from "@effect/vitest"
 import { Effect, Layer, Option } from "effect"
-import { collectClaims, UserClaims, type UserClaimsRecord, type UserClaimsService } from "effect-authlete"
+import { UserClaims } from "effect-authlete"
 
 const subject = "user-1"
 
 /** A store over `claims` for `subject` that records every lookup as `name` or `name#tag`. */
-const recording = (claims: UserClaimsRecord[string], answer?: UserClaimsService["lookup"]) => {
+const recording = (claims: UserClaims.UserClaimsRecord[string], answer?: UserClaims.UserClaimsService["lookup"]) => {
   const lookups: Array<string> = []
   const store = UserClaims.fromRecord({ [subject]: claims })
-  const service: UserClaimsService = {
+  const service: UserClaims.UserClaimsService = {
     lookup: (s, name, tag) =>
       Effect.suspend(() => {
         lookups.push(Option.match(tag, { onNone: () => name, onSome: (t) => `${name}#${t}` }))
         return (answer ?? store.lookup)(s, name, tag)
       })
   }
-  return { lookups, layer: Layer.succeed(UserClaims, service) }
+  return { lookups, layer: Layer.succeed(UserClaims.UserClaims, service) }
 }
 
 const collect = (
-  claims: UserClaimsRecord[string],
+  claims: UserClaims.UserClaimsRecord[string],
   claimNames: ReadonlyArray<string>,
   claimsLocales?: ReadonlyArray<string>,
-  answer?: UserClaimsService["lookup"]
+  answer?: UserClaims.UserClaimsService["lookup"]
 ) => {
   const { layer, lookups } = recording(claims, answer)
-  return collectClaims({ subject, claimNames, claimsLocales }).pipe(
+  return UserClaims.collectClaims({ subject, claimNames, claimsLocales }).pipe(
     Effect.map((result) => ({ result, lookups })),
     Effect.provide(layer)
   )
@@ -65,7 +65,7 @@ describe("collectClaims", () => {
         const { lookups, result } = yield* collect({ "a#b#c": 1, "a#b": 2 }, ["a#b#c"])
         assert.deepStrictEqual(lookups, ["a#b#c"])
         assert.deepStrictEqual(result, { "a#b#c": 1 })
-        const answer: UserClaimsService["lookup"] = (_, name, tag) =>
+        const answer: UserClaims.UserClaimsService["lookup"] = (_, name, tag) =>
           Effect.succeed(Option.some({ name, tag: Option.getOrNull(tag) }))
         const split = yield* collect({}, ["a#b#c"], [], answer)
         assert.deepStrictEqual(split.result, { "a#b#c": { name: "a", tag: "b#c" } })
@@ -150,7 +150,7 @@ describe("collectClaims", () => {
           "given_name"
         ])
         assert.deepStrictEqual(stored.result, { given_name: "Taro" })
-        const answer: UserClaimsService["lookup"] = (_, __, tag) =>
+        const answer: UserClaims.UserClaimsService["lookup"] = (_, __, tag) =>
           Effect.succeed(Option.isSome(tag) && tag.value === "en" ? Option.some("Taro") : Option.some(null))
         const { lookups, result } = yield* collect({}, ["given_name", "email"], ["ja", "en"], answer)
         assert.deepStrictEqual(result, { given_name: "Taro", email: "Taro" })
@@ -165,7 +165,7 @@ describe("collectClaims", () => {
 
     it.effect("give {} for an unknown subject", () =>
       Effect.gen(function*() {
-        const result = yield* collectClaims({ subject: "nobody", claimNames: ["given_name"] }).pipe(
+        const result = yield* UserClaims.collectClaims({ subject: "nobody", claimNames: ["given_name"] }).pipe(
           Effect.provide(UserClaims.layerFromRecord({ [subject]: { given_name: "Taro" } }))
         )
         assert.deepStrictEqual(result, {})
@@ -173,7 +173,7 @@ describe("collectClaims", () => {
 
     it.effect("skip prototype names, so the output keeps Object.prototype", () =>
       Effect.gen(function*() {
-        const answer: UserClaimsService["lookup"] = () => Effect.succeed(Option.some({ polluted: true }))
+        const answer: UserClaims.UserClaimsService["lookup"] = () => Effect.succeed(Option.some({ polluted: true }))
         const { lookups, result } = yield* collect({}, ["__proto__", "constructor", "prototype", "x"], [], answer)
         assert.deepStrictEqual(lookups, ["x"])
         assert.deepStrictEqual(Object.keys(result), ["x"])
@@ -183,7 +183,7 @@ describe("collectClaims", () => {
 
     it.effect("works through layerFromRecord", () =>
       Effect.gen(function*() {
-        const result = yield* collectClaims({
+        const result = yield* UserClaims.collectClaims({
           subject,
           claimNames: ["given_name", "family_name", "family_name#ja"],
           claimsLocales: ["en"]
@@ -194,7 +194,7 @@ describe("collectClaims", () => {
 })
 
 describe("UserClaims.fromRecord", () => {
-  const lookup = (data: UserClaimsRecord, s: string, name: string, tag?: string) =>
+  const lookup = (data: UserClaims.UserClaimsRecord, s: string, name: string, tag?: string) =>
     Effect.runSync(UserClaims.fromRecord(data).lookup(s, name, Option.fromNullable(tag)))
 
   it("finds untagged and tagged values", () => {

@@ -5,12 +5,12 @@
 import * as Console from "effect/Console"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
-import { AuthleteClient } from "../AuthleteClient.js"
+import * as AuthleteClient from "../AuthleteClient.js"
 import {
   completeBackchannelAuthentication,
   type CompleteBackchannelAuthenticationInput
 } from "../BackchannelAuthenticationCompletion.js"
-import { ClientNotifier } from "../ClientNotifier.js"
+import * as ClientNotifier from "../ClientNotifier.js"
 import { UndiciTransport } from "../undici/index.js"
 import { list, runCommand } from "./CliOptions.js"
 import type { ValuesOf } from "./internal/args.js"

@@ -11,7 +11,7 @@ import * as Crypto from "node:crypto"
 import * as Http from "node:http"
 import type { AddressInfo } from "node:net"
 import { importPeer } from "../internal/peers.js"
-import { Playground, type PlaygroundInfo } from "../playground/index.js"
+import { Playground } from "../playground/index.js"
 import { halfHash } from "../simulator/internal/crypto.js"
 import { runCommand } from "./CliOptions.js"
 
@@ -137,7 +137,7 @@ const CIBA = "urn:openid:params:grant-type:ciba"
 /** One flow, as a relying party runs it with openid-client, and the user as the answer says. */
 const runFlow = (
   oidc: OpenIdClient,
-  info: PlaygroundInfo,
+  info: Playground.PlaygroundInfo,
   endpoint: { readonly received: Array<Received> },
   mode: Mode,
   answer: Answer
@@ -256,7 +256,7 @@ export const runDemo = Effect.gen(function*() {
   const context = yield* Layer.build(
     Playground.layer({ interval: 1, pingEndpoint: `${endpoint.url}/ping`, pushEndpoint: `${endpoint.url}/push` })
   )
-  const info = yield* Effect.provide(Playground, context)
+  const info = yield* Effect.provide(Playground.Playground, context)
   yield* Console.log("effect-authlete demo: an authorization server built from this library, in front")
   yield* Console.log("of the Authlete CIBA simulator (not Authlete), used by openid-client as the client.")
   yield* Console.log(`Authorization server ${info.issuer}; the user is taro@example.com.\n`)

@@ -6,12 +6,12 @@
 import * as Console from "effect/Console"
 import * as Effect from "effect/Effect"
 import { pages, pageUrls } from "../playground/Pages.js"
-import { Playground, type PlaygroundInfo } from "../playground/Playground.js"
+import * as Playground from "../playground/Playground.js"
 import { listening, runCommand } from "./CliOptions.js"
 import type { ValuesOf } from "./internal/args.js"
 
 /** The one line `--json` prints: every field named, nothing positional. */
-export const playgroundJson = (info: PlaygroundInfo) => {
+export const playgroundJson = (info: Playground.PlaygroundInfo) => {
   const { clientUrl, deviceUrl } = pageUrls(info.issuer)
   return {
     issuer: info.issuer,
@@ -37,7 +37,7 @@ export const playgroundJson = (info: PlaygroundInfo) => {
   }
 }
 
-const printText = (info: PlaygroundInfo) =>
+const printText = (info: Playground.PlaygroundInfo) =>
   Effect.gen(function*() {
     yield* Console.log("The CIBA playground is running: an authorization server built from effect-authlete,")
     yield* Console.log("in front of the Authlete CIBA simulator (not Authlete).\n")
@@ -64,7 +64,7 @@ const printText = (info: PlaygroundInfo) =>
 
 export const program = (flags: ValuesOf<"playground">) =>
   Effect.gen(function*() {
-    const info = yield* Playground
+    const info = yield* Playground.Playground
     yield* flags.json ? Console.log(JSON.stringify(playgroundJson(info))) : printText(info)
     return yield* Effect.never
   }).pipe(

@@ -15,18 +15,10 @@ import * as Redacted from "effect/Redacted"
 import * as Schema from "effect/Schema"
 import { readFileSync } from "node:fs"
 import * as Http from "node:http"
-import { AuthenticationDevice, AuthleteClient, type AuthleteClientOptions, ClientNotifier } from "../index.js"
+import { AuthenticationDevice, AuthleteClient, ClientNotifier } from "../index.js"
 import { APPROVAL_PATH, defaultUsers, type PlaygroundUsers, usersLayer } from "../playground/Playground.js"
 import { CibaRoutes } from "../routes/index.js"
-import {
-  ClusterNode,
-  DurableDecisions,
-  NotificationVault,
-  SecretBox,
-  type SecretBoxService,
-  secretKeyConfig,
-  SqlPendingRequestStore
-} from "../sql/index.js"
+import { ClusterNode, DurableDecisions, NotificationVault, SecretBox, SqlPendingRequestStore } from "../sql/index.js"
 import { UndiciTransport } from "../undici/index.js"
 import { explain, listening, runCommand } from "./CliOptions.js"
 import type { ValuesOf } from "./internal/args.js"
@@ -68,7 +60,7 @@ const readUsers = (file: string) =>
 const KEY_PURPOSE = "the same on every node: it encrypts the PUSH tokens and notification tokens kept in the database"
 
 /** The box of the key, or a missing or malformed key said in words: what it is, and how to make one. */
-const secretBox = secretKeyConfig.pipe(
+const secretBox = SecretBox.secretKeyConfig.pipe(
   Effect.mapError(() =>
     new ServeError({
       detail:
@@ -90,8 +82,8 @@ const nodeLayer = (options: {
   readonly database: string
   readonly runner: { readonly host: string; readonly port: number }
   readonly users: PlaygroundUsers
-  readonly authlete: AuthleteClientOptions
-  readonly box: SecretBoxService
+  readonly authlete: AuthleteClient.AuthleteClientOptions
+  readonly box: SecretBox.SecretBoxService
   readonly automatedApproval: boolean
   readonly allowLocalNotifications: boolean
   readonly listen: { readonly host: string; readonly port: number }
@@ -100,7 +92,7 @@ const nodeLayer = (options: {
     ? ClusterNode.layerPg({ url: Redacted.make(options.database), runnerAddress: options.runner })
     : ClusterNode.layerSqlite({ filename: ClusterNode.sqliteFilename(options.database) })
   const stores = Layer.mergeAll(SqlPendingRequestStore.layer, NotificationVault.layer).pipe(
-    Layer.provide(Layer.succeed(SecretBox, options.box))
+    Layer.provide(Layer.succeed(SecretBox.SecretBox, options.box))
   )
   const { users } = options
   const services = Layer.mergeAll(

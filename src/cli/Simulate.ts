@@ -10,14 +10,13 @@ import * as Effect from "effect/Effect"
 import * as Redacted from "effect/Redacted"
 import { createHash, randomBytes } from "node:crypto"
 import { appendFileSync } from "node:fs"
-import type { AuthleteSimulatorOptions, SimulatedClient, SimulatedExchange } from "../simulator/index.js"
 import { AuthleteSimulator } from "../simulator/index.js"
 import { listening, runCommand } from "./CliOptions.js"
 import type { ValuesOf } from "./internal/args.js"
 
 /** POLL 3001, PING 3002 and PUSH 3003, with fresh secrets and the endpoints given. */
 const clientsOf = (endpoints: { readonly ping: string | undefined; readonly push: string | undefined }) =>
-  (["POLL", "PING", "PUSH"] as const).map((deliveryMode, i): SimulatedClient => {
+  (["POLL", "PING", "PUSH"] as const).map((deliveryMode, i): AuthleteSimulator.SimulatedClient => {
     const endpoint = deliveryMode === "PING"
       ? endpoints.ping
       : deliveryMode === "PUSH"
@@ -46,7 +45,7 @@ const digest = (ticket: string | undefined) =>
  * One journal line: which API, when, the ticket's digest, the auth_req_id, the result asked for and
  * the answer's status, result code and action. No token, secret or ticket is written.
  */
-const journalLine = (exchange: SimulatedExchange, at: number): string =>
+const journalLine = (exchange: AuthleteSimulator.SimulatedExchange, at: number): string =>
   JSON.stringify({
     at,
     api: exchange.api,
@@ -62,10 +61,12 @@ const journalLine = (exchange: SimulatedExchange, at: number): string =>
  * The `simulate` command's program.
  */
 export const program = (flags: ValuesOf<"simulate">) => {
-  const optional = <K extends keyof AuthleteSimulatorOptions>(key: K, value: AuthleteSimulatorOptions[K] | undefined) =>
-    (value === undefined ? {} : { [key]: value }) as Partial<AuthleteSimulatorOptions>
+  const optional = <K extends keyof AuthleteSimulator.AuthleteSimulatorOptions>(
+    key: K,
+    value: AuthleteSimulator.AuthleteSimulatorOptions[K] | undefined
+  ) => (value === undefined ? {} : { [key]: value }) as Partial<AuthleteSimulator.AuthleteSimulatorOptions>
   const journal = flags.journal
-  const options: AuthleteSimulatorOptions = {
+  const options: AuthleteSimulator.AuthleteSimulatorOptions = {
     port: flags.port,
     clients: clientsOf({ ping: flags.pingEndpoint, push: flags.pushEndpoint }),
     ...optional("serviceId", flags.serviceId),
@@ -77,12 +78,12 @@ export const program = (flags: ValuesOf<"simulate">) => {
     ...optional("backchannelAuthenticationEndpoint", flags.backchannelEndpoint),
     ...optional("jwksUri", flags.jwksUri),
     ...(journal === undefined ? {} : {
-      onAnswer: (exchange: SimulatedExchange) =>
+      onAnswer: (exchange: AuthleteSimulator.SimulatedExchange) =>
         Effect.sync(() => appendFileSync(journal, `${journalLine(exchange, Date.now())}\n`))
     })
   }
   return Effect.gen(function*() {
-    const simulator = yield* AuthleteSimulator
+    const simulator = yield* AuthleteSimulator.AuthleteSimulator
     const clients = yield* simulator.clients
     if (flags.latency !== undefined) yield* simulator.delay(Duration.millis(flags.latency))
     // Printing the token is the point here: another local server is to use it. It is the simulator's own.

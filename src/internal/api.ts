@@ -3,7 +3,7 @@
  * codecs, and the secrets a request carries. Compiled on first use, once per API.
  */
 import type * as Either from "effect/Either"
-import type { AuthleteApi } from "../AuthleteApi.js"
+import type * as AuthleteApi from "../AuthleteApi.js"
 import * as Codec from "./codec.js"
 import { checkedByLibrary } from "./models.js"
 
@@ -18,7 +18,7 @@ export interface ApiCodecs<Request, RequestJson, Response> {
   readonly secretsOf: (json: RequestJson) => ReadonlyArray<string>
 }
 
-const cache = new WeakMap<AuthleteApi, ApiCodecs<any, any, any>>()
+const cache = new WeakMap<AuthleteApi.AuthleteApi, ApiCodecs<any, any, any>>()
 
 const formValues = (parameters: unknown, names: ReadonlyArray<string>): ReadonlyArray<string> => {
   if (typeof parameters !== "string" || names.length === 0) return []
@@ -31,7 +31,7 @@ const formValues = (parameters: unknown, names: ReadonlyArray<string>): Readonly
 }
 
 export const codecsOf = <Request, RequestJson, Response>(
-  api: AuthleteApi<Request, RequestJson, Response>
+  api: AuthleteApi.AuthleteApi<Request, RequestJson, Response>
 ): ApiCodecs<Request, RequestJson, Response> => {
   let codecs = cache.get(api)
   if (codecs === undefined) {

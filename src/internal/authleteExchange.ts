@@ -7,13 +7,7 @@ import * as Clock from "effect/Clock"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
 import * as Option from "effect/Option"
-import {
-  AuthleteApiError,
-  type AuthleteError,
-  AuthleteResponseError,
-  AuthleteValidationError,
-  MAX_ERROR_BODY_LENGTH
-} from "../AuthleteError.js"
+import * as AuthleteError from "../AuthleteError.js"
 import type { HttpTransportResponse } from "../HttpTransport.js"
 import * as Http from "./http.js"
 import * as Transport from "./transport.js"
@@ -26,13 +20,13 @@ export const interpret = <A>(
   decode: (json: unknown) => Either.Either<A, { readonly issues: ReadonlyArray<unknown>; readonly total: number }>,
   secrets: () => ReadonlyArray<string>,
   maxResponseBytes: number
-): Effect.Effect<A, AuthleteError> => {
+): Effect.Effect<A, AuthleteError.AuthleteError> => {
   const { body, status } = response
-  const keep = (text: string) => Http.bodyForError(text, secrets(), MAX_ERROR_BODY_LENGTH)
+  const keep = (text: string) => Http.bodyForError(text, secrets(), AuthleteError.MAX_ERROR_BODY_LENGTH)
   if (status >= 200 && status < 300) {
     if (body === undefined) {
       return Effect.fail(
-        new AuthleteResponseError({
+        new AuthleteError.AuthleteResponseError({
           status,
           body: "",
           detail: `Authlete's answer is larger than the ${maxResponseBytes}-byte cap; it was not read`
@@ -46,7 +40,7 @@ export const interpret = <A>(
     } catch {
       // A 2xx that does not parse may still hold fresh tokens, which no scrubbing could find: not kept.
       return Effect.fail(
-        new AuthleteResponseError({
+        new AuthleteError.AuthleteResponseError({
           status,
           body: "",
           detail: `Authlete's answer is not JSON (${body.length} characters, not kept: it may hold tokens)`
@@ -55,10 +49,12 @@ export const interpret = <A>(
     }
     const decoded = decode(json)
     return Either.isRight(decoded) ? Effect.succeed(decoded.right) : Effect.fail(
-      new AuthleteResponseError({
+      new AuthleteError.AuthleteResponseError({
         status,
         body: keep(body),
-        detail: `Authlete's answer does not decode: ${AuthleteValidationError.fromRefusal(decoded.left as never).rules}`
+        detail: `Authlete's answer does not decode: ${
+          AuthleteError.AuthleteValidationError.fromRefusal(decoded.left as never).rules
+        }`
       })
     )
   }
@@ -80,7 +76,7 @@ export const interpret = <A>(
     const resultCode = field("resultCode")
     const resultMessage = field("resultMessage")
     const retryAfterMillis = Http.requestedRetryDelayMillis(response.headers, now)
-    return new AuthleteApiError({
+    return new AuthleteError.AuthleteApiError({
       status,
       ...(resultCode === undefined ? {} : { resultCode }),
       ...(resultMessage === undefined ? {} : { resultMessage }),

@@ -4,7 +4,7 @@
  */
 import * as Duration from "effect/Duration"
 import * as Schedule from "effect/Schedule"
-import type { AuthleteError } from "../AuthleteError.js"
+import type * as AuthleteError from "../AuthleteError.js"
 
 /**
  * The default retry rule (`AuthleteClient.isSafeToRetry`): only what Authlete provably did not
@@ -14,7 +14,7 @@ import type { AuthleteError } from "../AuthleteError.js"
  * @since 0.1.0
  * @category retries
  */
-export const isSafeToRetry = (error: AuthleteError): boolean =>
+export const isSafeToRetry = (error: AuthleteError.AuthleteError): boolean =>
   (error._tag === "AuthleteTransportError" && error.reason === "Connect") ||
   (error._tag === "AuthleteApiError" && (error.status === 429 || error.status === 503))
 
@@ -24,12 +24,12 @@ export const isSafeToRetry = (error: AuthleteError): boolean =>
  * @since 0.1.0
  * @category retries
  */
-export const isSafeToRepeat = (error: AuthleteError): boolean =>
+export const isSafeToRepeat = (error: AuthleteError.AuthleteError): boolean =>
   isSafeToRetry(error) ||
   (error._tag === "AuthleteTransportError" && (error.reason === "Timeout" || error.reason === "Transport")) ||
   (error._tag === "AuthleteApiError" && error.status >= 500)
 
-const requestedDelay = (error: AuthleteError): Duration.Duration | undefined =>
+const requestedDelay = (error: AuthleteError.AuthleteError): Duration.Duration | undefined =>
   error._tag === "AuthleteApiError" && error.retryAfterMillis !== undefined
     ? Duration.millis(error.retryAfterMillis)
     : undefined
@@ -42,7 +42,9 @@ const requestedDelay = (error: AuthleteError): Duration.Duration | undefined =>
  * @since 0.1.0
  * @category retries
  */
-export const defaultRetrySchedule: Schedule.Schedule<unknown, AuthleteError> = Schedule.identity<AuthleteError>().pipe(
+export const defaultRetrySchedule: Schedule.Schedule<unknown, AuthleteError.AuthleteError> = Schedule.identity<
+  AuthleteError.AuthleteError
+>().pipe(
   Schedule.intersect(Schedule.exponential("500 millis").pipe(Schedule.jittered)),
   Schedule.modifyDelay(([error], backoff) => requestedDelay(error) ?? backoff),
   Schedule.intersect(Schedule.recurs(3)),

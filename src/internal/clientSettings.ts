@@ -6,9 +6,9 @@
 import * as ConfigError from "effect/ConfigError"
 import * as Either from "effect/Either"
 import * as Redacted from "effect/Redacted"
-import type { AuthleteApi } from "../AuthleteApi.js"
+import type * as AuthleteApi from "../AuthleteApi.js"
 import type { AuthleteClientOptions } from "../AuthleteClient.js"
-import type { AuthleteError } from "../AuthleteError.js"
+import type * as AuthleteError from "../AuthleteError.js"
 import { defaultRetrySchedule, isSafeToRepeat, isSafeToRetry } from "./clientRetryRules.js"
 import * as Http from "./http.js"
 import type * as Retry from "./retry.js"
@@ -33,7 +33,7 @@ export interface Settings {
   readonly secrets: ReadonlyArray<string>
   readonly timeoutMillis: number
   readonly maxResponseBytes: number
-  readonly retry: (api: AuthleteApi) => Retry.RetryPolicy<AuthleteError> | undefined
+  readonly retry: (api: AuthleteApi.AuthleteApi) => Retry.RetryPolicy<AuthleteError.AuthleteError> | undefined
 }
 
 // ----------------------------------------------------------------------------------- option checks
@@ -131,14 +131,22 @@ export const settingsFrom = (options: AuthleteClientOptions): Either.Either<Sett
       (message) => ConfigError.InvalidData(["retry", "budget"], message)
     )
     const schedule = policy?.schedule ?? defaultRetrySchedule
-    const narrow: Retry.RetryPolicy<AuthleteError> = { schedule, while: policy?.while ?? isSafeToRetry, budgetMillis }
-    const wide: Retry.RetryPolicy<AuthleteError> = { schedule, while: policy?.while ?? isSafeToRepeat, budgetMillis }
+    const narrow: Retry.RetryPolicy<AuthleteError.AuthleteError> = {
+      schedule,
+      while: policy?.while ?? isSafeToRetry,
+      budgetMillis
+    }
+    const wide: Retry.RetryPolicy<AuthleteError.AuthleteError> = {
+      schedule,
+      while: policy?.while ?? isSafeToRepeat,
+      budgetMillis
+    }
     const common = {
       origin: url.origin,
       pathPrefix: url.pathname.replace(/\/+$/, ""),
       timeoutMillis,
       maxResponseBytes,
-      retry: (api: AuthleteApi) => options.retry === "none" ? undefined : api.repeatable ? wide : narrow
+      retry: (api: AuthleteApi.AuthleteApi) => options.retry === "none" ? undefined : api.repeatable ? wide : narrow
     }
     // Frozen: the transport checks a header object once.
     const headers = (authorization: string) => ({

@@ -5,9 +5,9 @@
  * a little JavaScript, under a Content-Security-Policy that lets them reach their own origin only.
  *
  * ```ts
- * import { pages, Playground } from "effect-authlete/playground"
+ * import { Pages, Playground } from "effect-authlete/playground"
  *
- * Playground.layer({ routes: pages() })
+ * Playground.layer({ routes: Pages.pages() })
  * ```
  *
  * The consumption device's client runs in the playground's process (the page never holds a
@@ -29,10 +29,10 @@ import * as Option from "effect/Option"
 import * as Schema from "effect/Schema"
 import * as Stream from "effect/Stream"
 import { AuthenticationDeviceFeed } from "../AuthenticationDevice.js"
-import { Decisions } from "../Decisions.js"
+import * as Decisions from "../Decisions.js"
 import { decisionDeadline } from "../DeviceDecision.js"
-import type { PendingRequest } from "../PendingRequest.js"
-import { PendingRequestStore } from "../PendingRequestStore.js"
+import type * as PendingRequest from "../PendingRequest.js"
+import * as PendingRequestStore from "../PendingRequestStore.js"
 import { AuthleteSimulator } from "../simulator/index.js"
 import { CLIENT_SCRIPT } from "./internal/clientScript.js"
 import { DEVICE_SCRIPT } from "./internal/deviceScript.js"
@@ -40,7 +40,7 @@ import { clientPage, devicePage, indexPage } from "./internal/html.js"
 import { CLIENT_PATH, DEVICE_PATH, PING_CALLBACK_PATH, PUSH_CALLBACK_PATH } from "./internal/paths.js"
 import { makeCallbacks, start, StartInput } from "./internal/relyingParty.js"
 import { STYLE } from "./internal/style.js"
-import { Playground, type PlaygroundInfo, type PlaygroundServices } from "./Playground.js"
+import * as Playground from "./Playground.js"
 
 /**
  * @since 0.1.0
@@ -142,7 +142,7 @@ const subjectParam = Effect.map(HttpServerRequest.ParsedSearchParams, (params) =
   return typeof subject === "string" && subject !== "" ? subject : undefined
 })
 
-const viewOf = (info: PlaygroundInfo) => (request: PendingRequest): DeviceRequest => ({
+const viewOf = (info: Playground.PlaygroundInfo) => (request: PendingRequest.PendingRequest): DeviceRequest => ({
   authReqId: request.authReqId,
   subject: request.subject,
   userName: info.users.find((user) => user.subject === request.subject)?.name,
@@ -162,8 +162,8 @@ const viewOf = (info: PlaygroundInfo) => (request: PendingRequest): DeviceReques
 /** The requests still open to a decision, one user's or everyone's, with the server's clock. */
 const snapshot = (subject: string | undefined) =>
   Effect.gen(function*() {
-    const store = yield* PendingRequestStore
-    const info = yield* Playground
+    const store = yield* PendingRequestStore.PendingRequestStore
+    const info = yield* Playground.Playground
     const now = yield* Clock.currentTimeMillis
     const pending = yield* store.list(now, subject)
     return {
@@ -196,20 +196,20 @@ const encoder = new TextEncoder()
  * @since 0.1.0
  * @category routes
  */
-export const pages = (options: PagesOptions = {}): HttpRouter.HttpRouter<never, PlaygroundServices> => {
+export const pages = (options: PagesOptions = {}): HttpRouter.HttpRouter<never, Playground.PlaygroundServices> => {
   const refresh = Duration.decode(options.refresh ?? "1 second")
   const maxAttempts = options.maxUserCodeAttempts ?? 5
   const callbacks = makeCallbacks()
   const wrongCodes = new Map<string, number>()
 
   const device = Effect.gen(function*() {
-    const info = yield* Playground
+    const info = yield* Playground.Playground
     return html(devicePage(info.users, yield* subjectParam))
   })
 
   const client = Effect.gen(function*() {
-    const info = yield* Playground
-    const simulator = yield* AuthleteSimulator
+    const info = yield* Playground.Playground
+    const simulator = yield* AuthleteSimulator.AuthleteSimulator
     const registered = yield* simulator.clients
     const clients = info.clients.map((client) => {
       const simulated = registered.find((s) => String(s.clientId) === client.clientId)
@@ -236,7 +236,7 @@ export const pages = (options: PagesOptions = {}): HttpRouter.HttpRouter<never, 
   const events = Effect.gen(function*() {
     const subject = yield* subjectParam
     const feed = yield* AuthenticationDeviceFeed
-    const context = yield* Effect.context<PendingRequestStore | Playground>()
+    const context = yield* Effect.context<PendingRequestStore.PendingRequestStore | Playground.Playground>()
     const snapshots = Stream.mergeAll([Stream.make(undefined), Stream.tick(refresh), feed.requests], {
       concurrency: "unbounded"
     }).pipe(
@@ -274,9 +274,9 @@ export const pages = (options: PagesOptions = {}): HttpRouter.HttpRouter<never, 
 
   const decide = Effect.gen(function*() {
     const input = yield* jsonBody(DecideInput)
-    const store = yield* PendingRequestStore
-    const decisions = yield* Decisions
-    const info = yield* Playground
+    const store = yield* PendingRequestStore.PendingRequestStore
+    const decisions = yield* Decisions.Decisions
+    const info = yield* Playground.Playground
     const carryOut = (decision: "allow" | "deny") =>
       decisions.decide({ authReqId: input.authReqId, decision }).pipe(
         Effect.map((outcome) =>
@@ -331,7 +331,7 @@ export const pages = (options: PagesOptions = {}): HttpRouter.HttpRouter<never, 
 
   const startRequest = Effect.gen(function*() {
     const input = yield* jsonBody(StartInput)
-    const info = yield* Playground
+    const info = yield* Playground.Playground
     if (!info.clients.some((client) => client.deliveryMode === input.mode)) {
       return problem(400, "invalid_request", `The playground has no ${input.mode} client.`)
     }
@@ -362,7 +362,7 @@ export const pages = (options: PagesOptions = {}): HttpRouter.HttpRouter<never, 
     })
 
   return HttpRouter.empty.pipe(
-    HttpRouter.get("/", Effect.map(Playground, (info) => html(indexPage(info.issuer)))),
+    HttpRouter.get("/", Effect.map(Playground.Playground, (info) => html(indexPage(info.issuer)))),
     HttpRouter.get(DEVICE_PATH, device),
     HttpRouter.get(`${DEVICE_PATH}/style.css`, asset(STYLE, "text/css; charset=utf-8")),
     HttpRouter.get(`${DEVICE_PATH}/device.js`, asset(DEVICE_SCRIPT, "text/javascript; charset=utf-8")),

@@ -16,18 +16,18 @@ import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Schedule from "effect/Schedule"
 import * as Http from "node:http"
-import { AuthenticationDevice, type AuthenticationDeviceFeed } from "../AuthenticationDevice.js"
-import { AuthleteClient } from "../AuthleteClient.js"
-import { BackchannelChecks } from "../BackchannelChecks.js"
+import * as AuthenticationDevice from "../AuthenticationDevice.js"
+import * as AuthleteClient from "../AuthleteClient.js"
+import * as BackchannelChecks from "../BackchannelChecks.js"
 import * as CibaRoutes from "../CibaRoutes.js"
-import { ClientNotifier } from "../ClientNotifier.js"
-import { Decisions } from "../Decisions.js"
+import * as ClientNotifier from "../ClientNotifier.js"
+import * as Decisions from "../Decisions.js"
 import { failOverdueRequests } from "../DeviceDecision.js"
-import { PendingRequestStore } from "../PendingRequestStore.js"
-import { AuthleteSimulator, type SimulatedClient } from "../simulator/index.js"
+import * as PendingRequestStore from "../PendingRequestStore.js"
+import { AuthleteSimulator } from "../simulator/index.js"
 import { UndiciTransport } from "../undici/index.js"
-import { UserClaims } from "../UserClaims.js"
-import { UserIdentifier } from "../UserIdentifier.js"
+import * as UserClaims from "../UserClaims.js"
+import * as UserIdentifier from "../UserIdentifier.js"
 import { PING_CALLBACK_PATH, PUSH_CALLBACK_PATH } from "./internal/paths.js"
 
 /**
@@ -63,7 +63,7 @@ export type PlaygroundUsers = {
  */
 export const usersLayer = (
   users: PlaygroundUsers
-): Layer.Layer<UserClaims | UserIdentifier | BackchannelChecks> =>
+): Layer.Layer<UserClaims.UserClaims | UserIdentifier.UserIdentifier | BackchannelChecks.BackchannelChecks> =>
   Layer.mergeAll(
     UserClaims.layerFromRecord(
       Object.fromEntries(Object.entries(users).map(([subject, user]) => [subject, user.claims]))
@@ -180,23 +180,20 @@ export interface PlaygroundInfo {
  * @since 0.1.0
  * @category tags
  */
-export class Playground extends Context.Tag("effect-authlete/Playground")<Playground, PlaygroundInfo>() {
-  static readonly layer = (options?: PlaygroundOptions) => layer(options)
-  static readonly defaultUsers = defaultUsers
-}
+export class Playground extends Context.Tag("effect-authlete/Playground")<Playground, PlaygroundInfo>() {}
 
 /** What the playground's routes can use. */
 export type PlaygroundServices =
   | CibaRoutes.CibaRoutesRequirements
-  | AuthleteSimulator
-  | AuthenticationDeviceFeed
+  | AuthleteSimulator.AuthleteSimulator
+  | AuthenticationDevice.AuthenticationDeviceFeed
   | Playground
-  | PendingRequestStore
+  | PendingRequestStore.PendingRequestStore
 
 /** The Node server under the playground's `HttpServer`, to end its connections when it closes. */
 class NodeServer extends Context.Tag("effect-authlete/Playground/NodeServer")<NodeServer, Http.Server>() {}
 
-const clientsOf = (options: PlaygroundOptions, issuer: string): ReadonlyArray<SimulatedClient> =>
+const clientsOf = (options: PlaygroundOptions, issuer: string): ReadonlyArray<AuthleteSimulator.SimulatedClient> =>
   (["POLL", "PING", "PUSH"] as const).map((deliveryMode, i) => {
     const endpoint = deliveryMode === "PING"
       ? options.pingEndpoint ?? `${issuer}${PING_CALLBACK_PATH}`
@@ -225,7 +222,10 @@ const clientsOf = (options: PlaygroundOptions, issuer: string): ReadonlyArray<Si
 export const layer = (
   options: PlaygroundOptions = {}
 ): Layer.Layer<
-  Playground | AuthleteSimulator | PendingRequestStore | AuthenticationDeviceFeed,
+  | Playground
+  | AuthleteSimulator.AuthleteSimulator
+  | PendingRequestStore.PendingRequestStore
+  | AuthenticationDevice.AuthenticationDeviceFeed,
   HttpServerError.ServeError | ConfigError.ConfigError
 > => {
   const users = options.users ?? defaultUsers
@@ -252,7 +252,7 @@ export const layer = (
       clients: clientsOf(options, issuer)
     })
     const services = Layer.mergeAll(
-      Layer.unwrapEffect(Effect.map(AuthleteSimulator, (simulator) =>
+      Layer.unwrapEffect(Effect.map(AuthleteSimulator.AuthleteSimulator, (simulator) =>
         AuthleteClient.layer({
           baseUrl: simulator.baseUrl,
           serviceId: simulator.serviceId,
@@ -269,7 +269,7 @@ export const layer = (
     const info = Layer.effect(
       Playground,
       Effect.gen(function*() {
-        const simulator = yield* AuthleteSimulator
+        const simulator = yield* AuthleteSimulator.AuthleteSimulator
         const clients = yield* simulator.clients
         return {
           issuer,

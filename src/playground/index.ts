@@ -5,5 +5,5 @@
  *
  * @since 0.1.0
  */
-export * from "./Pages.js"
-export * from "./Playground.js"
+export * as Pages from "./Pages.js"
+export * as Playground from "./Playground.js"

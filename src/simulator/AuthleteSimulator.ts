@@ -18,7 +18,7 @@ import * as Ref from "effect/Ref"
 import type * as Scope from "effect/Scope"
 import * as Http from "node:http"
 import type { AuthleteApiName } from "../AuthleteApi.js"
-import { AuthleteClient, type AuthleteClientOptionsV3 } from "../AuthleteClient.js"
+import * as AuthleteClient from "../AuthleteClient.js"
 import { UndiciTransport } from "../undici/index.js"
 import { generateSigningKey, type PublicJwk, randomDigits, randomToken } from "./internal/crypto.js"
 import { makeEngine } from "./internal/engine.js"
@@ -299,7 +299,7 @@ const withEndpoint = (client: SimulatedClient, endpoint: string | undefined): Si
  * import { AuthleteSimulator } from "effect-authlete/simulator"
  *
  * Effect.gen(function*() {
- *   const simulator = yield* AuthleteSimulator
+ *   const simulator = yield* AuthleteSimulator.AuthleteSimulator
  *   const client = yield* simulator.clientFor("POLL")
  *   // POST `${simulator.baseUrl}/api/${simulator.serviceId}/backchannel/authentication` ...
  * }).pipe(Effect.provide(AuthleteSimulator.layer()))
@@ -311,33 +311,44 @@ const withEndpoint = (client: SimulatedClient, endpoint: string | undefined): Si
 export class AuthleteSimulator extends Context.Tag("effect-authlete/AuthleteSimulator")<
   AuthleteSimulator,
   AuthleteSimulatorService
->() {
-  /** Starts the server on 127.0.0.1 for the lifetime of the layer. */
-  static readonly layer = (
-    options: AuthleteSimulatorOptions = {}
-  ): Layer.Layer<AuthleteSimulator, HttpServerError.ServeError> =>
-    Layer.scoped(AuthleteSimulator, make(options)).pipe(
-      Layer.provide(NodeHttpServer.layer(() => Http.createServer(), { port: options.port ?? 0, host: "127.0.0.1" }))
-    )
+>() {}
 
-  /**
-   * The simulator together with an `AuthleteClient` pointed at it (over `UndiciTransport`). `client`
-   * adjusts the client (timeout, retries, ...).
-   */
-  static readonly layerClient = (
-    options: AuthleteSimulatorOptions = {},
-    client: Omit<AuthleteClientOptionsV3, "apiVersion" | "baseUrl" | "serviceId" | "accessToken"> = {}
-  ): Layer.Layer<AuthleteSimulator | AuthleteClient, HttpServerError.ServeError | ConfigError.ConfigError> =>
-    Layer.unwrapEffect(
-      Effect.map(AuthleteSimulator, (simulator) =>
-        AuthleteClient.layer({
-          ...client,
-          baseUrl: simulator.baseUrl,
-          serviceId: simulator.serviceId,
-          accessToken: simulator.accessToken
-        }))
-    ).pipe(
-      Layer.provide(UndiciTransport.layer),
-      Layer.provideMerge(AuthleteSimulator.layer(options))
-    )
-}
+/**
+ * Starts the server on 127.0.0.1 for the lifetime of the layer.
+ *
+ * @since 0.1.0
+ * @category layers
+ */
+export const layer = (
+  options: AuthleteSimulatorOptions = {}
+): Layer.Layer<AuthleteSimulator, HttpServerError.ServeError> =>
+  Layer.scoped(AuthleteSimulator, make(options)).pipe(
+    Layer.provide(NodeHttpServer.layer(() => Http.createServer(), { port: options.port ?? 0, host: "127.0.0.1" }))
+  )
+
+/**
+ * The simulator together with an `AuthleteClient` pointed at it (over `UndiciTransport`). `client`
+ * adjusts the client (timeout, retries, ...).
+ *
+ * @since 0.1.0
+ * @category layers
+ */
+export const layerClient = (
+  options: AuthleteSimulatorOptions = {},
+  client: Omit<AuthleteClient.AuthleteClientOptionsV3, "apiVersion" | "baseUrl" | "serviceId" | "accessToken"> = {}
+): Layer.Layer<
+  AuthleteSimulator | AuthleteClient.AuthleteClient,
+  HttpServerError.ServeError | ConfigError.ConfigError
+> =>
+  Layer.unwrapEffect(
+    Effect.map(AuthleteSimulator, (simulator) =>
+      AuthleteClient.layer({
+        ...client,
+        baseUrl: simulator.baseUrl,
+        serviceId: simulator.serviceId,
+        accessToken: simulator.accessToken
+      }))
+  ).pipe(
+    Layer.provide(UndiciTransport.layer),
+    Layer.provideMerge(layer(options))
+  )

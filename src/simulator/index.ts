@@ -3,6 +3,6 @@
  *
  * @since 0.1.0
  */
-export * from "./AuthleteSimulator.js"
+export * as AuthleteSimulator from "./AuthleteSimulator.js"
 export type { PublicJwk } from "./internal/crypto.js"
 export type { ServiceSettings } from "./internal/state.js"

@@ -36,22 +36,22 @@ import * as Metric from "effect/Metric"
 import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
 import * as Schema from "effect/Schema"
-import { AuthleteClient } from "../AuthleteClient.js"
-import type { AuthleteError } from "../AuthleteError.js"
-import type { BackchannelAuthenticationCompleteResponse } from "../BackchannelAuthenticationCompleteResponse.js"
+import * as AuthleteClient from "../AuthleteClient.js"
+import type * as AuthleteError from "../AuthleteError.js"
+import type * as BackchannelAuthenticationCompleteResponse from "../BackchannelAuthenticationCompleteResponse.js"
 import { prepareCompleteRequest } from "../BackchannelAuthenticationCompletion.js"
-import { type ClientNotification, ClientNotifier } from "../ClientNotifier.js"
+import * as ClientNotifier from "../ClientNotifier.js"
 import { completionFor, decisionDeadline } from "../DeviceDecision.js"
-import { PendingRequest } from "../PendingRequest.js"
+import * as PendingRequest from "../PendingRequest.js"
 import { DecisionSignal } from "./internal/decisionSignal.js"
 import { isRetriable, isTransient, persistently, refusesTicket, untilExpiry } from "./internal/retries.js"
-import { NotificationVault } from "./NotificationVault.js"
-import { type DeadlineOutcome, RecordedDecision, SqlPendingRequestStore } from "./SqlPendingRequestStore.js"
+import * as NotificationVault from "./NotificationVault.js"
+import * as SqlPendingRequestStore from "./SqlPendingRequestStore.js"
 
 // ---------------------------------------------------------------------------------------- records
 
 const Settlement = Schema.Union(
-  Schema.TaggedStruct("Decided", { decision: RecordedDecision }),
+  Schema.TaggedStruct("Decided", { decision: SqlPendingRequestStore.RecordedDecision }),
   Schema.TaggedStruct("Undecided", {})
 )
 type Settlement = typeof Settlement.Type
@@ -150,7 +150,7 @@ export const ticketAlreadyUsed = Metric.counter("effect_authlete_complete_ticket
  */
 export const CibaCompletion = Workflow.make({
   name: "effect-authlete/CibaCompletion",
-  payload: PendingRequest.fields,
+  payload: PendingRequest.PendingRequest.fields,
   success: CompletionRecord,
   idempotencyKey: (request) => request.ticket
 }).annotate(
@@ -179,9 +179,9 @@ const completeStep = (request: Payload, settled: Settlement) =>
     name: "complete",
     success: CompleteOutcome,
     execute: Effect.gen(function*() {
-      const store = yield* SqlPendingRequestStore
-      const vault = yield* NotificationVault
-      const authlete = yield* AuthleteClient
+      const store = yield* SqlPendingRequestStore.SqlPendingRequestStore
+      const vault = yield* NotificationVault.NotificationVault
+      const authlete = yield* AuthleteClient.AuthleteClient
       // An earlier run got Authlete's notification and sealed it, but died before its result was recorded.
       if (Option.isSome(yield* persistently(vault.notification(request.authReqId)))) {
         return { _tag: "Completed", action: "NOTIFICATION", recovered: true } as const
@@ -191,7 +191,7 @@ const completeStep = (request: Payload, settled: Settlement) =>
       ))
       if (Either.isLeft(prepared)) return { _tag: "Refused", reason: prepared.left.message } as const
 
-      const accept = (response: BackchannelAuthenticationCompleteResponse) =>
+      const accept = (response: BackchannelAuthenticationCompleteResponse.BackchannelAuthenticationCompleteResponse) =>
         Effect.gen(function*() {
           const code = response.resultCode === undefined ? {} : { resultCode: response.resultCode }
           if (response.action === "NO_ACTION") {
@@ -216,7 +216,7 @@ const completeStep = (request: Payload, settled: Settlement) =>
         })
 
       // One attempt: a failure left is Authlete's error, which the retry below may send again.
-      const attempt: Effect.Effect<CompleteOutcome, AuthleteError> = Effect.gen(function*() {
+      const attempt: Effect.Effect<CompleteOutcome, AuthleteError.AuthleteError> = Effect.gen(function*() {
         const attempts = yield* persistently(store.countCompletionAttempt(request.authReqId))
         const answer = yield* Effect.either(authlete.backchannelAuthenticationComplete(prepared.right))
         if (attempts > 1 && refusesTicket(answer)) {
@@ -257,7 +257,7 @@ const completeStep = (request: Payload, settled: Settlement) =>
 /** A PING, or a PUSH denial or failure, rebuilt from the `auth_req_id` after Authlete's answer was lost. */
 const rebuilt = (request: Payload, result: CompletionRecord["result"]) =>
   Effect.gen(function*() {
-    const vault = yield* NotificationVault
+    const vault = yield* NotificationVault.NotificationVault
     const token = yield* persistently(vault.token(request.authReqId))
     const endpoint = yield* persistently(vault.endpointOf(request.clientId))
     if (Option.isNone(token)) return Either.left("no notification token was kept for the request")
@@ -265,7 +265,7 @@ const rebuilt = (request: Payload, result: CompletionRecord["result"]) =>
     const body = request.deliveryMode === "PING"
       ? { auth_req_id: request.authReqId }
       : { error: result === "ACCESS_DENIED" ? "access_denied" : "expired_token", auth_req_id: request.authReqId }
-    return Either.right<ClientNotification>({
+    return Either.right<ClientNotifier.ClientNotification>({
       endpoint: endpoint.value,
       token: token.value,
       body: JSON.stringify(body)
@@ -278,7 +278,7 @@ const deliverStep = (request: Payload, result: CompletionRecord["result"], sourc
     name: "notify",
     success: DeliveryOutcome,
     execute: Effect.gen(function*() {
-      const vault = yield* NotificationVault
+      const vault = yield* NotificationVault.NotificationVault
       const found = source === "sealed"
         ? Either.fromOption(
           yield* persistently(vault.notification(request.authReqId)),
@@ -287,7 +287,7 @@ const deliverStep = (request: Payload, result: CompletionRecord["result"], sourc
         : yield* rebuilt(request, result)
       if (Either.isLeft(found)) return { _tag: "Lost", reason: found.left } as const
       const notification = found.right
-      const notifier = yield* ClientNotifier
+      const notifier = yield* ClientNotifier.ClientNotifier
       // Each attempt counts itself, for the outcome.
       let attempts = 0
       const send = Effect.suspend(() => {
@@ -322,10 +322,10 @@ const settleStep = (request: Payload) =>
     success: Settlement,
     execute: Effect.map(
       persistently(Effect.flatMap(
-        Effect.zip(SqlPendingRequestStore, Clock.currentTimeMillis),
+        Effect.zip(SqlPendingRequestStore.SqlPendingRequestStore, Clock.currentTimeMillis),
         ([store, now]) => store.settleAtDeadline(request.authReqId, now)
       )),
-      (outcome: DeadlineOutcome): Settlement => outcome
+      (outcome: SqlPendingRequestStore.DeadlineOutcome): Settlement => outcome
     )
   })
 
@@ -334,8 +334,8 @@ const finishStep = (request: Payload) =>
   Activity.make({
     name: "finish",
     execute: Effect.gen(function*() {
-      const vault = yield* NotificationVault
-      const store = yield* SqlPendingRequestStore
+      const vault = yield* NotificationVault.NotificationVault
+      const store = yield* SqlPendingRequestStore.SqlPendingRequestStore
       yield* persistently(vault.forget(request.authReqId))
       yield* persistently(store.markFinished(request.authReqId))
     })
@@ -369,7 +369,7 @@ const run = (request: Payload) =>
     const deadline: Effect.Effect<Settlement, never, WorkflowEngine | WorkflowInstance> = Effect.as(
       DurableClock.sleep({
         name: "decision-deadline",
-        duration: Duration.millis(Math.max(0, decisionDeadline(new PendingRequest(request)) - now)),
+        duration: Duration.millis(Math.max(0, decisionDeadline(new PendingRequest.PendingRequest(request)) - now)),
         inMemoryThreshold: Duration.zero
       }),
       { _tag: "Undecided" }

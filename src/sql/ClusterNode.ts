@@ -42,7 +42,7 @@ import * as Option from "effect/Option"
 import type * as Redacted from "effect/Redacted"
 import * as Schedule from "effect/Schedule"
 import { importPeer, MissingPeerError } from "../internal/peers.js"
-import { CibaCompletion } from "./CibaCompletion.js"
+import * as CibaCompletion from "./CibaCompletion.js"
 import * as DurableDecisions from "./DurableDecisions.js"
 
 export {
@@ -239,7 +239,7 @@ const nudge = (executionIds: ReadonlyArray<string>) =>
   Effect.gen(function*() {
     const sharding = yield* Sharding
     const storage = yield* MessageStorage
-    const entityTypes = [`Workflow/${CibaCompletion.name}`, "Workflow/-/DurableClock"]
+    const entityTypes = [`Workflow/${CibaCompletion.CibaCompletion.name}`, "Workflow/-/DurableClock"]
     for (const executionId of executionIds) {
       const entityId = EntityId.make(executionId)
       const shardId = sharding.getShardId(entityId, "default")

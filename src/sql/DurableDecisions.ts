@@ -23,17 +23,17 @@ import * as FiberSet from "effect/FiberSet"
 import * as Layer from "effect/Layer"
 import * as Metric from "effect/Metric"
 import * as Option from "effect/Option"
-import type { AuthleteClient } from "../AuthleteClient.js"
-import type { ClientNotifier } from "../ClientNotifier.js"
-import { type DecisionOutcome, Decisions } from "../Decisions.js"
+import type * as AuthleteClient from "../AuthleteClient.js"
+import type * as ClientNotifier from "../ClientNotifier.js"
+import * as Decisions from "../Decisions.js"
 import { type Decision, DecisionError } from "../DeviceDecision.js"
-import type { PendingRequest } from "../PendingRequest.js"
+import type * as PendingRequest from "../PendingRequest.js"
 import { PendingRequestStoreError } from "../PendingRequestStore.js"
-import type { UserClaims } from "../UserClaims.js"
-import { CibaCompletion, layerWorkflow } from "./CibaCompletion.js"
+import type * as UserClaims from "../UserClaims.js"
+import * as CibaCompletion from "./CibaCompletion.js"
 import { DecisionSignal } from "./internal/decisionSignal.js"
-import { NotificationVault, type NotificationVaultError } from "./NotificationVault.js"
-import { RecordedDecision, SqlPendingRequestStore } from "./SqlPendingRequestStore.js"
+import * as NotificationVault from "./NotificationVault.js"
+import * as SqlPendingRequestStore from "./SqlPendingRequestStore.js"
 
 /**
  * Stalled workflows the upkeep found suspended and resumed: wake-ups the engine lost, or timers that
@@ -60,21 +60,24 @@ const storeError = (operation: string) => (cause: unknown) =>
  * persists the start, then tells the node that owns the workflow, and waits for that node: a dead
  * one is waited for until the others take its share over.
  */
-const start = (request: PendingRequest) =>
+const start = (request: PendingRequest.PendingRequest) =>
   Effect.gen(function*() {
-    const store = yield* SqlPendingRequestStore
-    yield* CibaCompletion.execute(request, { discard: true }).pipe(
+    const store = yield* SqlPendingRequestStore.SqlPendingRequestStore
+    yield* CibaCompletion.CibaCompletion.execute(request, { discard: true }).pipe(
       Effect.catchAllDefect((defect) => Effect.fail(storeError("start the request's workflow")(defect)))
     )
     yield* store.markStarted(request.authReqId)
   })
 
 /** Sends the decision to the request's workflow, then marks it sent (the same wait as `start`). */
-const signal = (request: PendingRequest, decision: RecordedDecision) =>
+const signal = (request: PendingRequest.PendingRequest, decision: SqlPendingRequestStore.RecordedDecision) =>
   Effect.gen(function*() {
-    const store = yield* SqlPendingRequestStore
-    const executionId = yield* CibaCompletion.executionId(request)
-    const token = DurableDeferred.tokenFromExecutionId(DecisionSignal, { workflow: CibaCompletion, executionId })
+    const store = yield* SqlPendingRequestStore.SqlPendingRequestStore
+    const executionId = yield* CibaCompletion.CibaCompletion.executionId(request)
+    const token = DurableDeferred.tokenFromExecutionId(DecisionSignal, {
+      workflow: CibaCompletion.CibaCompletion,
+      executionId
+    })
     yield* DurableDeferred.succeed(DecisionSignal, { token, value: decision }).pipe(
       Effect.catchAllDefect((defect) => Effect.fail(storeError("signal the decision to its workflow")(defect)))
     )
@@ -82,7 +85,7 @@ const signal = (request: PendingRequest, decision: RecordedDecision) =>
   })
 
 const recorded = (decision: Decision, nowMillis: number) =>
-  new RecordedDecision({
+  new SqlPendingRequestStore.RecordedDecision({
     decision: decision.decision,
     authTime: decision.authTime ?? Math.floor(nowMillis / 1000),
     ...(decision.acr === undefined ? {} : { acr: decision.acr }),
@@ -90,7 +93,10 @@ const recorded = (decision: Decision, nowMillis: number) =>
     ...(decision.claims === undefined ? {} : { claims: decision.claims })
   })
 
-type DurableRequirements = WorkflowEngine | SqlPendingRequestStore | NotificationVault
+type DurableRequirements =
+  | WorkflowEngine
+  | SqlPendingRequestStore.SqlPendingRequestStore
+  | NotificationVault.NotificationVault
 
 /**
  * What the durable `Decisions` needs on each node, besides the services of the workflow's steps.
@@ -100,9 +106,9 @@ type DurableRequirements = WorkflowEngine | SqlPendingRequestStore | Notificatio
  */
 export type DurableDecisionsRequirements =
   | DurableRequirements
-  | AuthleteClient
-  | ClientNotifier
-  | UserClaims
+  | AuthleteClient.AuthleteClient
+  | ClientNotifier.ClientNotifier
+  | UserClaims.UserClaims
 
 /**
  * The upkeep of the durable decisions, for one node at a time (`ClusterNode.layerSweeper` runs it as
@@ -116,7 +122,7 @@ export type DurableDecisionsRequirements =
 export class Upkeep extends Context.Tag("effect-authlete/DurableDecisions/Upkeep")<
   Upkeep,
   {
-    readonly sweep: Effect.Effect<void, PendingRequestStoreError | NotificationVaultError>
+    readonly sweep: Effect.Effect<void, PendingRequestStoreError | NotificationVault.NotificationVaultError>
     /**
      * The execution ids of workflows that should have moved on by now and did not finish: decided or
      * failed 3 seconds ago, or a second past their decision deadline. `ClusterNode.layerSweeper`
@@ -154,12 +160,12 @@ const RESUME_TIMEOUT = Duration.seconds(5)
  * @since 0.1.0
  * @category layers
  */
-export const layer: Layer.Layer<Decisions | Upkeep, never, DurableDecisionsRequirements> = Layer.merge(
-  layerWorkflow,
+export const layer: Layer.Layer<Decisions.Decisions | Upkeep, never, DurableDecisionsRequirements> = Layer.merge(
+  CibaCompletion.layerWorkflow,
   Layer.scopedContext(Effect.gen(function*() {
     const context = yield* Effect.context<DurableRequirements>()
-    const store = yield* SqlPendingRequestStore
-    const vault = yield* NotificationVault
+    const store = yield* SqlPendingRequestStore.SqlPendingRequestStore
+    const vault = yield* NotificationVault.NotificationVault
     const fibers = yield* FiberSet.make()
     const running = new Set<string>()
 
@@ -193,18 +199,18 @@ export const layer: Layer.Layer<Decisions | Upkeep, never, DurableDecisionsRequi
         })
       )
 
-    const starting = (request: PendingRequest) =>
+    const starting = (request: PendingRequest.PendingRequest) =>
       [`start:${request.authReqId}`, start(request), "start a request's workflow"] as const
-    const sending = (request: PendingRequest, decision: RecordedDecision) =>
+    const sending = (request: PendingRequest.PendingRequest, decision: SqlPendingRequestStore.RecordedDecision) =>
       [`signal:${request.authReqId}`, signal(request, decision), "send a decision"] as const
 
-    const decisions = Decisions.of({
+    const decisions = Decisions.Decisions.of({
       awaiting: (request, options) =>
         Effect.gen(function*() {
           const token = options?.clientNotificationToken
           if (token !== undefined) {
             yield* vault.keepToken(request.authReqId, token, request.expiresAt).pipe(
-              Effect.mapError((error: NotificationVaultError) =>
+              Effect.mapError((error: NotificationVault.NotificationVaultError) =>
                 new PendingRequestStoreError({ operation: "keep the notification token", detail: error.message })
               )
             )
@@ -228,7 +234,7 @@ export const layer: Layer.Layer<Decisions | Upkeep, never, DurableDecisionsRequi
           }
           // The decision is recorded: should the sending fail, the upkeep, or at the latest the deadline, finds it.
           yield* Effect.ignore(handOff(...sending(taken.request, value)))
-          return { _tag: "Accepted" } satisfies DecisionOutcome as DecisionOutcome
+          return { _tag: "Accepted" } satisfies Decisions.DecisionOutcome as Decisions.DecisionOutcome
         })
     })
 
@@ -247,7 +253,7 @@ export const layer: Layer.Layer<Decisions | Upkeep, never, DurableDecisionsRequi
       const requests = yield* store.stalled(now, STALLED_MILLIS, OVERDUE_MILLIS)
       // A start that never got through is made again (a duplicate start joins the first).
       for (const request of requests) yield* inBackground(...starting(request))
-      return yield* Effect.forEach(requests, (request) => CibaCompletion.executionId(request))
+      return yield* Effect.forEach(requests, (request) => CibaCompletion.CibaCompletion.executionId(request))
     })
 
     // @effect/cluster 0.60 resumes a suspended workflow when its signal is handled, and a signal waits
@@ -260,9 +266,9 @@ export const layer: Layer.Layer<Decisions | Upkeep, never, DurableDecisionsRequi
         inBackground(
           `resume:${executionId}`,
           Effect.gen(function*() {
-            const result = yield* CibaCompletion.poll(executionId)
+            const result = yield* CibaCompletion.CibaCompletion.poll(executionId)
             if (result?._tag !== "Suspended") return
-            yield* CibaCompletion.resume(executionId).pipe(Effect.timeoutFail({
+            yield* CibaCompletion.CibaCompletion.resume(executionId).pipe(Effect.timeoutFail({
               duration: RESUME_TIMEOUT,
               onTimeout: () => storeError("resume a stalled workflow")(undefined)
             }))
@@ -272,6 +278,6 @@ export const layer: Layer.Layer<Decisions | Upkeep, never, DurableDecisionsRequi
           "resume a stalled workflow"
         ), { discard: true })
 
-    return Context.make(Decisions, decisions).pipe(Context.add(Upkeep, { sweep, stalled, revive }))
+    return Context.make(Decisions.Decisions, decisions).pipe(Context.add(Upkeep, { sweep, stalled, revive }))
   }))
 )

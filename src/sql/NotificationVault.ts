@@ -17,7 +17,7 @@ import * as Redacted from "effect/Redacted"
 import * as Schema from "effect/Schema"
 import type { ClientNotification } from "../ClientNotifier.js"
 import { migrate, tables } from "./Migrations.js"
-import { SecretBox, type SecretBoxError } from "./SecretBox.js"
+import * as SecretBox from "./SecretBox.js"
 
 /**
  * The vault could not be read or written (a database error), or a sealed value would not open.
@@ -80,12 +80,12 @@ type Kind = "notification-token" | "notification"
 
 const purposeOf = (kind: Kind, authReqId: string) => `effect-authlete/${kind}:${authReqId}`
 
-const failWith = (operation: string) => (error: SqlError | SecretBoxError | { readonly message: string }) =>
+const failWith = (operation: string) => (error: SqlError | SecretBox.SecretBoxError | { readonly message: string }) =>
   new NotificationVaultError({ operation, detail: error.message })
 
 const make = Effect.gen(function*() {
   const sql = yield* SqlClient.SqlClient
-  const box = yield* SecretBox
+  const box = yield* SecretBox.SecretBox
   const secrets = sql(tables.sealedSecrets)
   const endpoints = sql(tables.clientEndpoints)
 
@@ -171,11 +171,17 @@ const make = Effect.gen(function*() {
 export class NotificationVault extends Context.Tag("effect-authlete/NotificationVault")<
   NotificationVault,
   NotificationVaultService
->() {
-  /** Runs the migrations, then keeps secrets in the application's `SqlClient`, sealed by `SecretBox`. */
-  static readonly layer: Layer.Layer<NotificationVault, NotificationVaultError, SqlClient.SqlClient | SecretBox> = Layer
+>() {}
+
+/**
+ * Runs the migrations, then keeps secrets in the application's `SqlClient`, sealed by `SecretBox`.
+ *
+ * @since 0.1.0
+ * @category layers
+ */
+export const layer: Layer.Layer<NotificationVault, NotificationVaultError, SqlClient.SqlClient | SecretBox.SecretBox> =
+  Layer
     .effect(
       NotificationVault,
       Effect.zipRight(Effect.mapError(migrate, failWith("migrate its tables")), make)
     )
-}

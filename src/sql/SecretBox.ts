@@ -61,7 +61,7 @@ const keyBytes = (text: string): Either.Either<Buffer, string> => {
     : Either.left(`must be 32 bytes (AES-256), not ${bytes.length}; make one with \`openssl rand -base64 32\``)
 }
 
-const make = (key: Buffer): SecretBoxService => ({
+const boxOf = (key: Buffer): SecretBoxService => ({
   seal: (plaintext, purpose) =>
     Effect.sync(() => {
       const nonce = randomBytes(NONCE_BYTES)
@@ -103,23 +103,42 @@ export const secretKeyConfig: Config.Config<Redacted.Redacted<string>> = Config.
  * @since 0.1.0
  * @category tags
  */
-export class SecretBox extends Context.Tag("effect-authlete/SecretBox")<SecretBox, SecretBoxService>() {
-  /** A box over a key of 32 bytes, base64 or base64url; a bad key fails with `ConfigError`. */
-  static readonly make = (key: Redacted.Redacted<string>): Either.Either<SecretBoxService, ConfigError.ConfigError> =>
-    Either.mapBoth(keyBytes(Redacted.value(key)), {
-      onLeft: (why) => ConfigError.InvalidData([], `The secret key ${why}`),
-      onRight: make
-    })
+export class SecretBox extends Context.Tag("effect-authlete/SecretBox")<SecretBox, SecretBoxService>() {}
 
-  static readonly layer = (key: Redacted.Redacted<string>): Layer.Layer<SecretBox, ConfigError.ConfigError> =>
-    Layer.effect(SecretBox, SecretBox.make(key))
+/**
+ * A box over a key of 32 bytes, base64 or base64url; a bad key fails with `ConfigError`.
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const make = (key: Redacted.Redacted<string>): Either.Either<SecretBoxService, ConfigError.ConfigError> =>
+  Either.mapBoth(keyBytes(Redacted.value(key)), {
+    onLeft: (why) => ConfigError.InvalidData([], `The secret key ${why}`),
+    onRight: boxOf
+  })
 
-  /** The key from `Config` (default `EFFECT_AUTHLETE_SECRET_KEY`), read with `Config.redacted`. */
-  static readonly layerConfig = (
-    config: Config.Config<Redacted.Redacted<string>> = secretKeyConfig
-  ): Layer.Layer<SecretBox, ConfigError.ConfigError> =>
-    Layer.effect(SecretBox, Effect.flatMap(config, (key) => SecretBox.make(key)))
+/**
+ * @since 0.1.0
+ * @category layers
+ */
+export const layer = (key: Redacted.Redacted<string>): Layer.Layer<SecretBox, ConfigError.ConfigError> =>
+  Layer.effect(SecretBox, make(key))
 
-  /** A fresh random key, base64: what `EFFECT_AUTHLETE_SECRET_KEY` holds (the same on every node). */
-  static readonly generateKey = (): Redacted.Redacted<string> => Redacted.make(randomBytes(32).toString("base64"))
-}
+/**
+ * The key from `Config` (default `EFFECT_AUTHLETE_SECRET_KEY`), read with `Config.redacted`.
+ *
+ * @since 0.1.0
+ * @category layers
+ */
+export const layerConfig = (
+  config: Config.Config<Redacted.Redacted<string>> = secretKeyConfig
+): Layer.Layer<SecretBox, ConfigError.ConfigError> =>
+  Layer.effect(SecretBox, Effect.flatMap(config, (key) => make(key)))
+
+/**
+ * A fresh random key, base64: what `EFFECT_AUTHLETE_SECRET_KEY` holds (the same on every node).
+ *
+ * @since 0.1.0
+ * @category utils
+ */
+export const generateKey = (): Redacted.Redacted<string> => Redacted.make(randomBytes(32).toString("base64"))

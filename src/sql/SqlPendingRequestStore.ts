@@ -15,13 +15,8 @@ import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import * as Schema from "effect/Schema"
 import { DECISION_MARGIN_MILLIS, decisionDeadline } from "../DeviceDecision.js"
-import { PendingRequest } from "../PendingRequest.js"
-import {
-  PendingRequestStore,
-  PendingRequestStoreError,
-  type PendingRequestStoreService,
-  type TakeOutcome
-} from "../PendingRequestStore.js"
+import * as PendingRequest from "../PendingRequest.js"
+import * as PendingRequestStore from "../PendingRequestStore.js"
 import { migrate, tables } from "./Migrations.js"
 
 /**
@@ -54,38 +49,38 @@ export type DeadlineOutcome =
  * @since 0.1.0
  * @category models
  */
-export interface SqlPendingRequestStoreService extends PendingRequestStoreService {
+export interface SqlPendingRequestStoreService extends PendingRequestStore.PendingRequestStoreService {
   /** `take`, recording the decision with the request. */
   readonly takeForDecision: (
     authReqId: string,
     nowMillis: number,
     decision: RecordedDecision
-  ) => Effect.Effect<TakeOutcome, PendingRequestStoreError>
+  ) => Effect.Effect<PendingRequestStore.TakeOutcome, PendingRequestStore.PendingRequestStoreError>
   /** A decided request and the decision recorded with it. */
   readonly decided: (
     authReqId: string
   ) => Effect.Effect<
-    Option.Option<{ readonly request: PendingRequest; readonly decision: RecordedDecision }>,
-    PendingRequestStoreError
+    Option.Option<{ readonly request: PendingRequest.PendingRequest; readonly decision: RecordedDecision }>,
+    PendingRequestStore.PendingRequestStoreError
   >
   /** At the decision deadline: a request still waiting is failed (`Undecided`); a decided one keeps its decision. */
   readonly settleAtDeadline: (
     authReqId: string,
     nowMillis: number
-  ) => Effect.Effect<DeadlineOutcome, PendingRequestStoreError>
+  ) => Effect.Effect<DeadlineOutcome, PendingRequestStore.PendingRequestStoreError>
   /** The request's workflow is started. */
-  readonly markStarted: (authReqId: string) => Effect.Effect<void, PendingRequestStoreError>
+  readonly markStarted: (authReqId: string) => Effect.Effect<void, PendingRequestStore.PendingRequestStoreError>
   /** The request's workflow was sent its decision. */
-  readonly markSignalled: (authReqId: string) => Effect.Effect<void, PendingRequestStoreError>
+  readonly markSignalled: (authReqId: string) => Effect.Effect<void, PendingRequestStore.PendingRequestStoreError>
   /** Requests decided before `beforeMillis` whose workflow was never marked as sent the decision. */
   readonly unsignalled: (
     beforeMillis: number
   ) => Effect.Effect<
-    ReadonlyArray<{ readonly request: PendingRequest; readonly decision: RecordedDecision }>,
-    PendingRequestStoreError
+    ReadonlyArray<{ readonly request: PendingRequest.PendingRequest; readonly decision: RecordedDecision }>,
+    PendingRequestStore.PendingRequestStoreError
   >
   /** The request's workflow finished (its last step ran). */
-  readonly markFinished: (authReqId: string) => Effect.Effect<void, PendingRequestStoreError>
+  readonly markFinished: (authReqId: string) => Effect.Effect<void, PendingRequestStore.PendingRequestStoreError>
   /**
    * Workflows that should have moved on and did not finish: decided or failed more than
    * `graceMillis` ago, or still waiting `overdueMillis` (default `graceMillis`) past their decision
@@ -95,23 +90,27 @@ export interface SqlPendingRequestStoreService extends PendingRequestStoreServic
     nowMillis: number,
     graceMillis: number,
     overdueMillis?: number
-  ) => Effect.Effect<ReadonlyArray<PendingRequest>, PendingRequestStoreError>
+  ) => Effect.Effect<ReadonlyArray<PendingRequest.PendingRequest>, PendingRequestStore.PendingRequestStoreError>
   /** Requests still waiting whose workflow was never marked started, recorded before `beforeMillis`. */
-  readonly unstarted: (beforeMillis: number) => Effect.Effect<ReadonlyArray<PendingRequest>, PendingRequestStoreError>
+  readonly unstarted: (
+    beforeMillis: number
+  ) => Effect.Effect<ReadonlyArray<PendingRequest.PendingRequest>, PendingRequestStore.PendingRequestStoreError>
   /**
    * Counts one attempt at `/complete` for the request, before it is made, and returns the count:
    * more than 1 means an earlier attempt may have reached Authlete.
    */
-  readonly countCompletionAttempt: (authReqId: string) => Effect.Effect<number, PendingRequestStoreError>
+  readonly countCompletionAttempt: (
+    authReqId: string
+  ) => Effect.Effect<number, PendingRequestStore.PendingRequestStoreError>
   /** Forgets requests an hour past their expiry (until then, a late decision is told why it is refused). */
-  readonly purge: (nowMillis: number) => Effect.Effect<number, PendingRequestStoreError>
+  readonly purge: (nowMillis: number) => Effect.Effect<number, PendingRequestStore.PendingRequestStoreError>
 }
 
 /** How long an id is remembered after its request expired, as in the memory store. */
 const REMEMBERED_MILLIS = 60 * 60 * 1000
 
-const encodeRequest = Schema.encodeSync(Schema.parseJson(PendingRequest))
-const decodeRequest = Schema.decodeUnknown(Schema.parseJson(PendingRequest))
+const encodeRequest = Schema.encodeSync(Schema.parseJson(PendingRequest.PendingRequest))
+const decodeRequest = Schema.decodeUnknown(Schema.parseJson(PendingRequest.PendingRequest))
 const encodeDecision = Schema.encodeSync(Schema.parseJson(RecordedDecision))
 const decodeDecision = Schema.decodeUnknown(Schema.parseJson(RecordedDecision))
 
@@ -123,7 +122,7 @@ const describe = (error: SqlError): string => {
 }
 
 const failWith = (operation: string) => (error: SqlError | { readonly message: string; readonly _tag: string }) =>
-  new PendingRequestStoreError({
+  new PendingRequestStore.PendingRequestStoreError({
     operation,
     detail: error._tag === "SqlError" ? describe(error as SqlError) : error.message
   })
@@ -332,20 +331,28 @@ const make = Effect.gen(function*() {
 export class SqlPendingRequestStore extends Context.Tag("effect-authlete/SqlPendingRequestStore")<
   SqlPendingRequestStore,
   SqlPendingRequestStoreService
->() {
-  /** Runs the migrations, then serves both tags over the application's `SqlClient`. */
-  static readonly layer: Layer.Layer<
-    SqlPendingRequestStore | PendingRequestStore,
-    PendingRequestStoreError,
-    SqlClient.SqlClient
-  > = Layer.effectContext(
-    Effect.gen(function*() {
-      yield* Effect.mapError(
-        migrate,
-        (error) => new PendingRequestStoreError({ operation: "migrate its tables", detail: error.message })
-      )
-      const service = yield* make
-      return Context.make(SqlPendingRequestStore, service).pipe(Context.add(PendingRequestStore, service))
-    })
-  )
-}
+>() {}
+
+/**
+ * Runs the migrations, then serves both tags over the application's `SqlClient`.
+ *
+ * @since 0.1.0
+ * @category layers
+ */
+export const layer: Layer.Layer<
+  SqlPendingRequestStore | PendingRequestStore.PendingRequestStore,
+  PendingRequestStore.PendingRequestStoreError,
+  SqlClient.SqlClient
+> = Layer.effectContext(
+  Effect.gen(function*() {
+    yield* Effect.mapError(
+      migrate,
+      (error) =>
+        new PendingRequestStore.PendingRequestStoreError({ operation: "migrate its tables", detail: error.message })
+    )
+    const service = yield* make
+    return Context.make(SqlPendingRequestStore, service).pipe(
+      Context.add(PendingRequestStore.PendingRequestStore, service)
+    )
+  })
+)

@@ -18,12 +18,7 @@ import type { LookupAddress, LookupOptions } from "node:dns"
 import * as Zlib from "node:zlib"
 import { Agent, type Dispatcher } from "undici"
 import type { AuthleteTransportError } from "../AuthleteError.js"
-import {
-  HttpTransport,
-  type HttpTransportRequest,
-  type HttpTransportResponse,
-  type HttpTransportService
-} from "../HttpTransport.js"
+import * as HttpTransport from "../HttpTransport.js"
 import { Deadlines, type Expiring } from "../internal/deadlines.js"
 import * as Transport from "../internal/transport.js"
 
@@ -71,7 +66,7 @@ const targetOf = (href: string): Target => {
 // Why a request was aborted from here; its outcome is settled by then.
 const STOPPED = new Error("effect-authlete stopped the request")
 
-type Resume = (outcome: Effect.Effect<HttpTransportResponse, AuthleteTransportError>) => void
+type Resume = (outcome: Effect.Effect<HttpTransport.HttpTransportResponse, AuthleteTransportError>) => void
 
 /** Decodes a compressed answer under the cap; `undefined` when it is larger. */
 const decompress = (encoding: string, bytes: Buffer, maxBytes: number): Buffer | undefined => {
@@ -118,7 +113,7 @@ class Exchange implements Dispatcher.DispatchHandler, Expiring {
   ownTimer: ReturnType<typeof setTimeout> | undefined = undefined
 
   constructor(
-    private readonly request: HttpTransportRequest,
+    private readonly request: HttpTransport.HttpTransportRequest,
     private readonly resume: Resume,
     private readonly fiber: Fiber.RuntimeFiber<unknown, unknown>,
     private readonly deadlines: Deadlines
@@ -144,7 +139,7 @@ class Exchange implements Dispatcher.DispatchHandler, Expiring {
     this.stop()
   }
 
-  private settle(outcome: Effect.Effect<HttpTransportResponse, AuthleteTransportError>) {
+  private settle(outcome: Effect.Effect<HttpTransport.HttpTransportResponse, AuthleteTransportError>) {
     if (this.settled) return
     this.settled = true
     this.deadlines.remove(this)
@@ -261,10 +256,10 @@ const guardedLookup =
  */
 export const make = (
   agentFor: (policy: Transport.DestinationPolicy | undefined) => Dispatcher
-): HttpTransportService => {
+): HttpTransport.HttpTransportService => {
   const deadlines = new Deadlines()
-  const send = (request: HttpTransportRequest) =>
-    Effect.withFiberRuntime<HttpTransportResponse, AuthleteTransportError>((fiber) =>
+  const send = (request: HttpTransport.HttpTransportRequest) =>
+    Effect.withFiberRuntime<HttpTransport.HttpTransportResponse, AuthleteTransportError>((fiber) =>
       Effect.async((resume) => {
         let target: Target
         try {
@@ -299,9 +294,9 @@ export const make = (
  * @since 0.1.0
  * @category layers
  */
-export const layerWith = (options: UndiciTransportOptions = {}): Layer.Layer<HttpTransport> =>
+export const layerWith = (options: UndiciTransportOptions = {}): Layer.Layer<HttpTransport.HttpTransport> =>
   Layer.scoped(
-    HttpTransport,
+    HttpTransport.HttpTransport,
     Effect.map(
       Effect.acquireRelease(
         Effect.sync(() => {
@@ -335,4 +330,4 @@ export const layerWith = (options: UndiciTransportOptions = {}): Layer.Layer<Htt
  * @since 0.1.0
  * @category layers
  */
-export const layer: Layer.Layer<HttpTransport> = layerWith()
+export const layer: Layer.Layer<HttpTransport.HttpTransport> = layerWith()

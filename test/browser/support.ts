@@ -4,7 +4,7 @@
  * and requests that leave the playground's origin.
  */
 import { Context, Effect, Exit, Layer, Scope } from "effect"
-import { pages, Playground, type PlaygroundInfo, type PlaygroundOptions } from "effect-authlete/playground"
+import { Pages, Playground } from "effect-authlete/playground"
 import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from "node:fs"
 import { join, resolve } from "node:path"
 import { type Browser, type BrowserContext, chromium, type Locator, type Page, type Request } from "playwright-core"
@@ -36,18 +36,18 @@ export const DESKTOP = { viewport: { width: 1280, height: 800 }, deviceScaleFact
 
 /** A running playground with its pages, closed with `close`. */
 export interface RunningPlayground {
-  readonly info: PlaygroundInfo
+  readonly info: Playground.PlaygroundInfo
   readonly deviceUrl: string
   readonly clientUrl: string
   readonly close: () => Promise<void>
 }
 
-export const startPlayground = async (options: PlaygroundOptions = {}): Promise<RunningPlayground> => {
+export const startPlayground = async (options: Playground.PlaygroundOptions = {}): Promise<RunningPlayground> => {
   const scope = Effect.runSync(Scope.make())
   const context = await Effect.runPromise(
-    Layer.buildWithScope(Playground.layer({ interval: 1, routes: pages(), ...options }), scope)
+    Layer.buildWithScope(Playground.layer({ interval: 1, routes: Pages.pages(), ...options }), scope)
   )
-  const info = Context.get(context, Playground)
+  const info = Context.get(context, Playground.Playground)
   return {
     info,
     deviceUrl: `${info.issuer}/device`,

@@ -14,7 +14,7 @@
 import { SqlClient } from "@effect/sql"
 import { afterEach, assert, describe, it } from "@effect/vitest"
 import { Effect } from "effect"
-import { DECISION_MARGIN_MILLIS } from "effect-authlete"
+import { DeviceDecision } from "effect-authlete"
 import { type ChildProcess, spawn } from "node:child_process"
 import { randomBytes } from "node:crypto"
 import { mkdtempSync, readFileSync, writeFileSync } from "node:fs"
@@ -436,7 +436,7 @@ const crashRun = async (load: Load) => {
     // The decision deadline: DECISION_MARGIN_MILLIS before the expiry, or half the lifetime when shorter.
     return first === undefined
       ? []
-      : [first.at - (flow.expiresAt! - Math.min(DECISION_MARGIN_MILLIS, UNDECIDED_EXPIRY * 500))]
+      : [first.at - (flow.expiresAt! - Math.min(DeviceDecision.DECISION_MARGIN_MILLIS, UNDECIDED_EXPIRY * 500))]
   }).sort((a, b) => a - b)
   // From the decision's 200 to the first /complete of its ticket at the simulator.
   const decisionToComplete = decided.flatMap((flow) => {

@@ -7,7 +7,7 @@ import { Effect, Layer, Redacted, TestClock } from "effect"
 import {
   AuthleteClient,
   BackchannelAuthenticationCompleteResult,
-  completeBackchannelAuthentication,
+  BackchannelAuthenticationCompletion,
   HttpTransport
 } from "effect-authlete"
 import { AuthleteSimulator } from "effect-authlete/simulator"
@@ -17,7 +17,7 @@ const json = (text: string): Record<string, unknown> => JSON.parse(text)
 
 describe("CIBA flows through the library against the simulator", () => {
   for (const mode of ["POLL", "PING", "PUSH"] as const) {
-    for (const result of BackchannelAuthenticationCompleteResult.literals) {
+    for (const result of BackchannelAuthenticationCompleteResult.BackchannelAuthenticationCompleteResult.literals) {
       it.scoped(`${mode} x ${result}`, () =>
         Effect.gen(function*() {
           const report = yield* driveFlow(mode, result)
@@ -81,8 +81,8 @@ describe("CIBA flows through the library against the simulator", () => {
 /** A ticket from `/backchannel/authentication` for the simulator's client of that mode, issued or not. */
 const ticketFor = (mode: "POLL" | "PING" | "PUSH", issue = true) =>
   Effect.gen(function*() {
-    const simulator = yield* AuthleteSimulator
-    const authlete = yield* AuthleteClient
+    const simulator = yield* AuthleteSimulator.AuthleteSimulator
+    const authlete = yield* AuthleteClient.AuthleteClient
     const client = yield* simulator.clientFor(mode)
     const identified = yield* authlete.backchannelAuthentication({
       parameters: `scope=openid&login_hint=user-1${mode === "POLL" ? "" : "&client_notification_token=nt-123456789"}`,
@@ -96,12 +96,16 @@ const ticketFor = (mode: "POLL" | "PING" | "PUSH", issue = true) =>
   })
 
 const complete = (ticket: string) =>
-  completeBackchannelAuthentication({ ticket, result: "AUTHORIZED", subject: "user-1" })
+  BackchannelAuthenticationCompletion.completeBackchannelAuthentication({
+    ticket,
+    result: "AUTHORIZED",
+    subject: "user-1"
+  })
 
 describe("the CIBA APIs and their refusals, through AuthleteClient", () => {
   it.scoped("backchannelAuthenticationFail refuses a request and deletes its ticket", () =>
     Effect.gen(function*() {
-      const authlete = yield* AuthleteClient
+      const authlete = yield* AuthleteClient.AuthleteClient
       const ticket = yield* ticketFor("POLL", false)
       const failed = yield* authlete.backchannelAuthenticationFail({ ticket, reason: "ACCESS_DENIED" })
       assert.strictEqual(failed.action, "FORBIDDEN")
@@ -112,8 +116,8 @@ describe("the CIBA APIs and their refusals, through AuthleteClient", () => {
 
   it.scoped("a wrong client secret is UNAUTHORIZED", () =>
     Effect.gen(function*() {
-      const simulator = yield* AuthleteSimulator
-      const authlete = yield* AuthleteClient
+      const simulator = yield* AuthleteSimulator.AuthleteSimulator
+      const authlete = yield* AuthleteClient.AuthleteClient
       const client = yield* simulator.clientFor("POLL")
       const answer = yield* authlete.backchannelAuthentication({
         parameters: "scope=openid&login_hint=user-1",
@@ -135,16 +139,17 @@ describe("the CIBA APIs and their refusals, through AuthleteClient", () => {
 
   it.scoped("a wrong service token is AuthleteApiError 401, with nothing processed", () =>
     Effect.gen(function*() {
-      const simulator = yield* AuthleteSimulator
+      const simulator = yield* AuthleteSimulator.AuthleteSimulator
       const wrong = AuthleteClient.layer({
         baseUrl: simulator.baseUrl,
         serviceId: simulator.serviceId,
         accessToken: Redacted.make("not-the-service-access-token-0000")
       }).pipe(Layer.provide(HttpTransport.layerFetch))
       const error = yield* Effect.flip(
-        Effect.flatMap(AuthleteClient, (client) => client.backchannelAuthenticationIssue({ ticket: "whatever" })).pipe(
-          Effect.provide(wrong)
-        )
+        Effect.flatMap(AuthleteClient.AuthleteClient, (client) =>
+          client.backchannelAuthenticationIssue({ ticket: "whatever" })).pipe(
+            Effect.provide(wrong)
+          )
       )
       assert.strictEqual(error._tag, "AuthleteApiError")
       if (error._tag === "AuthleteApiError") {

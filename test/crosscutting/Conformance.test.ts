@@ -6,22 +6,20 @@ import { FetchHttpClient } from "@effect/platform"
 import { assert, describe, it } from "@effect/vitest"
 import { Effect, Either, Layer, Redacted, Schema } from "effect"
 import {
-  AuthleteApis,
+  AuthleteApi,
   AuthleteClient,
-  AuthleteValidationError,
+  AuthleteError,
+  BackchannelAuthentication,
   BackchannelAuthenticationCompleteRequest,
-  BackchannelAuthenticationResponse,
   ClientNotifier,
-  Property,
-  storedPropertiesSize,
-  validateCompleteRequest
+  Property
 } from "effect-authlete"
 import { AuthleteSimulator } from "effect-authlete/simulator"
 import { codecsOf } from "../../src/internal/api.js"
 import { call, complete, readyTicket } from "../utils/ciba.js"
 
 const base = { ticket: "ticket-0123456789abcdef", result: "AUTHORIZED", subject: "user-1" } as const
-const encodeComplete = codecsOf(AuthleteApis.backchannelAuthenticationComplete).encodeRequest
+const encodeComplete = codecsOf(AuthleteApi.AuthleteApis.backchannelAuthenticationComplete).encodeRequest
 const json = (text: string | undefined): Record<string, unknown> => JSON.parse(text ?? "{}")
 
 describe("models against the OpenAPI document and the Java DTOs", () => {
@@ -31,8 +29,11 @@ describe("models against the OpenAPI document and the Java DTOs", () => {
     assert.strictEqual(Either.getOrThrow(encodeComplete({ ...base, idTokenAudType: "array" })).idTokenAudType, "array")
     assert.notInclude(
       JSON.stringify(
-        Schema.encodeSync(BackchannelAuthenticationCompleteRequest)(
-          new BackchannelAuthenticationCompleteRequest({ ...base, idTokenAudType: null })
+        Schema.encodeSync(BackchannelAuthenticationCompleteRequest.BackchannelAuthenticationCompleteRequest)(
+          new BackchannelAuthenticationCompleteRequest.BackchannelAuthenticationCompleteRequest({
+            ...base,
+            idTokenAudType: null
+          })
         )
       ),
       "idTokenAudType"
@@ -41,28 +42,33 @@ describe("models against the OpenAPI document and the Java DTOs", () => {
 
   it("the backchannel authentication response keeps attestationChallenge", () => {
     const decoded = Either.getOrThrow(
-      codecsOf(AuthleteApis.backchannelAuthentication).decodeResponse({
+      codecsOf(AuthleteApi.AuthleteApis.backchannelAuthentication).decodeResponse({
         action: "USER_IDENTIFICATION",
         attestationChallenge: "challenge-123"
       })
     )
-    assert.instanceOf(decoded, BackchannelAuthenticationResponse)
+    assert.instanceOf(decoded, BackchannelAuthentication.BackchannelAuthenticationResponse)
     assert.strictEqual(decoded.attestationChallenge, "challenge-123")
   })
 
   it("properties: every character Gson escapes counts as Gson writes it (U+2028, U+2029, HTML-safe)", () => {
     // 12,000 U+2028 are 36,000 UTF-8 bytes raw but 72,000 as Gson's \u2028 escapes: past 65,535 once encrypted.
-    const separators = [new Property({ key: "k", value: "\u2028".repeat(12_000) })]
-    assert.isAbove(storedPropertiesSize(separators), 65_535)
-    assert.throws(() => new BackchannelAuthenticationCompleteRequest({ ...base, properties: separators }))
-    const html = [new Property({ key: "k", value: "<".repeat(100) })]
-    const plain = [new Property({ key: "k", value: "a".repeat(100) })]
-    assert.isAbove(storedPropertiesSize(html), storedPropertiesSize(plain) + 400)
+    const separators = [new Property.Property({ key: "k", value: "\u2028".repeat(12_000) })]
+    assert.isAbove(Property.storedPropertiesSize(separators), 65_535)
+    assert.throws(() =>
+      new BackchannelAuthenticationCompleteRequest.BackchannelAuthenticationCompleteRequest({
+        ...base,
+        properties: separators
+      })
+    )
+    const html = [new Property.Property({ key: "k", value: "<".repeat(100) })]
+    const plain = [new Property.Property({ key: "k", value: "a".repeat(100) })]
+    assert.isAbove(Property.storedPropertiesSize(html), Property.storedPropertiesSize(plain) + 400)
   })
 
   it("the constructor reports every broken rule at once, readably", () => {
     try {
-      new BackchannelAuthenticationCompleteRequest({
+      new BackchannelAuthenticationCompleteRequest.BackchannelAuthenticationCompleteRequest({
         ticket: "",
         result: "MAYBE" as never,
         subject: "",
@@ -70,8 +76,8 @@ describe("models against the OpenAPI document and the Java DTOs", () => {
       })
       assert.fail("the constructor accepted a broken request")
     } catch (error) {
-      assert.instanceOf(error, AuthleteValidationError)
-      const validation = error as AuthleteValidationError
+      assert.instanceOf(error, AuthleteError.AuthleteValidationError)
+      const validation = error as AuthleteError.AuthleteValidationError
       assert.deepStrictEqual(validation.issues.map((issue) => issue.path.join(".")).sort(), [
         "result",
         "scopes",
@@ -90,9 +96,9 @@ describe("models against the OpenAPI document and the Java DTOs", () => {
   it.effect("errors say what the broken rules stopped: building, sending, or nothing (a check)", () =>
     Effect.gen(function*() {
       const broken = { ticket: "", result: "AUTHORIZED", subject: "john" }
-      const checked = yield* Effect.flip(validateCompleteRequest(broken))
+      const checked = yield* Effect.flip(BackchannelAuthenticationCompleteRequest.validateCompleteRequest(broken))
       assert.match(checked.message, /^Invalid input \(1 problem\): ticket: must not be empty$/)
-      const client = yield* AuthleteClient
+      const client = yield* AuthleteClient.AuthleteClient
       const sent = yield* Effect.flip(client.backchannelAuthenticationComplete(broken as never))
       assert.strictEqual(sent._tag, "AuthleteValidationError")
       assert.match(sent.message, /^Invalid input, the request was not sent \(1 problem\): ticket: must not be empty$/)
@@ -134,7 +140,7 @@ describe("the simulator against the javadoc", () => {
 describe("test layers refuse what live layers refuse", () => {
   const notify = (endpoint: string) =>
     Effect.flatMap(
-      ClientNotifier,
+      ClientNotifier.ClientNotifier,
       (notifier) => notifier.notify({ endpoint, token: Redacted.make("client-notification-token-0123"), body: "{}" })
     )
 

@@ -5,13 +5,7 @@
  */
 import { afterAll, assert, beforeAll, describe, it } from "@effect/vitest"
 import { Cause, Chunk, Effect, Exit, Fiber, Layer, Option, Redacted, TestClock } from "effect"
-import {
-  AuthleteClient,
-  type AuthleteClientOptions,
-  ClientNotifier,
-  completeBackchannelAuthentication,
-  HttpTransport
-} from "effect-authlete"
+import { AuthleteClient, BackchannelAuthenticationCompletion, ClientNotifier, HttpTransport } from "effect-authlete"
 import { UndiciTransport } from "effect-authlete/undici"
 import type * as Http from "node:http"
 import { type Answer, closedPort, json, loopbackServer, type Received } from "../support/loopback.js"
@@ -308,14 +302,16 @@ const runFault = (fault: Fault, transport: keyof typeof transports) =>
       : yield* loopbackServer(fault.authlete(`${endpointUrl}/cb`))
     const baseUrl = authlete?.url ?? (yield* closedPort())
     const timeout = fault.live ? "500 millis" : "1 hour"
-    const options: AuthleteClientOptions = fault.apiVersion === "V2"
+    const options: AuthleteClient.AuthleteClientOptions = fault.apiVersion === "V2"
       ? { apiVersion: "V2", baseUrl, apiKey: "21653835348762", apiSecret: Redacted.make(API_SECRET), timeout }
       : { baseUrl, serviceId: "715948317", accessToken: Redacted.make(TOKEN), timeout }
     const layer = Layer.merge(AuthleteClient.layer(options), ClientNotifier.layer({ timeout, allowLoopback: true }))
       .pipe(
         Layer.provide(transports[transport])
       )
-    const program = observe(Effect.provide(completeBackchannelAuthentication(input), layer))
+    const program = observe(
+      Effect.provide(BackchannelAuthenticationCompletion.completeBackchannelAuthentication(input), layer)
+    )
     const { exit, observed } = fault.live
       ? yield* program
       : yield* Effect.flatMap(Effect.fork(program), driveClock)

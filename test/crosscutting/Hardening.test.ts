@@ -9,15 +9,11 @@ import { assert, describe, it } from "@effect/vitest"
 import { Cause, Clock, Effect, Either, Exit, Fiber, Layer, Option, Redacted, TestClock } from "effect"
 import {
   AuthleteClient,
-  type AuthleteClientOptionsV3,
-  AuthleteTransportError,
+  AuthleteError,
   BackchannelAuthenticationCompleteRequest,
+  BackchannelAuthenticationCompletion,
   ClientNotifier,
-  type ClientNotifierOptions,
-  completeBackchannelAuthentication,
-  HttpTransport,
-  type HttpTransportService,
-  prepareCompleteRequest
+  HttpTransport
 } from "effect-authlete"
 import { AuthleteSimulator } from "effect-authlete/simulator"
 import { UndiciTransport } from "effect-authlete/undici"
@@ -41,8 +37,8 @@ const transports = {
 
 const client = (
   baseUrl: string,
-  transport: Layer.Layer<HttpTransport> = UndiciTransport.layer,
-  extra: Partial<AuthleteClientOptionsV3> = {}
+  transport: Layer.Layer<HttpTransport.HttpTransport> = UndiciTransport.layer,
+  extra: Partial<AuthleteClient.AuthleteClientOptionsV3> = {}
 ) =>
   AuthleteClient.layer({ baseUrl, serviceId: "715948317", accessToken: Redacted.make(TOKEN), ...extra }).pipe(
     Layer.provide(transport)
@@ -50,8 +46,11 @@ const client = (
 
 const complete = (input: unknown) =>
   Effect.flatMap(
-    AuthleteClient,
-    (authlete) => authlete.backchannelAuthenticationComplete(input as BackchannelAuthenticationCompleteRequest)
+    AuthleteClient.AuthleteClient,
+    (authlete) =>
+      authlete.backchannelAuthenticationComplete(
+        input as BackchannelAuthenticationCompleteRequest.BackchannelAuthenticationCompleteRequest
+      )
   )
 
 const validationOf = (input: unknown) =>
@@ -85,7 +84,9 @@ describe("validation is linear and bounded", () => {
         if (error._tag === "AuthleteValidationError") {
           assert.deepStrictEqual(error.issues, [{ path: ["scopes"], message: "must have at most 1,000 entries" }])
         }
-        const program = yield* Effect.flip(prepareCompleteRequest({ ...base, consentedClaims: scopes }))
+        const program = yield* Effect.flip(
+          BackchannelAuthenticationCompletion.prepareCompleteRequest({ ...base, consentedClaims: scopes })
+        )
         assert.deepStrictEqual(program.issues.map((issue) => issue.path), [["consentedClaims"]])
       }),
     10_000
@@ -93,7 +94,7 @@ describe("validation is linear and bounded", () => {
 
   it.scoped("the simulator refuses a 1 MB body of unknown fields with one 400", () =>
     Effect.gen(function*() {
-      const simulator = yield* AuthleteSimulator
+      const simulator = yield* AuthleteSimulator.AuthleteSimulator
       const body: Record<string, unknown> = { ...base }
       for (let i = 0; i < 100_000; i++) body[`unknown_${i}`] = 1
       const http = yield* HttpClient.HttpClient
@@ -159,14 +160,14 @@ describe("the retry budget", () => {
     Effect.gen(function*() {
       let attempts = 0
       // A transport on Effect's clock, so that the minutes pass in TestClock time.
-      const slow503: HttpTransportService = {
+      const slow503: HttpTransport.HttpTransportService = {
         send: (request) =>
           Effect.gen(function*() {
             attempts++
             const wait = Math.min(29_000, request.timeoutMillis)
             yield* Clock.sleep(wait)
             if (wait < 29_000) {
-              return yield* Effect.fail(new AuthleteTransportError({ reason: "Timeout", detail: "late" }))
+              return yield* Effect.fail(new AuthleteError.AuthleteTransportError({ reason: "Timeout", detail: "late" }))
             }
             return { status: 503, headers: {}, body: "{}" }
           })
@@ -176,7 +177,7 @@ describe("the retry budget", () => {
         serviceId: "715948317",
         accessToken: Redacted.make(TOKEN),
         timeout: "30 seconds"
-      }).pipe(Layer.provide(Layer.succeed(HttpTransport, slow503)))
+      }).pipe(Layer.provide(Layer.succeed(HttpTransport.HttpTransport, slow503)))
       const start = yield* TestClock.currentTimeMillis
       const fiber = yield* Effect.fork(Effect.either(complete(base).pipe(Effect.provide(layer))))
       for (let i = 0; i < 200 && fiber.unsafePoll() === null; i++) yield* TestClock.adjust("1 second")
@@ -198,7 +199,7 @@ describe("the retry budget", () => {
 })
 
 describe("malformed options and header values fail typed", () => {
-  const built = (options: Partial<AuthleteClientOptionsV3>) =>
+  const built = (options: Partial<AuthleteClient.AuthleteClientOptionsV3>) =>
     Layer.build(client("https://us.authlete.com", UndiciTransport.layer, options)).pipe(Effect.scoped, Effect.exit)
 
   it.effect("a service id with a lone surrogate, and a token with CR/LF, are ConfigErrors", () =>
@@ -220,7 +221,7 @@ describe("malformed options and header values fail typed", () => {
       Effect.gen(function*() {
         const endpoint = yield* loopbackServer(() => ({ status: 204 }))
         const error = yield* Effect.flip(
-          Effect.flatMap(ClientNotifier, (notifier) =>
+          Effect.flatMap(ClientNotifier.ClientNotifier, (notifier) =>
             notifier.notify({
               endpoint: `${endpoint.url}/cb`,
               token: Redacted.make("token\r\nX-Injected: 1"),
@@ -251,9 +252,13 @@ describe("no SSRF through the notifier", () => {
     "https://localhost/cb",
     "http://127.0.0.1:9/cb"
   ]
-  const notify = (endpoint: string, options: ClientNotifierOptions, transport: Layer.Layer<HttpTransport>) =>
+  const notify = (
+    endpoint: string,
+    options: ClientNotifier.ClientNotifierOptions,
+    transport: Layer.Layer<HttpTransport.HttpTransport>
+  ) =>
     Effect.flatMap(
-      ClientNotifier,
+      ClientNotifier.ClientNotifier,
       (notifier) => notifier.notify({ endpoint, token: Redacted.make(NOTIFICATION_TOKEN), body: "{}" })
     ).pipe(
       Effect.provide(ClientNotifier.layer({ retry: "none", ...options }).pipe(Layer.orDie, Layer.provide(transport)))
@@ -311,7 +316,10 @@ describe("input is read once", () => {
 
   it.scoped("a request changed after it was built is checked again when sent: nothing invalid leaves", () =>
     Effect.gen(function*() {
-      const request = new BackchannelAuthenticationCompleteRequest({ ...base, claims: { given_name: "Taro" } })
+      const request = new BackchannelAuthenticationCompleteRequest.BackchannelAuthenticationCompleteRequest({
+        ...base,
+        claims: { given_name: "Taro" }
+      })
       Object.assign(request, { subject: "user-1\r\nX: 1" })
       Object.assign(request.claims!, { ["__proto__"]: 1 })
       const { bodies, exit } = yield* sentBody(request)
@@ -368,7 +376,7 @@ describe("input is read once", () => {
       for (const input of throwing) {
         const error = yield* validationOf(input)
         assert.strictEqual(error._tag, "AuthleteValidationError")
-        const program = yield* Effect.exit(prepareCompleteRequest(input))
+        const program = yield* Effect.exit(BackchannelAuthenticationCompletion.prepareCompleteRequest(input))
         assert.isTrue(Exit.isFailure(program) && !Cause.isDie(program.cause))
       }
     }))
@@ -388,11 +396,13 @@ describe("secrets stay home", () => {
   it.scoped("PUSH: neither span exits nor logs hold the minted tokens or the notification token", () =>
     Effect.gen(function*() {
       const endpoint = yield* loopbackServer(() => ({ status: 204 }))
-      const simulator = yield* AuthleteSimulator
+      const simulator = yield* AuthleteSimulator.AuthleteSimulator
       const push = yield* simulator.clientFor("PUSH")
       yield* simulator.setClientNotificationEndpoint(push.clientId, `${endpoint.url}/cb`)
       const { ticket } = yield* readyTicket("PUSH", { client_notification_token: NOTIFICATION_TOKEN })
-      const { exit, observed } = yield* observe(completeBackchannelAuthentication({ ...base, ticket }))
+      const { exit, observed } = yield* observe(
+        BackchannelAuthenticationCompletion.completeBackchannelAuthentication({ ...base, ticket })
+      )
       assert.isTrue(Exit.isSuccess(exit))
       const pushed = JSON.parse(endpoint.received[0]!.body) as Record<string, string>
       const secrets = [NOTIFICATION_TOKEN, pushed.access_token!, pushed.refresh_token!, pushed.id_token!, ticket]
@@ -445,11 +455,13 @@ describe("nothing minted is lost", () => {
     Effect.gen(function*() {
       let up = false
       const endpoint = yield* loopbackServer(() => ({ status: up ? 204 : 503 }))
-      const simulator = yield* AuthleteSimulator
+      const simulator = yield* AuthleteSimulator.AuthleteSimulator
       const push = yield* simulator.clientFor("PUSH")
       yield* simulator.setClientNotificationEndpoint(push.clientId, `${endpoint.url}/cb`)
       const { ticket } = yield* readyTicket("PUSH", { client_notification_token: NOTIFICATION_TOKEN })
-      const error = yield* Effect.flip(completeBackchannelAuthentication({ ...base, ticket }))
+      const error = yield* Effect.flip(
+        BackchannelAuthenticationCompletion.completeBackchannelAuthentication({ ...base, ticket })
+      )
       assert.strictEqual(error._tag, "UndeliveredNotificationError")
       if (error._tag !== "UndeliveredNotificationError") return
       const notification = Redacted.value(error.notification)
@@ -461,7 +473,7 @@ describe("nothing minted is lost", () => {
       }
       // The application delivers it again once the endpoint is back.
       up = true
-      const notifier = yield* ClientNotifier
+      const notifier = yield* ClientNotifier.ClientNotifier
       const delivered = yield* notifier.notify(notification)
       assert.strictEqual(delivered.status, 204)
       assert.strictEqual(endpoint.received.at(-1)?.body, notification.body)
@@ -481,7 +493,7 @@ describe("the simulator", () => {
     "an unauthenticated or oversized body is not buffered or recorded; requests keeps only the latest",
     () =>
       Effect.gen(function*() {
-        const simulator = yield* AuthleteSimulator
+        const simulator = yield* AuthleteSimulator.AuthleteSimulator
         const http = yield* HttpClient.HttpClient
         const url = `${simulator.baseUrl}/api/${simulator.serviceId}/backchannel/authentication/complete`
         const huge = "x".repeat(8 * MIB)

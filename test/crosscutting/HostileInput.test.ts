@@ -7,13 +7,11 @@ import { afterAll, assert, describe, it } from "@effect/vitest"
 import { Cause, Effect, Exit, FastCheck as fc, Layer, ManagedRuntime, Schema } from "effect"
 import {
   AuthleteClient,
-  AuthleteClientRecorder,
   BackchannelAuthenticationCompleteRequest,
   BackchannelAuthenticationCompleteResponse,
-  ClientNotifier,
-  completeBackchannelAuthentication,
-  filterConsentedClaims,
-  prepareCompleteRequest
+  BackchannelAuthenticationCompletion,
+  Claims,
+  ClientNotifier
 } from "effect-authlete"
 import { invalidInput, validRequest } from "../support/hostile.js"
 
@@ -23,16 +21,18 @@ const RUNS = 10_000
 // the recorder before and after.
 const runtime = ManagedRuntime.make(Layer.mergeAll(
   AuthleteClient.layerTest(() =>
-    Effect.succeed(new BackchannelAuthenticationCompleteResponse({ action: "NO_ACTION" }))
+    Effect.succeed(
+      new BackchannelAuthenticationCompleteResponse.BackchannelAuthenticationCompleteResponse({ action: "NO_ACTION" })
+    )
   ),
   ClientNotifier.layerTest()
 ))
 afterAll(() => runtime.dispose())
 
-const sentRequests = Effect.flatMap(AuthleteClientRecorder, (recorder) => recorder.requests)
+const sentRequests = Effect.flatMap(AuthleteClient.AuthleteClientRecorder, (recorder) => recorder.requests)
 
 /** Runs the program and returns its exit and what it sent. */
-const run = <A, E>(program: Effect.Effect<A, E, AuthleteClient | ClientNotifier>) =>
+const run = <A, E>(program: Effect.Effect<A, E, AuthleteClient.AuthleteClient | ClientNotifier.ClientNotifier>) =>
   runtime.runSync(Effect.gen(function*() {
     const before = (yield* sentRequests).length
     const exit = yield* Effect.exit(program)
@@ -50,13 +50,13 @@ const withoutNulls = (value: unknown): unknown =>
     )
     : value
 
-const encode = Schema.encodeSync(BackchannelAuthenticationCompleteRequest)
+const encode = Schema.encodeSync(BackchannelAuthenticationCompleteRequest.BackchannelAuthenticationCompleteRequest)
 
 /** The wire JSON a valid input should produce: consent applied, empty claims left out. */
-const expectedWire = (request: BackchannelAuthenticationCompleteRequest) => {
+const expectedWire = (request: BackchannelAuthenticationCompleteRequest.BackchannelAuthenticationCompleteRequest) => {
   const consented = request.consentedClaims === undefined || request.claims === undefined
     ? request.claims
-    : filterConsentedClaims(request.claims, request.consentedClaims)
+    : Claims.filterConsentedClaims(request.claims, request.consentedClaims)
   const nonEmpty = (claims: object | undefined) => {
     const kept = claims === undefined ? undefined : withoutNulls(claims) as Record<string, unknown>
     return kept === undefined || Object.keys(kept).length === 0 ? undefined : kept
@@ -65,7 +65,7 @@ const expectedWire = (request: BackchannelAuthenticationCompleteRequest) => {
   const jwtAtClaims = nonEmpty(request.jwtAtClaims)
   const { claims: _claims, jwtAtClaims: _jwt, ...rest } = request
   return JSON.parse(JSON.stringify(encode(
-    new BackchannelAuthenticationCompleteRequest({
+    new BackchannelAuthenticationCompleteRequest.BackchannelAuthenticationCompleteRequest({
       ...rest,
       ...(claims === undefined ? {} : { claims }),
       ...(jwtAtClaims === undefined ? {} : { jwtAtClaims })
@@ -78,7 +78,7 @@ describe("hostile and random input", () => {
     "valid input is sent exactly once and encodes to what was given",
     [validRequest],
     ([request]) => {
-      const { exit, sent } = run(completeBackchannelAuthentication({ ...request }))
+      const { exit, sent } = run(BackchannelAuthenticationCompletion.completeBackchannelAuthentication({ ...request }))
       assert.isTrue(Exit.isSuccess(exit) && exit.value._tag === "NoAction")
       assert.strictEqual(sent.length, 1)
       assert.deepStrictEqual(JSON.parse(JSON.stringify(sent[0].body)), expectedWire(request))
@@ -90,7 +90,7 @@ describe("hostile and random input", () => {
     "invalid input fails with AuthleteValidationError and sends nothing",
     [invalidInput],
     ([input]) => {
-      const { exit, sent } = run(completeBackchannelAuthentication(input as any))
+      const { exit, sent } = run(BackchannelAuthenticationCompletion.completeBackchannelAuthentication(input as any))
       assert.isTrue(Exit.isFailure(exit))
       if (Exit.isFailure(exit)) {
         assert.isFalse(Cause.isDie(exit.cause), Cause.pretty(exit.cause))
@@ -107,8 +107,8 @@ describe("hostile and random input", () => {
     "no input at all makes the program die",
     [fc.oneof(fc.anything({ withBigInt: true, withDate: true, withMap: true, withNullPrototype: true }), fc.object())],
     ([input]) => {
-      const prepared = Effect.runSyncExit(prepareCompleteRequest(input))
-      const { exit } = run(completeBackchannelAuthentication(input as any))
+      const prepared = Effect.runSyncExit(BackchannelAuthenticationCompletion.prepareCompleteRequest(input))
+      const { exit } = run(BackchannelAuthenticationCompletion.completeBackchannelAuthentication(input as any))
       const outcomes: ReadonlyArray<Exit.Exit<unknown, unknown>> = [prepared, exit]
       for (const outcome of outcomes) {
         if (Exit.isFailure(outcome)) {

@@ -5,12 +5,7 @@
  */
 import { assert, describe, it } from "@effect/vitest"
 import { Effect, Layer } from "effect"
-import {
-  AuthleteClient,
-  ClientNotifier,
-  completeBackchannelAuthentication,
-  type CompletionOutcome
-} from "effect-authlete"
+import { AuthleteClient, BackchannelAuthenticationCompletion, ClientNotifier } from "effect-authlete"
 import { AuthleteSimulator } from "effect-authlete/simulator"
 import { UndiciTransport } from "effect-authlete/undici"
 import { NotificationEndpoint } from "../support/flows.js"
@@ -26,8 +21,8 @@ const layers = Layer.mergeAll(
 /** Issued tickets, half for the POLL client and half for the PING one. */
 const issuedTickets = (count: number) =>
   Effect.gen(function*() {
-    const simulator = yield* AuthleteSimulator
-    const authlete = yield* AuthleteClient
+    const simulator = yield* AuthleteSimulator.AuthleteSimulator
+    const authlete = yield* AuthleteClient.AuthleteClient
     const endpoint = yield* NotificationEndpoint
     const poll = yield* simulator.clientFor("POLL")
     const ping = yield* simulator.clientFor("PING")
@@ -48,16 +43,24 @@ const issuedTickets = (count: number) =>
   })
 
 /** Completes every ticket at once and checks what each party saw. */
-const completeAll = (faults: (simulator: AuthleteSimulator["Type"]) => Effect.Effect<void>, faulted: number) =>
+const completeAll = (
+  faults: (simulator: AuthleteSimulator.AuthleteSimulator["Type"]) => Effect.Effect<void>,
+  faulted: number
+) =>
   Effect.gen(function*() {
-    const simulator = yield* AuthleteSimulator
+    const simulator = yield* AuthleteSimulator.AuthleteSimulator
     const endpoint = yield* NotificationEndpoint
     const tickets = yield* issuedTickets(COMPLETIONS)
     const before = (yield* simulator.requests).length
     yield* faults(simulator)
-    const outcomes: ReadonlyArray<CompletionOutcome> = yield* Effect.forEach(
+    const outcomes: ReadonlyArray<BackchannelAuthenticationCompletion.CompletionOutcome> = yield* Effect.forEach(
       tickets,
-      ({ subject, ticket }) => completeBackchannelAuthentication({ ticket, result: "AUTHORIZED", subject }),
+      ({ subject, ticket }) =>
+        BackchannelAuthenticationCompletion.completeBackchannelAuthentication({
+          ticket,
+          result: "AUTHORIZED",
+          subject
+        }),
       { concurrency: "unbounded" }
     )
     // Every completion answered, each with the action of its client's mode.

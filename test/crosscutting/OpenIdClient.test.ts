@@ -6,7 +6,7 @@
  */
 import { assert, describe, it } from "@effect/vitest"
 import { Effect, Layer } from "effect"
-import { Playground, type PlaygroundInfo } from "effect-authlete/playground"
+import { Playground } from "effect-authlete/playground"
 import * as jose from "jose"
 import { createHash } from "node:crypto"
 import * as client from "openid-client"
@@ -14,11 +14,11 @@ import { loopbackServer, type Received } from "../support/loopback.js"
 
 const CIBA = "urn:openid:params:grant-type:ciba"
 
-const clientOf = (info: PlaygroundInfo, mode: "POLL" | "PING" | "PUSH") =>
+const clientOf = (info: Playground.PlaygroundInfo, mode: "POLL" | "PING" | "PUSH") =>
   info.clients.find((c) => c.deliveryMode === mode)!
 
 /** openid-client's configuration for one of the playground's clients (client_secret_basic). */
-const configure = (info: PlaygroundInfo, mode: "POLL" | "PING" | "PUSH", secret?: string) => {
+const configure = (info: Playground.PlaygroundInfo, mode: "POLL" | "PING" | "PUSH", secret?: string) => {
   const registered = clientOf(info, mode)
   return Effect.promise(() =>
     client.discovery(
@@ -46,7 +46,7 @@ const errorOf = (promise: () => Promise<unknown>) =>
   )
 
 /** The user decides, through the conformance suite's automated approval endpoint. */
-const approve = (info: PlaygroundInfo, authReqId: string, action: "allow" | "deny") =>
+const approve = (info: Playground.PlaygroundInfo, authReqId: string, action: "allow" | "deny") =>
   Effect.promise(async () => {
     const url = info.automatedApprovalUrl.replace("{auth_req_id}", encodeURIComponent(authReqId)).replace(
       "{action}",
@@ -79,7 +79,10 @@ const notified = (received: Array<Received>, count: number) =>
 
 /** A playground (1-second interval) with loopback PING and PUSH endpoints that answer 204. */
 const withPlayground = <A, E>(
-  body: (info: PlaygroundInfo, endpoints: { ping: Array<Received>; push: Array<Received> }) => Effect.Effect<A, E>,
+  body: (
+    info: Playground.PlaygroundInfo,
+    endpoints: { ping: Array<Received>; push: Array<Received> }
+  ) => Effect.Effect<A, E>,
   options: { readonly expiresIn?: number } = {}
 ) =>
   Effect.scoped(Effect.gen(function*() {
@@ -88,7 +91,7 @@ const withPlayground = <A, E>(
     const context = yield* Layer.build(
       Playground.layer({ interval: 1, pingEndpoint: `${ping.url}/ping`, pushEndpoint: `${push.url}/push`, ...options })
     ).pipe(Effect.orDie)
-    const info = yield* Effect.provide(Playground, context)
+    const info = yield* Effect.provide(Playground.Playground, context)
     return yield* body(info, { ping: ping.received, push: push.received })
   }))
 

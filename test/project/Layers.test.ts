@@ -7,6 +7,7 @@ import { assert, describe, it } from "@effect/vitest"
 import { readdirSync, readFileSync } from "node:fs"
 import { dirname, join, relative, resolve } from "node:path"
 import { fileURLToPath } from "node:url"
+import ts from "typescript"
 
 const src = fileURLToPath(new URL("../../src/", import.meta.url))
 
@@ -139,5 +140,77 @@ describe("the layers of src/ (ARCHITECTURE.md)", () => {
     assert.isAbove(layerOf("CibaRoutes"), layerOf("TokenEndpoint"))
     assert.isAbove(layerOf("sql/DurableDecisions"), layerOf("DeviceDecision"))
     assert.throws(() => layerOf("NewModule"), /has no layer/)
+  })
+})
+
+describe("one module, one concept (ARCHITECTURE.md)", () => {
+  const entries = ["index", "routes/index", "undici/index", "simulator/index", "playground/index", "sql/index"]
+
+  it("no module is over 450 lines", () => {
+    const long = modules().map((module) =>
+      [module, readFileSync(join(src, `${module}.ts`), "utf8").split("\n").length] as const
+    )
+      .filter(([, lines]) => lines > 450)
+    assert.deepStrictEqual(long, [])
+  })
+
+  it("every entry exports its modules as namespaces named after them, and only types from internal/", () => {
+    const wrong = entries.flatMap((entry) =>
+      [...readFileSync(join(src, `${entry}.ts`), "utf8").matchAll(/^export\b.*$/gm)].map((match) => match[0])
+        .filter((line) => {
+          const namespace = /^export \* as (\w+) from "\.\.?\/(?:[\w]+\/)?(\w+)\.js"$/.exec(line)
+          if (namespace !== null) return namespace[1] !== namespace[2]
+          return !/^export type \{ [\w, ]+ \} from "\.\/internal\/\w+\.js"$/.test(line)
+        })
+        .map((line) => `${entry}: ${line}`)
+    )
+    assert.deepStrictEqual(wrong, [])
+  })
+
+  it("a service is made by the functions beside its tag: no tag has statics", () => {
+    const withStatics = modules().flatMap((module) => {
+      const source = ts.createSourceFile(
+        module,
+        readFileSync(join(src, `${module}.ts`), "utf8"),
+        ts.ScriptTarget.Latest
+      )
+      return source.statements.filter((statement): statement is ts.ClassDeclaration =>
+        ts.isClassDeclaration(statement) &&
+        /Context\.Tag\(/.test(statement.heritageClauses?.[0]?.getText(source) ?? "") &&
+        statement.members.some((member) =>
+          ts.getModifiers(member as ts.HasModifiers)?.some((m) => m.kind === ts.SyntaxKind.StaticKeyword) === true
+        )
+      ).map((statement) => `${module}: ${statement.name?.text}`)
+    })
+    assert.deepStrictEqual(withStatics, [])
+  })
+
+  it("no two exported types or values of the entries share a name, but the functions beside each tag", () => {
+    const config = ts.getParsedCommandLineOfConfigFile(join(src, "..", "tsconfig.build.json"), {}, {
+      ...ts.sys,
+      onUnRecoverableConfigFileDiagnostic: () => {}
+    })!
+    const program = ts.createProgram(entries.map((entry) => join(src, `${entry}.ts`)), config.options)
+    const checker = program.getTypeChecker()
+    const places = new Map<string, Array<string>>()
+    const walk = (symbol: ts.Symbol, prefix: string) => {
+      for (const exported of checker.getExportsOfModule(symbol)) {
+        const target = exported.flags & ts.SymbolFlags.Alias ? checker.getAliasedSymbol(exported) : exported
+        const declaration = target.declarations?.[0]
+        if (declaration !== undefined && ts.isSourceFile(declaration)) {
+          walk(target, `${prefix}${exported.name}.`)
+          continue
+        }
+        places.set(exported.name, [...(places.get(exported.name) ?? []), `${prefix}${exported.name}`])
+      }
+    }
+    for (const entry of entries) {
+      walk(checker.getSymbolAtLocation(program.getSourceFile(join(src, `${entry}.ts`))!)!, "")
+    }
+    const shared = [...places].filter(([name, where]) =>
+      new Set(where).size > 1 && !/^(make|layer\w*|defaults)$/.test(name)
+    )
+    assert.deepStrictEqual(shared, [])
+    assert.isAbove(places.size, 150)
   })
 })

@@ -92,9 +92,11 @@ describe("each entry with only its own peers", () => {
         "core.mjs",
         `
         import * as Effect from "effect/Effect"
-        import { validateCompleteRequest } from "effect-authlete"
+        import { BackchannelAuthenticationCompleteRequest } from "effect-authlete"
         import { CibaRoutes } from "effect-authlete/routes"
-        const refused = await Effect.runPromise(Effect.flip(validateCompleteRequest({ ticket: "", result: "AUTHORIZED", subject: "u" })))
+        const refused = await Effect.runPromise(Effect.flip(
+          BackchannelAuthenticationCompleteRequest.validateCompleteRequest({ ticket: "", result: "AUTHORIZED", subject: "u" })
+        ))
         console.log(refused._tag, typeof CibaRoutes.router())
         `
       )
@@ -116,7 +118,7 @@ describe("each entry with only its own peers", () => {
         import { HttpTransport } from "effect-authlete"
         import { UndiciTransport } from "effect-authlete/undici"
         const transport = await Effect.runPromise(Effect.scoped(Effect.map(Layer.build(UndiciTransport.layer), (context) => typeof context)))
-        console.log(transport, typeof HttpTransport)
+        console.log(transport, typeof HttpTransport.HttpTransport)
         `
       )
       assert.strictEqual(out, "object function")
@@ -134,7 +136,7 @@ describe("each entry with only its own peers", () => {
         import { AuthleteSimulator } from "effect-authlete/simulator"
         import { Playground } from "effect-authlete/playground"
         const configuration = await Effect.runPromise(
-          Effect.flatMap(AuthleteClient, (client) => client.serviceConfiguration({})).pipe(
+          Effect.flatMap(AuthleteClient.AuthleteClient, (client) => client.serviceConfiguration({})).pipe(
             Effect.provide(AuthleteSimulator.layerClient({ issuer: "https://as.example" }))
           )
         )
@@ -268,6 +270,13 @@ describe("CommonJS and ES module consumers", () => {
   const entries = ["effect-authlete", "effect-authlete/routes", "effect-authlete/undici", "effect-authlete/simulator"]
     .concat(["effect-authlete/playground", "effect-authlete/sql"])
 
+  // An entry's names, and its namespaces' names (`AuthleteClient.layer`), sorted.
+  const namesOf =
+    `const namesOf = (module) => Object.keys(module).filter((key) => key !== "__esModule").flatMap((key) =>
+    module[key] !== null && typeof module[key] === "object" && !Array.isArray(module[key])
+      ? [key, ...Object.keys(module[key]).filter((inner) => inner !== "__esModule").map((inner) => key + "." + inner)]
+      : [key]).sort()`
+
   it("require() and import both load every entry, with the same exports", () =>
     withInstall(EVERYTHING, (installed) => {
       const names = (format: "cjs" | "esm") =>
@@ -275,17 +284,17 @@ describe("CommonJS and ES module consumers", () => {
           installed,
           `names.${format === "cjs" ? "cjs" : "mjs"}`,
           format === "cjs"
-            ? `console.log(JSON.stringify(${
+            ? `${namesOf}\nconsole.log(JSON.stringify(${
               JSON.stringify(entries)
-            }.map((entry) => Object.keys(require(entry)).filter((key) => key !== "__esModule").sort())))`
-            : `console.log(JSON.stringify(await Promise.all(${
+            }.map((entry) => namesOf(require(entry)))))`
+            : `${namesOf}\nconsole.log(JSON.stringify(await Promise.all(${
               JSON.stringify(entries)
-            }.map(async (entry) => Object.keys(await import(entry)).sort()))))`
+            }.map(async (entry) => namesOf(await import(entry))))))`
         )) as ReadonlyArray<ReadonlyArray<string>>
       const required = names("cjs")
       const imported = names("esm")
       assert.deepStrictEqual(required, imported)
-      assert.isAbove(required[0]!.length, 50)
+      assert.isAbove(required[0]!.length, 120)
       // require() gets the CommonJS build, import the ES modules.
       const where = run(
         installed,
@@ -308,9 +317,9 @@ describe("CommonJS and ES module consumers", () => {
         const esm = await import("effect-authlete")
         const answer = { issuer: "https://as.example" }
         const use = (Tag) => Effect.flatMap(Tag, (client) => client.serviceConfiguration({}))
-        const a = await Effect.runPromise(Effect.provide(use(esm.AuthleteClient), cjs.AuthleteClient.layerTest({ serviceConfiguration: () => Effect.succeed(answer) })))
-        const b = await Effect.runPromise(Effect.provide(use(cjs.AuthleteClient), esm.AuthleteClient.layerTest({ serviceConfiguration: () => Effect.succeed(answer) })))
-        console.log(cjs.AuthleteClient === esm.AuthleteClient, cjs.AuthleteClient.key === esm.AuthleteClient.key, a.issuer, b.issuer)
+        const a = await Effect.runPromise(Effect.provide(use(esm.AuthleteClient.AuthleteClient), cjs.AuthleteClient.layerTest({ serviceConfiguration: () => Effect.succeed(answer) })))
+        const b = await Effect.runPromise(Effect.provide(use(cjs.AuthleteClient.AuthleteClient), esm.AuthleteClient.layerTest({ serviceConfiguration: () => Effect.succeed(answer) })))
+        console.log(cjs.AuthleteClient.AuthleteClient === esm.AuthleteClient.AuthleteClient, cjs.AuthleteClient.AuthleteClient.key === esm.AuthleteClient.AuthleteClient.key, a.issuer, b.issuer)
         `
       )
       assert.strictEqual(out, "false true https://as.example https://as.example")
@@ -322,7 +331,7 @@ describe("CommonJS and ES module consumers", () => {
         `import * as entry${index} from "${entry}"\nvoid entry${index}`
       ).join(
         "\n"
-      ) + `\nexport const tag: string = entry0.AuthleteClient.key\n`
+      ) + `\nexport const tag: string = entry0.AuthleteClient.AuthleteClient.key\n`
       const files = [installed.write("consumer.cts", source), installed.write("consumer.mts", source)]
       const program = ts.createProgram(files, {
         module: ts.ModuleKind.NodeNext,

@@ -9,9 +9,8 @@ import { Clock, Context, Effect, Layer, Ref } from "effect"
 import {
   AuthleteClient,
   type BackchannelAuthenticationCompleteResult,
+  BackchannelAuthenticationCompletion,
   ClientNotifier,
-  collectClaims,
-  completeBackchannelAuthentication,
   UserClaims
 } from "effect-authlete"
 import { AuthleteSimulator } from "effect-authlete/simulator"
@@ -76,7 +75,7 @@ export type DeliveryMode = "POLL" | "PING" | "PUSH"
 /** One run of the flow and what each party saw. */
 export interface FlowReport {
   readonly mode: DeliveryMode
-  readonly result: BackchannelAuthenticationCompleteResult
+  readonly result: BackchannelAuthenticationCompleteResult.BackchannelAuthenticationCompleteResult
   readonly authReqId: string
   readonly notificationToken: string
   readonly action: string
@@ -91,10 +90,13 @@ const parameters = (entries: Record<string, string>) => new URLSearchParams(entr
  * Drives one CIBA flow as an authorization server does: the client's backchannel authentication
  * request, `auth_req_id` issue, the user's decision, claims collection, completion and notification.
  */
-export const driveFlow = (mode: DeliveryMode, result: BackchannelAuthenticationCompleteResult) =>
+export const driveFlow = (
+  mode: DeliveryMode,
+  result: BackchannelAuthenticationCompleteResult.BackchannelAuthenticationCompleteResult
+) =>
   Effect.gen(function*() {
-    const simulator = yield* AuthleteSimulator
-    const authlete = yield* AuthleteClient
+    const simulator = yield* AuthleteSimulator.AuthleteSimulator
+    const authlete = yield* AuthleteClient.AuthleteClient
     const endpoint = yield* NotificationEndpoint
     const client = yield* simulator.clientFor(mode)
     if (mode !== "POLL") yield* simulator.setClientNotificationEndpoint(client.clientId, endpoint.url)
@@ -124,9 +126,13 @@ export const driveFlow = (mode: DeliveryMode, result: BackchannelAuthenticationC
 
     // 3. The user decided on their device; the server gathers the claims and completes.
     const claims = result === "AUTHORIZED"
-      ? yield* collectClaims({ subject: "user-1", claimNames: request.claimNames ?? [], claimsLocales: ["ja"] })
+      ? yield* UserClaims.collectClaims({
+        subject: "user-1",
+        claimNames: request.claimNames ?? [],
+        claimsLocales: ["ja"]
+      })
       : undefined
-    const outcome = yield* completeBackchannelAuthentication({
+    const outcome = yield* BackchannelAuthenticationCompletion.completeBackchannelAuthentication({
       ticket: request.ticket,
       result,
       subject: "user-1",

@@ -6,7 +6,9 @@ import { Arbitrary, FastCheck as fc } from "effect"
 import { BackchannelAuthenticationCompleteRequest } from "effect-authlete"
 
 /** Valid requests as a program holds them (claims as objects). */
-export const validRequest = Arbitrary.make(BackchannelAuthenticationCompleteRequest)
+export const validRequest = Arbitrary.make(
+  BackchannelAuthenticationCompleteRequest.BackchannelAuthenticationCompleteRequest
+)
 
 /** A claims object nested `depth` levels deep. */
 const deep = (depth: number): Record<string, unknown> => {

@@ -10,7 +10,7 @@ import { UndiciTransport } from "effect-authlete/undici"
 const baseUrl = process.argv[2]!
 
 const call = Effect.flatMap(
-  AuthleteClient,
+  AuthleteClient.AuthleteClient,
   (client) => client.backchannelAuthenticationComplete({ ticket: "ticket-1", result: "AUTHORIZED", subject: "user-1" })
 ).pipe(
   Effect.provide(

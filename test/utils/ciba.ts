@@ -5,12 +5,12 @@
 import { HttpClient, HttpClientRequest } from "@effect/platform"
 import { Effect, Redacted, Schema } from "effect"
 import {
+  BackchannelAuthentication,
   BackchannelAuthenticationCompleteResponse,
-  BackchannelAuthenticationFailResponse,
-  BackchannelAuthenticationIssueResponse,
-  BackchannelAuthenticationResponse
+  BackchannelAuthenticationFail,
+  BackchannelAuthenticationIssue
 } from "effect-authlete"
-import { AuthleteSimulator, type SimulatedClient } from "effect-authlete/simulator"
+import { AuthleteSimulator } from "effect-authlete/simulator"
 
 export interface RawAnswer {
   readonly status: number
@@ -39,7 +39,7 @@ const parse = (text: string): unknown => {
 /** POSTs `body` as JSON to `/api/{serviceId}{path}` and returns what came back, whatever the status. */
 export const call = (path: string, body: unknown, options: CallOptions = {}) =>
   Effect.gen(function*() {
-    const simulator = yield* AuthleteSimulator
+    const simulator = yield* AuthleteSimulator.AuthleteSimulator
     const http = yield* HttpClient.HttpClient
     const url = `${simulator.baseUrl}/api/${options.serviceId ?? simulator.serviceId}${path}`
     let request = options.method === "GET"
@@ -66,7 +66,7 @@ const decodeOk = <A, I>(schema: Schema.Schema<A, I>) => (answer: RawAnswer) =>
 
 /** `/backchannel/authentication` with the client's credentials (HTTP Basic style, in the body). */
 export const authenticate = (
-  client: SimulatedClient,
+  client: AuthleteSimulator.SimulatedClient,
   parameters: Record<string, string>,
   credentials: "basic" | "form" | "none" = "basic"
 ) => {
@@ -78,17 +78,23 @@ export const authenticate = (
   const body = credentials === "basic"
     ? { parameters: form.toString(), clientId: String(client.clientId), clientSecret: client.clientSecret }
     : { parameters: form.toString() }
-  return Effect.flatMap(call("/backchannel/authentication", body), decodeOk(BackchannelAuthenticationResponse))
+  return Effect.flatMap(
+    call("/backchannel/authentication", body),
+    decodeOk(BackchannelAuthentication.BackchannelAuthenticationResponse)
+  )
 }
 
 export const issue = (ticket: string) =>
   Effect.flatMap(
     call("/backchannel/authentication/issue", { ticket }),
-    decodeOk(BackchannelAuthenticationIssueResponse)
+    decodeOk(BackchannelAuthenticationIssue.BackchannelAuthenticationIssueResponse)
   )
 
 export const fail = (body: Record<string, unknown>) =>
-  Effect.flatMap(call("/backchannel/authentication/fail", body), decodeOk(BackchannelAuthenticationFailResponse))
+  Effect.flatMap(
+    call("/backchannel/authentication/fail", body),
+    decodeOk(BackchannelAuthenticationFail.BackchannelAuthenticationFailResponse)
+  )
 
 /** `/complete` with a wire-shaped body; answers of any status are decoded. */
 export const complete = (body: Record<string, unknown>) =>
@@ -96,14 +102,16 @@ export const complete = (body: Record<string, unknown>) =>
     call("/backchannel/authentication/complete", body),
     (answer) =>
       Effect.map(
-        Schema.decodeUnknown(BackchannelAuthenticationCompleteResponse)(answer.json).pipe(Effect.orDie),
+        Schema.decodeUnknown(BackchannelAuthenticationCompleteResponse.BackchannelAuthenticationCompleteResponse)(
+          answer.json
+        ).pipe(Effect.orDie),
         (response) => ({ status: answer.status, response })
       )
   )
 
 /** The parameters every valid request needs, plus a notification token for PING and PUSH clients. */
 export const baseParameters = (
-  client: SimulatedClient,
+  client: AuthleteSimulator.SimulatedClient,
   extra: Record<string, string> = {}
 ): Record<string, string> => ({
   scope: "openid",
@@ -113,9 +121,12 @@ export const baseParameters = (
 })
 
 /** Runs `/backchannel/authentication` and `/issue`: a ticket ready for `/complete`. */
-export const readyTicket = (mode: SimulatedClient["deliveryMode"], extra: Record<string, string> = {}) =>
+export const readyTicket = (
+  mode: AuthleteSimulator.SimulatedClient["deliveryMode"],
+  extra: Record<string, string> = {}
+) =>
   Effect.gen(function*() {
-    const simulator = yield* AuthleteSimulator
+    const simulator = yield* AuthleteSimulator.AuthleteSimulator
     const client = yield* simulator.clientFor(mode)
     const identification = yield* authenticate(client, baseParameters(client, extra))
     if (identification.action !== "USER_IDENTIFICATION" || identification.ticket === undefined) {

@@ -6,8 +6,8 @@ import type {
   BackchannelAuthenticationRequest,
   BackchannelAuthenticationResponse
 } from "../../BackchannelAuthentication.js"
-import type { BackchannelAuthenticationCompleteRequest } from "../../BackchannelAuthenticationCompleteRequest.js"
-import type { BackchannelAuthenticationCompleteResponse } from "../../BackchannelAuthenticationCompleteResponse.js"
+import type * as BackchannelAuthenticationCompleteRequest from "../../BackchannelAuthenticationCompleteRequest.js"
+import type * as BackchannelAuthenticationCompleteResponse from "../../BackchannelAuthenticationCompleteResponse.js"
 import type {
   BackchannelAuthenticationFailReason,
   BackchannelAuthenticationFailResponse
@@ -95,7 +95,9 @@ const FAILURES: {
 type AuthenticationJson = Json<typeof BackchannelAuthenticationResponse.Encoded>
 type IssueJson = Json<typeof BackchannelAuthenticationIssueResponse.Encoded>
 type FailJson = Json<typeof BackchannelAuthenticationFailResponse.Encoded>
-type CompleteJson = Json<typeof BackchannelAuthenticationCompleteResponse.Encoded>
+type CompleteJson = Json<
+  typeof BackchannelAuthenticationCompleteResponse.BackchannelAuthenticationCompleteResponse.Encoded
+>
 
 /**
  * `/fail` with wrong parameters is the action `INTERNAL_SERVER_ERROR` (javadoc of
@@ -295,7 +297,9 @@ export const makeBackchannel = (state: State) => {
     body: { ...cause, action: "SERVER_ERROR" } satisfies CompleteJson
   })
 
-  const complete = (request: BackchannelAuthenticationCompleteRequest): Effect.Effect<Answer> =>
+  const complete = (
+    request: BackchannelAuthenticationCompleteRequest.BackchannelAuthenticationCompleteRequest
+  ): Effect.Effect<Answer> =>
     Effect.gen(function*() {
       // Taken out in one step: a ticket completes once, even under concurrent calls.
       const record = tickets.get(request.ticket)

@@ -3,7 +3,7 @@
  * behaviour required), over the state they share.
  */
 import type * as Effect from "effect/Effect"
-import type { AuthleteApi, AuthleteApiName, AuthleteApis } from "../../AuthleteApi.js"
+import type * as AuthleteApi from "../../AuthleteApi.js"
 import { failMalformed, makeBackchannel } from "./ciba.js"
 import { makeService } from "./service.js"
 import type { Answer, State } from "./state.js"
@@ -11,8 +11,8 @@ import { makeToken } from "./token.js"
 
 /** What the simulator does for each API, given the request its declaration decoded. */
 export type Engine = {
-  readonly [Name in AuthleteApiName]: (
-    request: AuthleteApi.Request<typeof AuthleteApis[Name]>
+  readonly [Name in AuthleteApi.AuthleteApiName]: (
+    request: AuthleteApi.AuthleteApi.Request<typeof AuthleteApi.AuthleteApis[Name]>
   ) => Effect.Effect<Answer>
 }
 
@@ -23,6 +23,6 @@ export const makeEngine = (state: State): Engine => ({
 })
 
 /** What an API answers to a body that breaks its schema, where Authlete documents more than a 400. */
-export const malformedAnswers: { readonly [Name in AuthleteApiName]?: (problems: string) => Answer } = {
+export const malformedAnswers: { readonly [Name in AuthleteApi.AuthleteApiName]?: (problems: string) => Answer } = {
   backchannelAuthenticationFail: failMalformed
 }

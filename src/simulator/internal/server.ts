@@ -15,7 +15,7 @@ import * as Either from "effect/Either"
 import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
 import * as Ref from "effect/Ref"
-import { type AuthleteApi, type AuthleteApiName, AuthleteApis } from "../../AuthleteApi.js"
+import * as AuthleteApi from "../../AuthleteApi.js"
 import { AuthleteValidationError } from "../../AuthleteError.js"
 import * as Api from "../../internal/api.js"
 import type { ReceivedRequest, SimulatedExchange } from "../AuthleteSimulator.js"
@@ -101,7 +101,7 @@ export const makeApp = (deps: ServerDependencies): HttpApp.Default => {
     )
   }
 
-  const endpoint = <Name extends AuthleteApiName>(name: Name, api: AuthleteApi) => {
+  const endpoint = <Name extends AuthleteApi.AuthleteApiName>(name: Name, api: AuthleteApi.AuthleteApi) => {
     const codecs = Api.codecsOf(api)
     const behave = deps.engine[name] as (request: unknown) => Effect.Effect<Answer>
     return Effect.gen(function*() {
@@ -145,7 +145,11 @@ export const makeApp = (deps: ServerDependencies): HttpApp.Default => {
   }
 
   let router = HttpRouter.empty
-  for (const [name, api] of Object.entries(AuthleteApis) as Array<[AuthleteApiName, AuthleteApi]>) {
+  for (
+    const [name, api] of Object.entries(AuthleteApi.AuthleteApis) as Array<
+      [AuthleteApi.AuthleteApiName, AuthleteApi.AuthleteApi]
+    >
+  ) {
     router = HttpRouter.route(api.method)(`/api/:serviceId${api.path}`, endpoint(name, api))(router)
   }
 

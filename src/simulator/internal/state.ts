@@ -7,7 +7,7 @@
 import type * as Clock from "effect/Clock"
 import * as Effect from "effect/Effect"
 import * as Ref from "effect/Ref"
-import type { BackchannelAuthenticationCompleteRequest } from "../../BackchannelAuthenticationCompleteRequest.js"
+import type * as BackchannelAuthenticationCompleteRequest from "../../BackchannelAuthenticationCompleteRequest.js"
 import type { SimulatedClient } from "../AuthleteSimulator.js"
 import { halfHash, randomToken, secretsEqual, type SigningKey, signJws } from "./crypto.js"
 
@@ -70,7 +70,7 @@ export interface Grant {
   readonly expiresAt: number
   /** How the user decided (`/complete`), for POLL and PING. */
   decided?: {
-    readonly request: BackchannelAuthenticationCompleteRequest
+    readonly request: BackchannelAuthenticationCompleteRequest.BackchannelAuthenticationCompleteRequest
     readonly scopes: ReadonlyArray<string>
   } | undefined
   /** The tokens went out already: redeemed at the token endpoint, or pushed. */
@@ -150,7 +150,9 @@ export const authenticateClient = (
   })
 
 /** The properties the client may see, as entries of a JSON object. */
-const visibleProperties = (request: BackchannelAuthenticationCompleteRequest): Record<string, string> =>
+const visibleProperties = (
+  request: BackchannelAuthenticationCompleteRequest.BackchannelAuthenticationCompleteRequest
+): Record<string, string> =>
   Object.fromEntries(
     (request.properties ?? []).filter((property) => property.hidden !== true).map((p) => [p.key, p.value])
   )
@@ -166,7 +168,7 @@ const positiveOr = (value: number | undefined, fallback: number): number =>
 export const mintTokens = (
   state: State,
   options: {
-    readonly request: BackchannelAuthenticationCompleteRequest
+    readonly request: BackchannelAuthenticationCompleteRequest.BackchannelAuthenticationCompleteRequest
     readonly client: SimulatedClient
     readonly aliasUsed: boolean
     readonly authReqId: string

@@ -13,8 +13,8 @@ import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
 import * as Schedule from "effect/Schedule"
-import type { AuthleteError } from "../../AuthleteError.js"
-import type { BackchannelAuthenticationCompleteResponse } from "../../BackchannelAuthenticationCompleteResponse.js"
+import type * as AuthleteError from "../../AuthleteError.js"
+import type * as BackchannelAuthenticationCompleteResponse from "../../BackchannelAuthenticationCompleteResponse.js"
 import type { ClientNotificationError } from "../../ClientNotifier.js"
 
 /**
@@ -46,13 +46,16 @@ export const untilExpiry = (expiresAt: number): Schedule.Schedule<Duration.Durat
   )
 
 /** Whether the request may have been refused unprocessed, or lost on the way: worth sending again. */
-export const isTransient = (error: AuthleteError): boolean =>
+export const isTransient = (error: AuthleteError.AuthleteError): boolean =>
   error._tag === "AuthleteTransportError" ||
   (error._tag === "AuthleteApiError" && (error.status >= 500 || error.status === 408 || error.status === 429))
 
 /** Whether Authlete's refusal of a resumed attempt reads as "this ticket was used". */
 export const refusesTicket = (
-  answer: Either.Either<BackchannelAuthenticationCompleteResponse, AuthleteError>
+  answer: Either.Either<
+    BackchannelAuthenticationCompleteResponse.BackchannelAuthenticationCompleteResponse,
+    AuthleteError.AuthleteError
+  >
 ): boolean =>
   Either.isRight(answer)
     ? answer.right.action === "SERVER_ERROR"
