@@ -146,8 +146,10 @@ ${ELEMENT_FUNCTION}
     idToken.hidden = true;
     status.className = "status";
     status.textContent = "Waiting for the user\u2026";
-    shown.hidden = !body.bindingMessage;
-    shownBinding.textContent = body.bindingMessage || "";
+    // The message as the client sends it (trimmed, like every field), so as the device shows it.
+    var sentBinding = (body.bindingMessage || "").trim();
+    shown.hidden = sentBinding === "";
+    shownBinding.textContent = sentBinding;
     // Starting again while a request runs replaces it (the client stops waiting for the old one).
     var controller = new AbortController();
     running = controller;

@@ -68,6 +68,7 @@ pre { background: var(--code-bg); border-radius: 8px; padding: 10px; margin: 6px
   font-family: ui-monospace, SFMono-Regular, Menlo, Consolas, "Liberation Mono", monospace;
   font-size: 2.25rem; font-weight: 700; letter-spacing: 0.08em; line-height: 1.2; margin: 0 0 8px;
   padding: 8px 12px; background: var(--code-bg); border-radius: 8px; overflow-wrap: anywhere;
+  white-space: pre-wrap;
 }
 .binding.none { font-size: 1rem; font-family: inherit; font-weight: 400; letter-spacing: 0; color: var(--muted); }
 dl { display: grid; grid-template-columns: max-content 1fr; gap: 4px 12px; margin: 8px 0 0; }
@@ -99,5 +100,5 @@ dd { margin: 0; overflow-wrap: anywhere; }
 .checks { list-style: none; padding: 0; margin: 6px 0 0; }
 .result details { margin: 8px 0 16px; }
 .checks li { padding: 2px 0; }
-.shown-binding { font-family: ui-monospace, SFMono-Regular, Menlo, Consolas, monospace; font-size: 1.75rem; font-weight: 700; letter-spacing: 0.08em; }
+.shown-binding { font-family: ui-monospace, SFMono-Regular, Menlo, Consolas, monospace; font-size: 1.75rem; font-weight: 700; letter-spacing: 0.08em; white-space: pre-wrap; overflow-wrap: anywhere; }
 `
