@@ -9,21 +9,50 @@
  * const app = HttpRouter.empty.pipe(HttpRouter.mount("/as", CibaRoutes.router()))
  * ```
  *
- * Form bodies are read once, under a size cap; client credentials come from `Authorization: Basic`
- * (RFC 6749 2.3.1) or stay in the form; a failure to reach Authlete is logged and answered 500.
+ * **A client's mistake is a 4xx.** Every value the routes take from the request is checked, before
+ * anything is sent to Authlete, with the schemas the Authlete client itself applies (the rules are
+ * not written twice): the client credentials of `Authorization: Basic` (RFC 6749 2.3.1, each half
+ * form-urlencoded) and the `OAuth-Client-Attestation` headers with `ClientCredentials.fromHeaders`,
+ * the `DPoP` header and the form body with the fields of `TokenRequest` and
+ * `BackchannelAuthenticationRequest`. A Basic header that cannot be read, or whose client ID or
+ * secret breaks a rule (empty, over 8,192 characters), is 401 `invalid_client` with `WWW-Authenticate:
+ * Basic realm="backchannel"` (or `"token"`), RFC 6749 5.2; an empty secret (`1001:`) is refused so
+ * too, as Authlete issues no client an empty secret. A `DPoP` or attestation header that breaks a
+ * rule, a body that is not `application/x-www-form-urlencoded` or breaks the rule of `parameters`, is
+ * 400 `invalid_request`; a body over `maxFormBytes` is 413 `invalid_request`. The `error_description`
+ * names the field and the rule, never the value; such refusals are logged at INFO, without the value.
+ * An `AuthleteValidationError` that still reaches a route is 400 `invalid_request` too; only a failure
+ * to reach Authlete or the store (transport errors, Authlete's errors) is logged as an error and
+ * answered 500 `server_error`.
+ *
+ * **HTTP as proxies expect.** Another method on an endpoint is 405 with `Allow` (`POST`, or `GET,
+ * HEAD` for discovery and the JWKS). A path is matched exactly, case-sensitively and without a
+ * trailing-slash alias: `/TOKEN`, `/token/`, `//token` and `/tok%65n` are 404 (`RouteNotFound`). The
+ * router's own matching (find-my-way, configured by `HttpRouter.currentRouterConfig`, read when the
+ * outermost router is first run) ignores case and a trailing slash by default, and `HttpRouter.mount`
+ * copies these routes into the application's router, under the application's configuration; so each
+ * route checks the path the request arrived with (its original URL) against the path it was mounted
+ * at, whatever that configuration, and nothing is asked of the application. (A middleware that
+ * rewrites URLs before the routes must leave the routes' part of the path as it came.) To make the
+ * application's own routes as strict, provide `HttpRouter.setRouterConfig({ caseSensitive: true,
+ * ignoreTrailingSlash: false, ignoreDuplicateSlashes: false })` to the server. Every answer of these
+ * routes carries `X-Content-Type-Options: nosniff`.
  *
  * @since 0.1.0
  */
 import * as HttpIncomingMessage from "@effect/platform/HttpIncomingMessage"
 import * as HttpRouter from "@effect/platform/HttpRouter"
+import * as HttpServerError from "@effect/platform/HttpServerError"
 import * as HttpServerRequest from "@effect/platform/HttpServerRequest"
 import * as HttpServerResponse from "@effect/platform/HttpServerResponse"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
 import * as Option from "effect/Option"
+import * as Schema from "effect/Schema"
 import type * as AuthenticationDevice from "./AuthenticationDevice.js"
 import type * as AuthleteClient from "./AuthleteClient.js"
-import { MAX_PARAMETERS_LENGTH } from "./BackchannelAuthentication.js"
+import * as AuthleteError from "./AuthleteError.js"
+import { BackchannelAuthenticationRequest, MAX_PARAMETERS_LENGTH } from "./BackchannelAuthentication.js"
 import { handleBackchannelAuthentication } from "./BackchannelAuthenticationEndpoint.js"
 import type * as BackchannelChecks from "./BackchannelChecks.js"
 import * as ClientCredentials from "./ClientCredentials.js"
@@ -31,6 +60,7 @@ import * as Decisions from "./Decisions.js"
 import { handleDiscovery, handleJwks } from "./Discovery.js"
 import * as Endpoint from "./EndpointResponse.js"
 import type * as PendingRequestStore from "./PendingRequestStore.js"
+import { TokenRequest } from "./Token.js"
 import { handleTokenRequest } from "./TokenEndpoint.js"
 import type * as UserIdentifier from "./UserIdentifier.js"
 
@@ -73,31 +103,95 @@ export type CibaRoutesRequirements =
 const toHttp = (response: Endpoint.EndpointResponse) =>
   HttpServerResponse.text(response.body, {
     status: response.status,
-    headers: response.headers,
+    // A JSON error may echo the request: no browser may take it for anything else.
+    headers: { ...response.headers, "x-content-type-options": "nosniff" },
     contentType: response.headers["content-type"] ?? "application/json"
   })
 
 const serverError = Endpoint.oauthError(500, "server_error")
 
-/** Runs an endpoint program; a failure to reach Authlete or the store is logged and answered 500. */
+/**
+ * Runs an endpoint program. A request the Authlete client refused to build or send broke one of its
+ * rules: the client's mistake, 400. Anything else is a failure to reach Authlete or the store: logged
+ * as an error and answered 500.
+ */
 const answer = <E extends { readonly message: string }, R>(program: Effect.Effect<Endpoint.EndpointResponse, E, R>) =>
   program.pipe(
     Effect.catchAll((error) =>
-      Effect.as(Effect.logError(`The endpoint could not answer: ${error.message}`), serverError)
+      error instanceof AuthleteError.AuthleteValidationError
+        ? Effect.as(
+          Effect.logInfo(`Refused a request that breaks a rule of the Authlete client: ${error.rules}`),
+          Endpoint.oauthError(400, "invalid_request", `The request breaks a rule: ${error.rules}.`)
+        )
+        : Effect.as(Effect.logError(`The endpoint could not answer: ${error.message}`), serverError)
     ),
     Effect.map(toHttp)
   )
 
+/** What the request's fields are called in an answer, by their name in Authlete's request models. */
+const FIELD_NAMES: Readonly<Record<string, string>> = {
+  clientId: "The client ID of the Authorization header",
+  clientSecret: "The client secret of the Authorization header",
+  oauthClientAttestation: "The OAuth-Client-Attestation header",
+  oauthClientAttestationPop: "The OAuth-Client-Attestation-PoP header",
+  dpop: "The DPoP header",
+  parameters: "The form body"
+}
+
+/** The fields of client authentication proper: breaking their rules is `invalid_client`. */
+const AUTHENTICATION = new Set<unknown>(["clientId", "clientSecret"])
+
+/** The broken rules as a sentence per field: names and rules, never the values. */
+const describe = (issues: ReadonlyArray<AuthleteError.ValidationIssue>): string =>
+  issues.map((issue) => `${FIELD_NAMES[String(issue.path[0])] ?? "A field"} ${issue.message}.`).join(" ")
+
+/** Refuses the request: the answer, and a line at INFO that says why without the value. */
+const refuse = (response: Endpoint.EndpointResponse, why: string) =>
+  Effect.zipRight(Effect.logInfo(`Refused a request (${response.status}): ${why}`), Effect.fail(response))
+
+/** RFC 6749 5.2: 401 with the scheme the client authenticated with. */
+const invalidClient = (why: string, realm: string) =>
+  refuse(Endpoint.oauthError(401, "invalid_client", why, { "www-authenticate": `Basic realm="${realm}"` }), why)
+
+const invalidRequest = (why: string, status = 400) => refuse(Endpoint.oauthError(status, "invalid_request", why), why)
+
 const FORM = /^application\/x-www-form-urlencoded\b/i
 
-/** The form body and the client credentials of a POST, or the answer that refuses it. */
-const readForm = (maxFormBytes: number, realm: string) =>
+/** The fields of each endpoint's request model the routes fill from the request, besides credentials. */
+const backchannelFields = Schema.decodeUnknownEither(
+  Schema.Struct({ parameters: BackchannelAuthenticationRequest.fields.parameters }),
+  { errors: "all" }
+)
+const tokenFields = Schema.decodeUnknownEither(
+  Schema.Struct({ parameters: TokenRequest.fields.parameters, dpop: TokenRequest.fields.dpop }),
+  { errors: "all" }
+)
+
+/**
+ * The form body and the client credentials of a POST, and the endpoint's other fields (`fields`), each
+ * checked with the Authlete client's rules; or the answer that refuses them.
+ */
+const readForm = <A>(
+  maxFormBytes: number,
+  realm: string,
+  fields: (
+    parameters: string,
+    headers: Readonly<Record<string, string | undefined>>
+  ) => Either.Either<A, AuthleteError.AuthleteValidationError>
+) =>
   Effect.gen(function*() {
     const request = yield* HttpServerRequest.HttpServerRequest
     if (!FORM.test(request.headers["content-type"] ?? "")) {
-      return yield* Effect.fail(
-        Endpoint.oauthError(400, "invalid_request", "The body must be application/x-www-form-urlencoded.")
-      )
+      return yield* invalidRequest("The body must be application/x-www-form-urlencoded.")
+    }
+    const credentials = ClientCredentials.fromHeaders(request.headers)
+    if (Either.isLeft(credentials)) {
+      const error = credentials.left
+      if (error._tag === "MalformedAuthorization") return yield* invalidClient(error.message, realm)
+      const authentication = error.issues.filter((issue) => AUTHENTICATION.has(issue.path[0]))
+      return yield* authentication.length > 0
+        ? invalidClient(describe(authentication), realm)
+        : invalidRequest(describe(error.issues))
     }
     const declared = Number(request.headers["content-length"])
     const text = Number.isFinite(declared) && declared > maxFormBytes
@@ -106,29 +200,76 @@ const readForm = (maxFormBytes: number, realm: string) =>
         Effect.map((text): string | undefined => text),
         Effect.orElseSucceed(() => undefined)
       )
-    if (text === undefined) {
-      return yield* Effect.fail(Endpoint.oauthError(413, "invalid_request", "The body is too large."))
-    }
-    const credentials = ClientCredentials.fromHeaders(request.headers)
-    if (Either.isLeft(credentials)) {
-      return yield* Effect.fail(
-        Endpoint.oauthError(401, "invalid_client", credentials.left.message, {
-          "www-authenticate": `Basic realm="${realm}"`
-        })
-      )
-    }
-    return { parameters: text, ...credentials.right, headers: request.headers }
+    if (text === undefined) return yield* invalidRequest("The body is too large.", 413)
+    const checked = fields(text, request.headers)
+    if (Either.isLeft(checked)) return yield* invalidRequest(describe(checked.left.issues))
+    return { ...credentials.right, ...checked.right }
   })
+
+/** Where a URL's path is, whether it came as a path (`/token?x`) or whole (`http://host/token`). */
+const pathOf = (url: string): string => {
+  const end = url.search(/[?#]/)
+  const path = end === -1 ? url : url.slice(0, end)
+  return path.startsWith("/") ? path : path.replace(/^[A-Za-z][A-Za-z0-9+.-]*:\/\/[^/]*/, "")
+}
+
+const patterns = new Map<string, RegExp>()
+
+/**
+ * Whether a request came for a route's path exactly: the same case, no trailing slash, no doubled
+ * slash, no `%`-escaped letter; each `:param` one segment. The path may follow a prefix a mounting
+ * app took off before the router saw it (`HttpRouter.mountApp`), which never ends with `/`.
+ */
+const isExactly = (routePath: string, url: string): boolean => {
+  let pattern = patterns.get(routePath)
+  if (pattern === undefined) {
+    const segments = routePath.split("/").map((segment) =>
+      segment.startsWith(":") ? "[^/]+" : segment.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")
+    )
+    pattern = new RegExp(`^(?:.*[^/])?${segments.join("/")}$`)
+    patterns.set(routePath, pattern)
+  }
+  return pattern.test(pathOf(url))
+}
+
+/**
+ * An endpoint at an exact path: another path the router took for it is `RouteNotFound` (404), and a
+ * method it does not answer is 405 with `Allow`.
+ */
+const endpoint = <E, R>(
+  methods: ReadonlyArray<string>,
+  handler: Effect.Effect<HttpServerResponse.HttpServerResponse, E, R>
+) =>
+  Effect.gen(function*() {
+    const request = yield* HttpServerRequest.HttpServerRequest
+    const context = yield* HttpRouter.RouteContext
+    if (!isExactly(context.route.path, request.originalUrl)) {
+      return yield* Effect.fail(new HttpServerError.RouteNotFound({ request }))
+    }
+    if (!methods.includes(request.method)) {
+      return toHttp(Endpoint.oauthError(405, "invalid_request", `The method must be ${methods.join(" or ")}.`, {
+        allow: methods.join(", ")
+      }))
+    }
+    return yield* handler
+  })
+
+const POST = ["POST"]
+const GET = ["GET", "HEAD"]
+
+const refused = (response: Endpoint.EndpointResponse) => Effect.succeed(toHttp(response))
 
 /**
  * The routes: `POST /backchannel` (the backchannel authentication endpoint), `POST /token`,
  * `GET /.well-known/openid-configuration` and `GET /jwks` (paths configurable), and the automated
- * approval endpoint when asked for.
+ * approval endpoint when asked for; each at its exact path, and 405 for another method.
  *
  * @since 0.1.0
  * @category routes
  */
-export const router = (options: CibaRoutesOptions = {}): HttpRouter.HttpRouter<never, CibaRoutesRequirements> => {
+export const router = (
+  options: CibaRoutesOptions = {}
+): HttpRouter.HttpRouter<HttpServerError.RouteNotFound, CibaRoutesRequirements> => {
   const paths = {
     backchannelAuthentication: options.paths?.backchannelAuthentication ?? "/backchannel",
     token: options.paths?.token ?? "/token",
@@ -137,44 +278,63 @@ export const router = (options: CibaRoutesOptions = {}): HttpRouter.HttpRouter<n
   }
   const maxFormBytes = options.maxFormBytes ?? MAX_PARAMETERS_LENGTH
   const routes = HttpRouter.empty.pipe(
-    HttpRouter.post(
+    HttpRouter.all(
       paths.backchannelAuthentication as HttpRouter.PathInput,
-      Effect.flatMap(readForm(maxFormBytes, "backchannel"), (form) => answer(handleBackchannelAuthentication(form)))
-        .pipe(Effect.catchAll((refused) => Effect.succeed(toHttp(refused))))
+      endpoint(
+        POST,
+        readForm(maxFormBytes, "backchannel", (parameters) =>
+          Either.mapLeft(
+            backchannelFields({ parameters }),
+            AuthleteError.AuthleteValidationError.fromParseError
+          )).pipe(
+            Effect.flatMap((input) => answer(handleBackchannelAuthentication(input))),
+            Effect.catchAll(refused)
+          )
+      )
     ),
-    HttpRouter.post(
+    HttpRouter.all(
       paths.token as HttpRouter.PathInput,
-      Effect.flatMap(readForm(maxFormBytes, "token"), (form) =>
-        answer(handleTokenRequest({
-          ...form,
-          dpop: form.headers["dpop"],
-          htm: form.headers["dpop"] === undefined ? undefined : "POST"
-        }))).pipe(Effect.catchAll((refused) => Effect.succeed(toHttp(refused))))
+      endpoint(
+        POST,
+        readForm(maxFormBytes, "token", (parameters, headers) =>
+          Either.mapLeft(
+            tokenFields({ parameters, dpop: headers["dpop"] }),
+            AuthleteError.AuthleteValidationError.fromParseError
+          )).pipe(
+            Effect.flatMap((input) =>
+              answer(handleTokenRequest({ ...input, htm: input.dpop === undefined ? undefined : "POST" }))
+            ),
+            Effect.catchAll(refused)
+          )
+      )
     ),
-    HttpRouter.get(paths.discovery as HttpRouter.PathInput, answer(handleDiscovery)),
-    HttpRouter.get(paths.jwks as HttpRouter.PathInput, answer(handleJwks))
+    HttpRouter.all(paths.discovery as HttpRouter.PathInput, endpoint(GET, answer(handleDiscovery))),
+    HttpRouter.all(paths.jwks as HttpRouter.PathInput, endpoint(GET, answer(handleJwks)))
   )
   if (options.automatedApproval === undefined) return routes
-  return HttpRouter.post(
+  return HttpRouter.all(
     `${options.automatedApproval}/:authReqId/:action` as HttpRouter.PathInput,
-    Effect.gen(function*() {
-      const { action, authReqId } = yield* HttpRouter.params
-      if (authReqId === undefined || (action !== "allow" && action !== "deny")) {
-        return toHttp(Endpoint.oauthError(400, "invalid_request", "The action must be allow or deny."))
-      }
-      const decisions = yield* Decisions.Decisions
-      return yield* decisions.decide({ authReqId, decision: action }).pipe(
-        Effect.as(toHttp(Endpoint.json(200, "{}"))),
-        Effect.catchTag("DecisionError", (error) =>
-          Effect.succeed(toHttp(Endpoint.oauthError(
-            error.reason === "Unknown" ? 404 : error.reason === "Expired" ? 410 : 409,
-            "invalid_request",
-            error.message
-          )))),
-        Effect.catchAll((error) =>
-          Effect.as(Effect.logError(`The decision could not be completed: ${error.message}`), toHttp(serverError))
+    endpoint(
+      POST,
+      Effect.gen(function*() {
+        const { action, authReqId } = yield* HttpRouter.params
+        if (authReqId === undefined || (action !== "allow" && action !== "deny")) {
+          return toHttp(Endpoint.oauthError(400, "invalid_request", "The action must be allow or deny."))
+        }
+        const decisions = yield* Decisions.Decisions
+        return yield* decisions.decide({ authReqId, decision: action }).pipe(
+          Effect.as(toHttp(Endpoint.json(200, "{}"))),
+          Effect.catchTag("DecisionError", (error) =>
+            Effect.succeed(toHttp(Endpoint.oauthError(
+              error.reason === "Unknown" ? 404 : error.reason === "Expired" ? 410 : 409,
+              "invalid_request",
+              error.message
+            )))),
+          Effect.catchAll((error) =>
+            Effect.as(Effect.logError(`The decision could not be completed: ${error.message}`), toHttp(serverError))
+          )
         )
-      )
-    })
+      })
+    )
   )(routes)
 }

@@ -2,14 +2,16 @@
  * The client authentication a request to the authorization server carries outside its form body: an
  * `Authorization: Basic` header (RFC 6749 2.3.1), the mutual TLS client certificate (RFC 8705), and
  * the `OAuth-Client-Attestation` headers. One schema, which the models of Authlete's backchannel and
- * token requests include; one reader of an HTTP request's headers, which the routes use; one `pick`,
- * with which the endpoint programs pass them on. Credentials in the form body (`client_secret_post`,
- * `client_assertion`) stay in the parameters, where Authlete reads them.
+ * token requests include; one reader of an HTTP request's headers, which the routes use and which
+ * checks what it read against that schema (the rules the Authlete client would apply, before anything
+ * is sent); one `pick`, with which the endpoint programs pass them on. Credentials in the form body
+ * (`client_secret_post`, `client_assertion`) stay in the parameters, where Authlete reads them.
  *
  * @since 0.1.0
  */
 import * as Either from "effect/Either"
 import * as Schema from "effect/Schema"
+import { AuthleteValidationError } from "./AuthleteError.js"
 import * as Rules from "./internal/rules.js"
 
 /**
@@ -81,7 +83,8 @@ const formDecode = (value: string): string | undefined => {
  * The client id and secret of an `Authorization: Basic` header, each half form-urlencoded before
  * base64 as RFC 6749 2.3.1 says (so `%3A` in an id is a colon): nothing when there is no Basic
  * header (another scheme is not client authentication), `MalformedAuthorization` when there is one
- * that cannot be read.
+ * that cannot be read (not base64, no colon, not UTF-8, a broken `%` escape). Halves that can be read
+ * are returned as they are, empty or long: `fromHeaders` judges them with the schema.
  *
  * @since 0.1.0
  * @category parsing
@@ -104,27 +107,35 @@ export const fromBasic = (
   if (colon === -1) return Either.left(new MalformedAuthorization())
   const clientId = formDecode(decoded.slice(0, colon))
   const clientSecret = formDecode(decoded.slice(colon + 1))
-  return clientId === undefined || clientSecret === undefined || clientId === ""
+  return clientId === undefined || clientSecret === undefined
     ? Either.left(new MalformedAuthorization())
     : Either.right({ clientId, clientSecret })
 }
 
+const decode = Schema.decodeUnknownEither(ClientCredentials, { errors: "all", onExcessProperty: "error" })
+
 /**
  * The credentials an HTTP request's headers carry (names in lower case, as `@effect/platform` gives
- * them): Basic, and the attestation and its proof of possession. The certificate of a mutual TLS
- * connection is not in the headers; the server that terminates TLS adds it.
+ * them): Basic, and the attestation and its proof of possession, checked with the `ClientCredentials`
+ * schema, the rules the Authlete client applies to them (not empty, at most 8,192 characters). A
+ * Basic header that cannot be read is `MalformedAuthorization`; values that break a rule are an
+ * `AuthleteValidationError` naming the fields (`clientId`, `clientSecret`, `oauthClientAttestation`,
+ * `oauthClientAttestationPop`) and the rules, never the values. An empty secret (`Basic` of `1001:`) is refused: Authlete issues no client an empty secret,
+ * so such a client cannot authenticate (RFC 6749 2.3.1). An empty attestation header is refused too,
+ * not read as absent. The certificate of a mutual TLS connection is not in the headers; the server
+ * that terminates TLS adds it.
  *
  * @since 0.1.0
  * @category parsing
  */
 export const fromHeaders = (
   headers: Readonly<Record<string, string | undefined>>
-): Either.Either<ClientCredentials, MalformedAuthorization> =>
-  Either.map(fromBasic(headers["authorization"]), (basic) => ({
-    ...basic,
-    oauthClientAttestation: present(headers["oauth-client-attestation"]),
-    oauthClientAttestationPop: present(headers["oauth-client-attestation-pop"])
-  }))
-
-// An empty header is no header (Authlete takes no empty value).
-const present = (value: string | undefined): string | undefined => value === "" ? undefined : value
+): Either.Either<ClientCredentials, MalformedAuthorization | AuthleteValidationError> =>
+  Either.flatMap(fromBasic(headers["authorization"]), (basic) => {
+    const read: Record<string, string> = { ...basic }
+    const attestation = headers["oauth-client-attestation"]
+    const pop = headers["oauth-client-attestation-pop"]
+    if (attestation !== undefined) read.oauthClientAttestation = attestation
+    if (pop !== undefined) read.oauthClientAttestationPop = pop
+    return Either.mapLeft(decode(read), AuthleteValidationError.fromParseError)
+  })

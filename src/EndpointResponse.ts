@@ -16,11 +16,15 @@ export interface EndpointResponse {
   readonly body: string
 }
 
-/** RFC 6749 5.1: no answer that may carry a token is cached. */
-const NO_STORE = { "cache-control": "no-store", pragma: "no-cache" } as const
+/**
+ * RFC 6749 5.1: no answer that may carry a token is cached; and no browser takes a JSON answer,
+ * which may echo the request, for anything else (`X-Content-Type-Options: nosniff`).
+ */
+const NO_STORE = { "cache-control": "no-store", pragma: "no-cache", "x-content-type-options": "nosniff" } as const
 
 /**
- * A JSON answer that no cache keeps (`Cache-Control: no-store`, `Pragma: no-cache`).
+ * A JSON answer that no cache keeps (`Cache-Control: no-store`, `Pragma: no-cache`) and no browser
+ * sniffs (`X-Content-Type-Options: nosniff`).
  *
  * @since 0.1.0
  * @category constructors
@@ -38,8 +42,12 @@ export const json = (
   return { status, headers: { "content-type": "application/json", ...NO_STORE, ...extra }, body }
 }
 
+// RFC 6749 5.2: the characters `error_description` may hold.
+const NOT_IN_DESCRIPTION = /[^\x20\x21\x23-\x5b\x5d-\x7e]/g
+
 /**
- * An OAuth error answer (RFC 6749 5.2) the server writes itself.
+ * An OAuth error answer (RFC 6749 5.2) the server writes itself; a character `error_description`
+ * may not hold (`"`, a backslash, anything beyond ASCII) is written as `'`.
  *
  * @since 0.1.0
  * @category constructors
@@ -52,6 +60,10 @@ export const oauthError = (
 ): EndpointResponse =>
   json(
     status,
-    JSON.stringify(description === undefined ? { error } : { error, error_description: description }),
+    JSON.stringify(
+      description === undefined
+        ? { error }
+        : { error, error_description: description.replace(NOT_IN_DESCRIPTION, "'") }
+    ),
     headers
   )

@@ -72,7 +72,9 @@ const unsupported = Endpoint.oauthError(400, "unsupported_grant_type", "The gran
  * `Cache-Control: no-store` and `Pragma: no-cache`: `OK` 200; `BAD_REQUEST` 400 (CIBA's
  * `authorization_pending`, `slow_down`, `access_denied`, `expired_token`, `invalid_grant`);
  * `INVALID_CLIENT` 401 with `WWW-Authenticate`; `INTERNAL_SERVER_ERROR` 500; `DPoP-Nonce` passed on.
- * It fails only when Authlete cannot be reached (the route answers 500 then).
+ * It fails when Authlete cannot be reached (the route answers 500 then), or with
+ * `AuthleteValidationError` when the input breaks a rule of `TokenRequest` (the route checks every
+ * value it takes from the request first; one that still breaks a rule is answered 400).
  *
  * @since 0.1.0
  * @category program
