@@ -73,11 +73,21 @@ const judge = (response: BackchannelAuthenticationResponse) =>
     return { _tag: "Identified", subject: subject.value } as const
   })
 
+const isStoreFull = (error: PendingRequestStore.PendingRequestStoreError): boolean => error.reason === "Full"
+
+/** A full store of pending requests: the client may try again later. */
+const storeFull = Endpoint.oauthError(
+  503,
+  "temporarily_unavailable",
+  "The authorization server holds too many requests waiting for a decision; try again later."
+)
+
 /**
  * The backchannel authentication endpoint: from what the HTTP request carried to the HTTP answer
  * (CIBA Core 7.3 and 13): 200 `{auth_req_id, expires_in, interval}`, 400 / 401 (with
- * `WWW-Authenticate`) / 403 / 500 as Authlete says. It fails only when Authlete or the store cannot
- * be reached (the route answers 500 then).
+ * `WWW-Authenticate`) / 403 / 500 as Authlete says; 503 `temporarily_unavailable` when a bounded
+ * store is full (the request is failed at Authlete first). It fails only when Authlete or the store
+ * cannot be reached (the route answers 500 then).
  *
  * @since 0.1.0
  * @category program
@@ -124,28 +134,51 @@ export const handleBackchannelAuthentication = (
       const failed = yield* authlete.backchannelAuthenticationFail({ ticket, reason: judged.reason })
       return Endpoint.json(statusOfFail(failed.action), failed.responseContent ?? "{\"error\":\"server_error\"}")
     }
-    const issued = yield* authlete.backchannelAuthenticationIssue({ ticket })
-    if (issued.action !== "OK" || issued.authReqId === undefined) {
-      return Endpoint.json(500, issued.responseContent ?? "{\"error\":\"server_error\"}")
+    const store = yield* PendingRequestStore.PendingRequestStore
+    // A bounded store holds a place from before /issue until the request is in it: a full store
+    // refuses the request through /fail, so that Authlete deletes the ticket.
+    const stored = yield* Effect.scoped(Effect.gen(function*() {
+      if (store.reserve !== undefined) {
+        const full = yield* store.reserve(yield* Clock.currentTimeMillis).pipe(
+          Effect.as(false),
+          Effect.catchIf(isStoreFull, () => Effect.succeed(true))
+        )
+        if (full) {
+          yield* authlete.backchannelAuthenticationFail({ ticket, reason: "SERVER_ERROR" })
+          return { _tag: "Full" } as const
+        }
+      }
+      const issued = yield* authlete.backchannelAuthenticationIssue({ ticket })
+      if (issued.action !== "OK" || issued.authReqId === undefined) return { _tag: "NotIssued", issued } as const
+      const now = yield* Clock.currentTimeMillis
+      const pending = new PendingRequest.PendingRequest({
+        authReqId: issued.authReqId,
+        ticket,
+        subject: judged.subject,
+        clientId: response.clientId ?? 0,
+        ...(response.clientName === undefined ? {} : { clientName: response.clientName }),
+        ...(response.deliveryMode === undefined ? {} : { deliveryMode: response.deliveryMode }),
+        scopes: (response.scopes ?? []).flatMap((scope) => scope.name === undefined ? [] : [scope.name]),
+        claimNames: response.claimNames ?? [],
+        claimsLocales,
+        acrValues: response.acrs ?? [],
+        ...(response.bindingMessage === undefined ? {} : { bindingMessage: response.bindingMessage }),
+        userCodeRequired: response.userCodeRequired === true,
+        createdAt: now,
+        expiresAt: now + (issued.expiresIn ?? 0) * 1000
+      })
+      // Full without a place held (a store without `reserve`): the auth_req_id, never told to the
+      // client, expires at Authlete.
+      return yield* store.add(pending).pipe(
+        Effect.as({ _tag: "Stored", issued, pending } as const),
+        Effect.catchIf(isStoreFull, () => Effect.succeed({ _tag: "Full" } as const))
+      )
+    }))
+    if (stored._tag === "Full") return storeFull
+    if (stored._tag === "NotIssued") {
+      return Endpoint.json(500, stored.issued.responseContent ?? "{\"error\":\"server_error\"}")
     }
-    const now = yield* Clock.currentTimeMillis
-    const pending = new PendingRequest.PendingRequest({
-      authReqId: issued.authReqId,
-      ticket,
-      subject: judged.subject,
-      clientId: response.clientId ?? 0,
-      ...(response.clientName === undefined ? {} : { clientName: response.clientName }),
-      ...(response.deliveryMode === undefined ? {} : { deliveryMode: response.deliveryMode }),
-      scopes: (response.scopes ?? []).flatMap((scope) => scope.name === undefined ? [] : [scope.name]),
-      claimNames: response.claimNames ?? [],
-      claimsLocales,
-      acrValues: response.acrs ?? [],
-      ...(response.bindingMessage === undefined ? {} : { bindingMessage: response.bindingMessage }),
-      userCodeRequired: response.userCodeRequired === true,
-      createdAt: now,
-      expiresAt: now + (issued.expiresIn ?? 0) * 1000
-    })
-    yield* Effect.flatMap(PendingRequestStore.PendingRequestStore, (store) => store.add(pending))
+    const { issued, pending } = stored
     yield* Effect.flatMap(Decisions.Decisions, (decisions) =>
       decisions.awaiting(pending, {
         clientNotificationToken: response.clientNotificationToken === undefined

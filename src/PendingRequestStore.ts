@@ -4,11 +4,13 @@
  *
  * @since 0.1.0
  */
+import * as Clock from "effect/Clock"
 import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import * as Schema from "effect/Schema"
+import type * as Scope from "effect/Scope"
 import * as PendingRequest from "./PendingRequest.js"
 
 /**
@@ -24,7 +26,9 @@ export type TakeOutcome =
   | { readonly _tag: "AlreadyDecided" }
 
 /**
- * The store could not be read or written (a database error, say).
+ * The store could not be read or written (a database error, say: `reason` `"Failed"`, the
+ * default), or a bounded store already holds as many requests as it may (`"Full"`: the request is
+ * refused; another may be accepted once some are decided or expire).
  *
  * @since 0.1.0
  * @category errors
@@ -33,10 +37,13 @@ export class PendingRequestStoreError extends Schema.TaggedError<PendingRequestS
   "effect-authlete/PendingRequestStoreError"
 )("PendingRequestStoreError", {
   operation: Schema.String,
-  detail: Schema.String
+  detail: Schema.String,
+  reason: Schema.optionalWith(Schema.Literal("Failed", "Full"), { default: () => "Failed" })
 }) {
   override get message(): string {
-    return `The pending-request store failed to ${this.operation}: ${this.detail}`
+    return this.reason === "Full"
+      ? `The pending-request store refused to ${this.operation}: ${this.detail}`
+      : `The pending-request store failed to ${this.operation}: ${this.detail}`
   }
 }
 
@@ -45,7 +52,15 @@ export class PendingRequestStoreError extends Schema.TaggedError<PendingRequestS
  * @category models
  */
 export interface PendingRequestStoreService {
+  /** Records a request; a bounded store that is full refuses it (reason `"Full"`). */
   readonly add: (request: PendingRequest.PendingRequest) => Effect.Effect<void, PendingRequestStoreError>
+  /**
+   * Bounded stores: holds a place for one more request until the scope closes, or fails with reason
+   * `"Full"`. The backchannel endpoint holds one from before Authlete issues the `auth_req_id`
+   * until the request is added, so that a full store refuses the request through `/fail` (and
+   * Authlete deletes the ticket) rather than after `/issue`. A store without a bound leaves it out.
+   */
+  readonly reserve?: ((nowMillis: number) => Effect.Effect<void, PendingRequestStoreError, Scope.Scope>) | undefined
   readonly get: (
     authReqId: string
   ) => Effect.Effect<Option.Option<PendingRequest.PendingRequest>, PendingRequestStoreError>
@@ -69,20 +84,87 @@ export interface PendingRequestStoreService {
 /** How long an id is remembered after its request left the store, to tell "decided" from "unknown". */
 const REMEMBERED_MILLIS = 60 * 60 * 1000
 
-/** An in-memory store: a map, and what became of the ids that left it (for an hour past their expiry). */
-export const makeMemory = (): PendingRequestStoreService => {
+/**
+ * The options of the in-memory store.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface PendingRequestStoreMemoryOptions {
+  /**
+   * The most requests it holds waiting for a decision (expired ones do not count); past it `add`
+   * and `reserve` fail with reason `"Full"`. It also remembers what became of at most as many ids
+   * that left it. Default 10,000.
+   */
+  readonly maxRequests?: number | undefined
+}
+
+const fullError = (operation: string, maxRequests: number) =>
+  new PendingRequestStoreError({
+    operation,
+    detail: `it holds ${maxRequests} requests waiting for a decision, its limit`,
+    reason: "Full"
+  })
+
+/**
+ * An in-memory store: a map of at most `maxRequests` unexpired requests, and what became of the ids
+ * that left it (for an hour past their expiry, the latest `maxRequests` of them). A `maxRequests`
+ * that is not a whole number of at least 1 is a programming error: it throws a `RangeError` (in
+ * `layerMemoryWith`, the layer dies).
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const makeMemory = (options: PendingRequestStoreMemoryOptions = {}): PendingRequestStoreService => {
+  const maxRequests = options.maxRequests ?? 10_000
+  if (!Number.isSafeInteger(maxRequests) || maxRequests < 1) {
+    throw new RangeError("PendingRequestStore: maxRequests must be a whole number, at least 1")
+  }
   const pending = new Map<string, PendingRequest.PendingRequest>()
+  /** Places held by `reserve` for requests on their way to `add`. */
+  let reserved = 0
   const gone = new Map<string, { readonly until: number; readonly outcome: "AlreadyDecided" | "Expired" }>()
-  const remember = (request: PendingRequest.PendingRequest, outcome: "AlreadyDecided" | "Expired") =>
+  const remember = (request: PendingRequest.PendingRequest, outcome: "AlreadyDecided" | "Expired") => {
+    gone.delete(request.authReqId)
     gone.set(request.authReqId, { until: request.expiresAt + REMEMBERED_MILLIS, outcome })
+    // Oldest first: the map keeps insertion order.
+    if (gone.size > maxRequests) gone.delete(gone.keys().next().value!)
+  }
   const forget = (nowMillis: number) => {
     for (const [authReqId, { until }] of gone) if (until <= nowMillis) gone.delete(authReqId)
   }
+  /** Whether `extra` more requests fit; expired ones are dropped first when it looks full. */
+  const fits = (extra: number, nowMillis: number): boolean => {
+    if (pending.size + extra <= maxRequests) return true
+    for (const request of pending.values()) {
+      if (request.expiresAt <= nowMillis) {
+        pending.delete(request.authReqId)
+        remember(request, "Expired")
+      }
+    }
+    return pending.size + extra <= maxRequests
+  }
   return {
     add: (request) =>
-      Effect.sync(() => {
-        pending.set(request.authReqId, request)
-      }),
+      Effect.flatMap(Clock.currentTimeMillis, (nowMillis) =>
+        // Places held by `reserve` are not counted: the request being added holds one of them.
+        pending.has(request.authReqId) || fits(1, nowMillis)
+          ? Effect.sync(() => {
+            pending.set(request.authReqId, request)
+          })
+          : Effect.fail(fullError("add a request", maxRequests))),
+    reserve: (nowMillis) =>
+      Effect.acquireRelease(
+        Effect.suspend(() => {
+          if (!fits(reserved + 1, nowMillis)) return Effect.fail(fullError("hold a place for a request", maxRequests))
+          reserved++
+          return Effect.void
+        }),
+        () =>
+          Effect.sync(() => {
+            reserved--
+          })
+      ),
     get: (authReqId) => Effect.sync(() => Option.fromNullable(pending.get(authReqId))),
     take: (authReqId, nowMillis) =>
       Effect.sync((): TakeOutcome => {
@@ -132,7 +214,18 @@ export class PendingRequestStore extends Context.Tag("effect-authlete/PendingReq
 >() {}
 
 /**
+ * The in-memory store with its options (`maxRequests`).
+ *
  * @since 0.1.0
  * @category layers
  */
-export const layerMemory: Layer.Layer<PendingRequestStore> = Layer.sync(PendingRequestStore, makeMemory)
+export const layerMemoryWith = (options: PendingRequestStoreMemoryOptions): Layer.Layer<PendingRequestStore> =>
+  Layer.sync(PendingRequestStore, () => makeMemory(options))
+
+/**
+ * The in-memory store, holding at most 10,000 requests waiting for a decision.
+ *
+ * @since 0.1.0
+ * @category layers
+ */
+export const layerMemory: Layer.Layer<PendingRequestStore> = layerMemoryWith({})

@@ -679,3 +679,81 @@ layer(Simulator)("AuthleteSimulator", (it) => {
       }))
   })
 })
+
+describe("AuthleteSimulator's record of requests", () => {
+  const pathsSince = (before: number) =>
+    Effect.map(
+      Effect.flatMap(AuthleteSimulator.AuthleteSimulator, (simulator) => simulator.requests),
+      (requests) => requests.slice(before).map((request) => request.path.replace(/^\/api\/\d+/, ""))
+    )
+
+  it.scoped("records a request only once its caller and, where the API authenticates one, its client did", () =>
+    Effect.gen(function*() {
+      const simulator = yield* AuthleteSimulator.AuthleteSimulator
+      const client = yield* simulator.clientFor("POLL")
+      const before = (yield* simulator.requests).length
+      const parameters = new URLSearchParams(baseParameters(client)).toString()
+      const large = `${parameters}&binding_message=${"x".repeat(100_000)}`
+
+      const wrongToken = yield* call("/backchannel/authentication/issue", { ticket: "t" }, {
+        authorization: "Bearer x"
+      })
+      assert.strictEqual(wrongToken.status, 401)
+      const wrongSecret = yield* call("/backchannel/authentication", {
+        parameters: large,
+        clientId: String(client.clientId),
+        clientSecret: "wrong"
+      })
+      assert.strictEqual((wrongSecret.json as { action?: string }).action, "UNAUTHORIZED")
+      const wrongSecretInForm = yield* call("/auth/token", {
+        parameters: `grant_type=urn:openid:params:grant-type:ciba&auth_req_id=a&client_id=${client.clientId}` +
+          `&client_secret=wrong&padding=${"x".repeat(100_000)}`
+      })
+      assert.strictEqual((wrongSecretInForm.json as { action?: string }).action, "INVALID_CLIENT")
+      const noClient = yield* call("/backchannel/authentication", { parameters: large })
+      assert.strictEqual((noClient.json as { action?: string }).action, "UNAUTHORIZED")
+      const undecodable = yield* call("/backchannel/authentication", { parameters: 42 })
+      assert.strictEqual(undecodable.status, 400)
+      const notJson = yield* call("/auth/token", undefined, { rawBody: "x".repeat(100_000) })
+      assert.strictEqual(notJson.status, 400)
+      assert.deepStrictEqual(yield* pathsSince(before), [], "nothing refused was recorded")
+
+      yield* authenticate(client, baseParameters(client))
+      const token = yield* call("/auth/token", {
+        parameters: "grant_type=urn:openid:params:grant-type:ciba&auth_req_id=unknown",
+        clientId: String(client.clientId),
+        clientSecret: client.clientSecret
+      })
+      assert.strictEqual((token.json as { action?: string }).action, "BAD_REQUEST")
+      yield* call("/backchannel/authentication/issue", { ticket: "no-client-here" })
+      assert.deepStrictEqual(yield* pathsSince(before), [
+        "/backchannel/authentication",
+        "/auth/token",
+        "/backchannel/authentication/issue"
+      ])
+    }).pipe(Effect.provide(Simulator)))
+
+  it.scoped("keeps the latest requests within maxRecordedBytes, and one too large alone without its body", () =>
+    Effect.gen(function*() {
+      const simulator = yield* AuthleteSimulator.AuthleteSimulator
+      for (let i = 0; i < 5; i++) {
+        yield* call("/backchannel/authentication/issue", { ticket: `${i}${"t".repeat(5_000)}` })
+      }
+      const kept = yield* simulator.requests
+      assert.deepStrictEqual(kept.map((request) => (request.body as { ticket: string }).ticket[0]), ["2", "3", "4"])
+      yield* call("/backchannel/authentication/issue", { ticket: "t".repeat(30_000) })
+      const withLarge = yield* simulator.requests
+      assert.strictEqual(withLarge.length, 4, "a request without its body is small")
+      assert.isUndefined(withLarge.at(-1)!.body)
+      assert.strictEqual(withLarge.at(-1)!.path, `/api/${simulator.serviceId}/backchannel/authentication/issue`)
+    }).pipe(
+      Effect.provide(Layer.mergeAll(AuthleteSimulator.layer({ maxRecordedBytes: 17_000 }), FetchHttpClient.layer))
+    ))
+
+  it.scoped("refuses a maxRecordedBytes that is not a whole number of at least 1", () =>
+    Effect.gen(function*() {
+      const exit = yield* Effect.exit(Layer.build(AuthleteSimulator.layer({ maxRecordedBytes: 0 })))
+      assert.isTrue(exit._tag === "Failure")
+      assert.include(String(exit._tag === "Failure" ? exit.cause : ""), "maxRecordedBytes must be a whole number")
+    }))
+})

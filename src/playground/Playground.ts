@@ -137,6 +137,8 @@ export interface PlaygroundOptions {
   /** The clients that require a `user_code` (CIBA Core 7.1). Default: none. */
   readonly userCodeRequired?: ReadonlyArray<"POLL" | "PING" | "PUSH"> | undefined
   readonly users?: { readonly [subject: string]: PlaygroundUser } | undefined
+  /** The most requests waiting for a decision at once (`PendingRequestStore.layerMemoryWith`). Default 10,000. */
+  readonly maxPendingRequests?: number | undefined
   /** Extra routes served by the same server (the device pages mount here). */
   readonly routes?: HttpRouter.HttpRouter<never, PlaygroundServices> | undefined
 }
@@ -261,7 +263,7 @@ export const layer = (
       // A local tool: the clients' endpoints are on this machine.
       ClientNotifier.layer({ allowLoopback: true, allowPrivateNetworks: true }),
       usersLayer(users),
-      PendingRequestStore.layerMemory,
+      PendingRequestStore.layerMemoryWith({ maxRequests: options.maxPendingRequests }),
       AuthenticationDevice.layerFeed
     ).pipe(Layer.provide(UndiciTransport.layer), Layer.provideMerge(simulatorLayer))
     const withDecisions = Layer.provideMerge(Decisions.layer, services)

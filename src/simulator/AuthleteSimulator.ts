@@ -21,8 +21,9 @@ import type { AuthleteApiName } from "../AuthleteApi.js"
 import * as AuthleteClient from "../AuthleteClient.js"
 import { UndiciTransport } from "../undici/index.js"
 import { generateSigningKey, type PublicJwk, randomDigits, randomToken } from "./internal/crypto.js"
-import { makeEngine } from "./internal/engine.js"
+import { makeClientChecks, makeEngine } from "./internal/engine.js"
 import { makeFaults } from "./internal/faults.js"
+import { makeRecorder } from "./internal/record.js"
 import * as Codes from "./internal/resultCodes.js"
 import { makeApp } from "./internal/server.js"
 import { makeState, type ServiceSettings } from "./internal/state.js"
@@ -46,7 +47,8 @@ export interface SimulatedClient {
 }
 
 /**
- * A request the simulator received and authenticated, before any other processing. The
+ * A request the simulator received and authenticated (the service access token and, for
+ * `/backchannel/authentication` and `/auth/token`, the client), before any other processing. The
  * `Authorization` header's value is replaced by `"<redacted>"`.
  *
  * @since 0.1.0
@@ -109,6 +111,12 @@ export interface AuthleteSimulatorOptions {
   /** How many requests `requests` keeps, the latest. Default 10,000. */
   readonly maxRecordedRequests?: number | undefined
   /**
+   * How many bytes of requests `requests` keeps, the latest: each counted as its body's bytes as
+   * they came plus the characters of its method, path and headers; the oldest are dropped to make
+   * room. A request larger than this alone is kept without its body. Default 16 MiB.
+   */
+  readonly maxRecordedBytes?: number | undefined
+  /**
    * Told of every API call the simulator carried out: the API, the decoded request and the answer
    * (bodies included, tokens too: whoever records them decides what to keep). Faults, refused
    * credentials and undecodable bodies are not told.
@@ -160,7 +168,10 @@ export interface AuthleteSimulatorService {
     clientId: number,
     endpoint: string | undefined
   ) => Effect.Effect<void, Cause.NoSuchElementException>
-  /** Every request received so far, oldest first. */
+  /**
+   * The authenticated requests received so far, oldest first: the latest `maxRecordedRequests`,
+   * within `maxRecordedBytes`.
+   */
   readonly requests: Effect.Effect<ReadonlyArray<ReceivedRequest>>
   /** Adds latency to every answer until `reset`. */
   readonly delay: (duration: Duration.DurationInput) => Effect.Effect<void>
@@ -211,9 +222,12 @@ const make = (
     // Captured once: expiry follows whichever Clock built the simulator (TestClock in tests).
     const clock = yield* Effect.clock
     const clients = yield* Ref.make(options.clients ?? defaultClients())
-    const recorded = yield* Ref.make<ReadonlyArray<ReceivedRequest>>([])
+    const recorder = makeRecorder({
+      maxRequests: yield* seconds(options.maxRecordedRequests, 10_000, "maxRecordedRequests"),
+      maxBytes: yield* seconds(options.maxRecordedBytes, 16 * 1_048_576, "maxRecordedBytes")
+    })
     const faults = yield* makeFaults
-    const engine = makeEngine(makeState(
+    const state = makeState(
       {
         key,
         ticketLifetime: yield* seconds(options.ticketLifetime, 600, "ticketLifetime"),
@@ -228,16 +242,16 @@ const make = (
       service,
       clients,
       clock
-    ))
+    )
     yield* HttpServer.serveEffect(makeApp({
       serviceId,
       accessToken,
-      engine,
+      engine: makeEngine(state),
+      clientChecks: makeClientChecks(state),
       faults,
-      recorded,
+      recorder,
       clock,
       maxBodyBytes: yield* seconds(options.maxBodyBytes, 4 * 1_048_576, "maxBodyBytes"),
-      maxRecordedRequests: yield* seconds(options.maxRecordedRequests, 10_000, "maxRecordedRequests"),
       onAnswer: options.onAnswer
     }))
 
@@ -272,7 +286,7 @@ const make = (
               ? Effect.void
               : Effect.fail(new Cause.NoSuchElementException(`AuthleteSimulator: no client with ID ${clientId}`))
         ),
-      requests: Ref.get(recorded),
+      requests: recorder.all,
       delay: faults.delay,
       failNext: (n, status, body) => faults.enqueue(n, { status, body: body ?? Codes.serverError, headers: {} }),
       rateLimitNext: (n, retryAfterSeconds) =>

@@ -22,6 +22,7 @@ import {
   clientById,
   clientInfo,
   compact,
+  forgetExpired,
   type Json,
   mintTokens,
   ok,
@@ -195,13 +196,15 @@ export const makeBackchannel = (state: State) => {
       const claimNames = [...new Set(scopes.flatMap((scope) => CLAIMS_OF_SCOPE[scope] ?? []))]
 
       const ticket = randomToken()
+      const createdAt = yield* now
+      forgetExpired(state, createdAt)
       tickets.set(ticket, {
         clientId: client.clientId,
         clientIdAliasUsed: aliasUsed,
         scopes,
         clientNotificationToken,
         requestedExpiry,
-        createdAt: yield* now
+        createdAt
       })
       return ok(compact<AuthenticationJson>({
         ...Codes.authenticationOk,

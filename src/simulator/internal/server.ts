@@ -2,7 +2,8 @@
  * The simulator's HTTP surface, derived from `AuthleteApis`: a route per API behind Authlete's
  * bearer-token check, the request decoded with the API's own codec (a body that breaks it is a 400
  * with the API's result code), then the engine's behaviour. Bodies are capped before they are
- * buffered; only authenticated requests are recorded, and only the latest ones.
+ * buffered; only authenticated requests are recorded (the caller's token, and the client where the
+ * API authenticates one), and only the latest ones, within a count and a size.
  */
 import type * as HttpApp from "@effect/platform/HttpApp"
 import * as HttpIncomingMessage from "@effect/platform/HttpIncomingMessage"
@@ -14,14 +15,14 @@ import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
 import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
-import * as Ref from "effect/Ref"
 import * as AuthleteApi from "../../AuthleteApi.js"
 import { AuthleteValidationError } from "../../AuthleteError.js"
 import * as Api from "../../internal/api.js"
 import type { ReceivedRequest, SimulatedExchange } from "../AuthleteSimulator.js"
 import { secretsEqual } from "./crypto.js"
-import { type Engine, malformedAnswers } from "./engine.js"
+import { type ClientChecks, type Engine, malformedAnswers } from "./engine.js"
 import type { Fault, Faults } from "./faults.js"
+import type { Recorder } from "./record.js"
 import * as Codes from "./resultCodes.js"
 import type { Answer } from "./state.js"
 
@@ -29,13 +30,13 @@ export interface ServerDependencies {
   readonly serviceId: string
   readonly accessToken: Redacted.Redacted<string>
   readonly engine: Engine
+  /** The APIs that authenticate a client: their requests are recorded only once it authenticated. */
+  readonly clientChecks: ClientChecks
   readonly faults: Faults
-  readonly recorded: Ref.Ref<ReadonlyArray<ReceivedRequest>>
+  readonly recorder: Recorder
   readonly clock: Clock.Clock
   /** The largest request body read. */
   readonly maxBodyBytes: number
-  /** How many requests `requests` keeps (the latest). */
-  readonly maxRecordedRequests: number
   readonly onAnswer?: ((exchange: SimulatedExchange) => Effect.Effect<void>) | undefined
 }
 
@@ -75,7 +76,8 @@ export const makeApp = (deps: ServerDependencies): HttpApp.Default => {
     return undefined
   }
 
-  const record = (request: HttpServerRequest.HttpServerRequest, body: unknown) => {
+  /** Records an authenticated request; `bodyBytes` is the size of its body as it came. */
+  const record = (request: HttpServerRequest.HttpServerRequest, body: unknown, bodyBytes: number) => {
     const headers: Record<string, string> = { ...request.headers }
     // The service access token never enters the record.
     if (headers["authorization"] !== undefined) headers["authorization"] = "<redacted>"
@@ -85,10 +87,7 @@ export const makeApp = (deps: ServerDependencies): HttpApp.Default => {
       headers,
       body
     }
-    return Ref.update(deps.recorded, (all) => {
-      const kept = all.length >= deps.maxRecordedRequests ? all.slice(all.length - deps.maxRecordedRequests + 1) : all
-      return [...kept, entry]
-    })
+    return deps.recorder.add(entry, bodyBytes)
   }
 
   /** The body, read no further than the cap: `undefined` when it is larger. */
@@ -109,27 +108,33 @@ export const makeApp = (deps: ServerDependencies): HttpApp.Default => {
       const { serviceId } = yield* HttpRouter.params
       const refusal = refuseCaller(request.headers["authorization"], serviceId)
       if (refusal !== undefined) return answer(refusal)
+      // Where the API authenticates a client, the request is recorded only once the client did: a
+      // body that cannot be read or decoded, or whose client fails, is not kept.
+      const checkClient = deps.clientChecks[name] as ((request: unknown) => Effect.Effect<boolean>) | undefined
       let input: unknown
+      let bodyBytes = 0
       if (api.method === "GET") {
         input = Object.fromEntries(new URL(request.url, "http://simulator").searchParams)
-        yield* record(request, undefined)
       } else {
         const text = yield* readBody(request)
         if (text === undefined) {
-          yield* record(request, undefined)
+          if (checkClient === undefined) yield* record(request, undefined, 0)
           return answer({ status: 413, body: Codes.bodyTooLarge(deps.maxBodyBytes) })
         }
         const parsed = parseJson(text)
-        yield* record(
-          request,
-          text === "" ? undefined : parsed !== undefined && isObject(parsed.json) ? parsed.json : text
-        )
-        if (parsed === undefined || !isObject(parsed.json)) return answer({ status: 400, body: Codes.bodyNotJson })
+        if (parsed === undefined || !isObject(parsed.json)) {
+          if (checkClient === undefined) yield* record(request, text === "" ? undefined : text, Buffer.byteLength(text))
+          return answer({ status: 400, body: Codes.bodyNotJson })
+        }
         input = parsed.json
+        bodyBytes = Buffer.byteLength(text)
+      }
+      const decoded = codecs.decodeRequest(input)
+      if (checkClient === undefined || (Either.isRight(decoded) && (yield* checkClient(decoded.right)))) {
+        yield* record(request, api.method === "GET" ? undefined : input, bodyBytes)
       }
       const fault = yield* deps.faults.take
       if (Option.isSome(fault)) return faultResponse(fault.value)
-      const decoded = codecs.decodeRequest(input)
       if (Either.isLeft(decoded)) {
         const problems = AuthleteValidationError.fromRefusal(decoded.left).rules
         return answer(

@@ -87,6 +87,8 @@ export interface State {
   readonly tickets: Map<string, TicketRecord>
   readonly grants: Map<string, Grant>
   readonly now: Effect.Effect<number>
+  /** When `forgetExpired` next looks (milliseconds since the epoch). */
+  nextSweepAt: number
 }
 
 export const makeState = (
@@ -94,7 +96,36 @@ export const makeState = (
   service: Ref.Ref<ServiceSettings>,
   clients: Ref.Ref<ReadonlyArray<SimulatedClient>>,
   clock: Clock.Clock
-): State => ({ config, service, clients, tickets: new Map(), grants: new Map(), now: clock.currentTimeMillis })
+): State => ({
+  config,
+  service,
+  clients,
+  tickets: new Map(),
+  grants: new Map(),
+  now: clock.currentTimeMillis,
+  nextSweepAt: 0
+})
+
+/** How long a ticket or an `auth_req_id` is still known once expired (and answered as expired). */
+const EXPIRED_KEPT_MILLIS = 60 * 60 * 1000
+
+/**
+ * Forgets the tickets and `auth_req_id`s that expired an hour ago or more, so that a long-running
+ * simulator does not keep every request it ever saw; it looks at most once a minute.
+ */
+export const forgetExpired = (state: State, at: number): void => {
+  if (at < state.nextSweepAt) return
+  state.nextSweepAt = at + 60_000
+  const { config, grants, tickets } = state
+  for (const [ticket, record] of tickets) {
+    const grant = record.authReqId === undefined ? undefined : grants.get(record.authReqId)
+    const expiresAt = grant === undefined ? record.createdAt + config.ticketLifetime * 1000 : grant.expiresAt
+    if (at >= expiresAt + EXPIRED_KEPT_MILLIS) tickets.delete(ticket)
+  }
+  for (const [authReqId, grant] of grants) {
+    if (at >= grant.expiresAt + EXPIRED_KEPT_MILLIS) grants.delete(authReqId)
+  }
+}
 
 export const clientInfo = (client: SimulatedClient, aliasUsed: boolean) => ({
   clientId: client.clientId,
