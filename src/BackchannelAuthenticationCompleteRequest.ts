@@ -25,11 +25,17 @@ export const IdTokenAudType = Schema.NullOr(Schema.Literal("array", "string")).a
   message: () => ({ message: "must be \"array\", \"string\" or null", override: true })
 })
 
-// `null` means "the service's setting", as absent does; Authlete types the field as a string, so a
-// null is left off the wire rather than sent.
-const idTokenAudType = Schema.optionalToOptional(IdTokenAudType, IdTokenAudType, {
+/**
+ * The field on the wire: `"array"` or `"string"`. Authlete types it as a string, so a `null` (the
+ * service's setting, as absent is) is never sent, and one that comes in is read as absent. At run
+ * time this is `IdTokenAudType`, which reads that `null`; only its `Encoded` type leaves `null` out,
+ * so that the request's `Encoded` side is the wire JSON exactly.
+ */
+const WireIdTokenAudType = IdTokenAudType as unknown as Schema.Schema<"array" | "string" | null, "array" | "string">
+
+const idTokenAudType = Schema.optionalToOptional(WireIdTokenAudType, IdTokenAudType, {
   decode: Option.filter((value) => value !== null),
-  encode: Option.filter((value) => value !== null)
+  encode: Option.filter((value): value is "array" | "string" => value !== null)
 }).annotations({ [NullMeansAbsentId]: true })
 
 const fields = {

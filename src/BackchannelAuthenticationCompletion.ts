@@ -31,7 +31,8 @@ export type ClaimsInput = ClaimsSource | ReadonlyArray<ClaimsSource>
 
 /**
  * The wire-shaped request, except that `claims` and `jwtAtClaims` may be objects, JSON texts or
- * arrays of those (merged with `mergeClaims`), and `idtHeaderParams` an object or JSON text.
+ * arrays of those (merged with `mergeClaims`), `idtHeaderParams` an object or JSON text, and
+ * `idTokenAudType` `null` (the service's setting, as absent is; left off the wire).
  *
  * @since 0.1.0
  * @category models
@@ -39,12 +40,13 @@ export type ClaimsInput = ClaimsSource | ReadonlyArray<ClaimsSource>
 export interface CompleteBackchannelAuthenticationInput extends
   Omit<
     BackchannelAuthenticationCompleteRequest.BackchannelAuthenticationCompleteRequestJson,
-    "claims" | "jwtAtClaims" | "idtHeaderParams"
+    "claims" | "jwtAtClaims" | "idtHeaderParams" | "idTokenAudType"
   >
 {
   readonly claims?: ClaimsInput | undefined
   readonly jwtAtClaims?: ClaimsInput | undefined
   readonly idtHeaderParams?: { readonly [x: string]: unknown } | string | undefined
+  readonly idTokenAudType?: "array" | "string" | null | undefined
 }
 
 /**
@@ -167,7 +169,10 @@ const claimsField = (
   consentedClaims: ReadonlyArray<string> | undefined
 ): Either.Either<JsonObject | undefined, ReadonlyArray<AuthleteError.ValidationIssue>> => {
   if (value === undefined) return Either.right(undefined)
-  const merged = Array.isArray(value)
+  // A revoked `Proxy` cannot even be told an array.
+  const array = Rules.arrayOrUnreadable(value)
+  if (array === undefined) return Either.left([{ path: [field], message: Rules.UNREADABLE }])
+  const merged = array
     ? Either.mapLeft(
       mergeClaimsEither(value as ReadonlyArray<ClaimsSource>, { path: [field], consentedClaims }),
       (error) => error.issues
@@ -209,34 +214,48 @@ const prepare = (
   BackchannelAuthenticationCompleteRequest.BackchannelAuthenticationCompleteRequest,
   AuthleteError.AuthleteValidationError
 > => {
-  if (!Rules.isPlainObject(input)) {
-    return Either.left(AuthleteError.AuthleteValidationError.single([], "must be an object with the request's fields"))
+  const plain = Rules.plainObjectOrUnreadable(input)
+  if (plain !== true) {
+    return Either.left(
+      AuthleteError.AuthleteValidationError.single(
+        [],
+        plain === undefined ? Rules.UNREADABLE : "must be an object with the request's fields"
+      )
+    )
   }
+  const object = input as { readonly [x: string]: unknown }
   // One read of every field: what is checked below is what is sent. (A loop rather than a spread
   // and a rest pattern, which take V8's slow paths.)
   const rest: Record<string, unknown> = {}
   let claims: unknown
   let idtHeaderParams: unknown
   let jwtAtClaims: unknown
+  let consented: ReadonlyArray<unknown> | undefined
+  // The field being read, to name it when a getter or a `Proxy` trap throws.
+  let reading: string | undefined
   try {
-    for (const name of Object.keys(input)) {
-      const value = input[name]
+    for (const name of Object.keys(object)) {
+      reading = name
+      const value = object[name]
       if (name === "claims") claims = value
       else if (name === "jwtAtClaims") jwtAtClaims = value
       else if (name === "idtHeaderParams") idtHeaderParams = value
-      else if (name === "__proto__") {
+      else if (name === "consentedClaims") {
+        // Read once into an array of ours: the consent that filters the claims is the one sent.
+        consented = Rules.copyShortArray(value)
+        rest[name] = consented ?? value
+      } else if (name === "__proto__") {
         // Kept as an own field, so that it is refused as an unknown one.
         Object.defineProperty(rest, name, { value, enumerable: true, writable: true, configurable: true })
       } else rest[name] = value
     }
   } catch {
     return Either.left(
-      AuthleteError.AuthleteValidationError.single([], "could not be read (a getter or Proxy trap threw)")
+      AuthleteError.AuthleteValidationError.single(reading === undefined ? [] : [reading], Rules.UNREADABLE)
     )
   }
-  const consentedClaims = Array.isArray(rest.consentedClaims) &&
-      rest.consentedClaims.every((name): name is string => typeof name === "string")
-    ? rest.consentedClaims
+  const consentedClaims = consented?.every((name): name is string => typeof name === "string") === true
+    ? consented as ReadonlyArray<string>
     : undefined
   const request = Either.mapLeft(
     decodeRest(rest),

@@ -51,8 +51,11 @@ const readSource = (
       return { path: [], message: `must be JSON text of an object; it holds ${kindOf(parsed.value)}` }
     }
     value = parsed.value
-  } else if (!Rules.isPlainObject(source)) {
-    return { path: [], message: `must be a plain object or JSON text of one, not ${kindOf(source)}` }
+  } else {
+    // A `Proxy` whose traps throw, or a revoked one, cannot even be told an object or an array.
+    const plain = Rules.plainObjectOrUnreadable(source)
+    if (plain === undefined) return { path: [], message: Rules.UNREADABLE }
+    if (!plain) return { path: [], message: `must be a plain object or JSON text of one, not ${kindOf(source)}` }
   }
   // The rules of the request's `claims` (JSON values only, bounded depth and size, no prototype keys),
   // checked per source so that the issue names the source; the depth bound also stops cycles. Each
@@ -134,19 +137,35 @@ export const mergeClaimsEither = (
   options?: MergeClaimsOptions
 ): Either.Either<Record<string, unknown>, AuthleteValidationError> => {
   const prefix = options?.path ?? []
-  if (!Array.isArray(sources)) {
+  // The sources are the caller's input: a getter or a `Proxy` trap may throw at any read (and a
+  // revoked `Proxy` throws even in `Array.isArray`), which refuses the input rather than dying.
+  const unreadable = (path: ReadonlyArray<string | number>) =>
+    Either.left(AuthleteValidationError.single(path, Rules.UNREADABLE))
+  let length: unknown
+  try {
+    // Read once: a `Proxy` could answer another length on the next read.
+    length = Array.isArray(sources) ? sources.length : undefined
+  } catch {
+    return unreadable(prefix)
+  }
+  if (typeof length !== "number") {
     return Either.left(AuthleteValidationError.single(prefix, "must be an array of claim sets"))
   }
-  if (sources.length > Rules.MAX_ARRAY_LENGTH) {
-    return Either.left(AuthleteValidationError.single(prefix, Rules.arrayLength(sources)!))
+  if (length > Rules.MAX_ARRAY_LENGTH) {
+    return Either.left(AuthleteValidationError.single(prefix, Rules.TOO_MANY_ENTRIES))
   }
   // One size budget for all the sources together, so that many sources cannot add up to much.
   let budget = Rules.MAX_JSON_BYTES
   let merged: Record<string, unknown> = {}
-  for (let index = 0; index < sources.length; index++) {
-    const source: unknown = sources[index]
-    if (source === undefined) continue
-    const read = readSource(source, budget)
+  for (let index = 0; index < length; index++) {
+    let read: ReturnType<typeof readSource>
+    try {
+      const source: unknown = sources[index]
+      if (source === undefined) continue
+      read = readSource(source, budget)
+    } catch {
+      return unreadable([...prefix, index])
+    }
     if (!("claims" in read)) {
       return Either.left(AuthleteValidationError.single([...prefix, index, ...read.path], read.message))
     }

@@ -2,7 +2,7 @@
  * How this library moves its requests: to Authlete (`AuthleteClient`) and to clients' notification
  * endpoints (`ClientNotifier`). Both services take it from the context, so the application chooses
  * it once, where its layers say so: `HttpTransport.layer` over any `@effect/platform` `HttpClient`
- * (portable), or `UndiciTransport.layer` from `effect-authlete/undici` (Node, several times faster).
+ * (portable), or `UndiciTransport.layer` from `effect-authlete/undici` (Node, faster: see the README's Performance).
  *
  * Every transport keeps the same promises: redirects are never followed; one deadline covers the
  * whole exchange, reading the answer included; at most `maxResponseBytes` of the answer, as decoded,
@@ -149,20 +149,33 @@ const resolverOf = (): Lookup | undefined => {
 
 /**
  * The portable path cannot see which address its `HttpClient` connects to, so a client-chosen DNS
- * name is resolved just before the request and refused when any address is not allowed. (The undici
- * transport judges the address it actually connects to, which no DNS change can get around.)
+ * name is resolved just before the request and refused when any address is not allowed. A name that
+ * cannot be checked (the lookup failed, or found no address) is refused too, with the failure the
+ * undici transport gives when its lookup fails. (The undici transport judges the address it actually
+ * connects to, which no DNS change can get around.)
  */
-const checkResolved = (request: HttpTransportRequest, url: URL): Effect.Effect<void, AuthleteTransportError> => {
-  const policy = request.destination
-  if (policy === undefined || Transport.addressClass(url.hostname) !== undefined) return Effect.void
+const checkResolved = (
+  request: HttpTransportRequest,
+  url: URL,
+  policy: DestinationPolicy
+): Effect.Effect<void, AuthleteTransportError> => {
+  if (Transport.addressClass(url.hostname) !== undefined) return Effect.void
+  const resolve = resolverOf()
+  if (resolve === undefined) {
+    return Effect.fail(Transport.forbiddenAddress(url.host, "a DNS name this runtime cannot resolve to check it"))
+  }
+  const unchecked = (cause: unknown) =>
+    Transport.failureOf(
+      cause,
+      request.headers,
+      request.secrets,
+      "The request was not sent: its destination's lookup failed"
+    )
   return Effect.flatMap(
-    Effect.promise(() => {
-      const resolve = resolverOf()
-      return resolve === undefined ? Promise.resolve(undefined) : resolve(url.hostname).catch(() => [])
-    }),
+    Effect.tryPromise({ try: () => resolve(url.hostname), catch: unchecked }),
     (addresses) => {
-      if (addresses === undefined) {
-        return Effect.fail(Transport.forbiddenAddress(url.host, "a DNS name this runtime cannot resolve to check it"))
+      if (addresses.length === 0) {
+        return Effect.fail(unchecked(Object.assign(new Error(`${url.hostname} has no address`), { code: "ENOTFOUND" })))
       }
       for (const address of addresses) {
         const why = Transport.addressRefusal(address, policy)
@@ -211,13 +224,14 @@ export const make = (client: HttpClient.HttpClient): HttpTransportService => {
           )
         )
       )
-      return Effect.zipRight(
-        checkResolved(request, url),
-        Transport.withDeadline(
-          exchange,
-          request.timeoutMillis,
-          () => Transport.timeoutFailure(request.timeoutMillis)
-        )
+      // The deadline covers the lookup too: a resolver that never answers is a timeout, as on undici.
+      return Transport.withDeadline(
+        request.destination === undefined ? exchange : Effect.zipRight(
+          checkResolved(request, url, request.destination),
+          exchange
+        ),
+        request.timeoutMillis,
+        () => Transport.timeoutFailure(request.timeoutMillis)
       )
     })
   return { send }

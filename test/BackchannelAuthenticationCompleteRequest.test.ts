@@ -1,4 +1,4 @@
-import { assert, describe, it } from "@effect/vitest"
+import { assert, describe, expectTypeOf, it } from "@effect/vitest"
 import { Arbitrary, Effect, Either, Schema } from "effect"
 import {
   AuthleteError,
@@ -193,6 +193,47 @@ describe("BackchannelAuthenticationCompleteRequest", () => {
       accepts({ idTokenAudType: "string" })
       accepts({ idTokenAudType: null })
       rejects({ idTokenAudType: "both" }, "idTokenAudType", /"array", "string" or null/)
+    })
+
+    it("is \"array\" or \"string\" on the wire, in the Encoded type too; null in the program is left off", () => {
+      type Json = BackchannelAuthenticationCompleteRequest.BackchannelAuthenticationCompleteRequestJson
+      expectTypeOf<Json["idTokenAudType"]>().toEqualTypeOf<"array" | "string" | undefined>()
+      expectTypeOf<Json>().toEqualTypeOf<
+        typeof BackchannelAuthenticationCompleteRequest.BackchannelAuthenticationCompleteRequest.Encoded
+      >()
+      // The program's side keeps null: the service's setting.
+      expectTypeOf<
+        BackchannelAuthenticationCompleteRequest.BackchannelAuthenticationCompleteRequest["idTokenAudType"]
+      >()
+        .toEqualTypeOf<"array" | "string" | null | undefined>()
+      // @ts-expect-error null is never sent, so the wire type has none.
+      const wire: Json = { ...base, result: "AUTHORIZED", idTokenAudType: null }
+      // What is decoded and sent is as before: null read (and built) as absent, left off the wire.
+      const encode = Schema.encodeSync(
+        BackchannelAuthenticationCompleteRequest.BackchannelAuthenticationCompleteRequest
+      )
+      const decoded = Effect.runSync(BackchannelAuthenticationCompleteRequest.validateCompleteRequest(wire))
+      assert.isFalse("idTokenAudType" in decoded)
+      assert.isFalse("idTokenAudType" in encode(decoded))
+      const built = new BackchannelAuthenticationCompleteRequest.BackchannelAuthenticationCompleteRequest({
+        ...base,
+        result: "AUTHORIZED",
+        idTokenAudType: null
+      })
+      assert.deepStrictEqual(Object.keys(encode(built)), ["ticket", "result", "subject"])
+      const array = encode(
+        new BackchannelAuthenticationCompleteRequest.BackchannelAuthenticationCompleteRequest({
+          ...base,
+          result: "AUTHORIZED",
+          idTokenAudType: "array"
+        })
+      )
+      expectTypeOf(array.idTokenAudType).toEqualTypeOf<"array" | "string" | undefined>()
+      assert.strictEqual(array.idTokenAudType, "array")
+      const decodedUnknown = Schema.decodeUnknownSync(
+        BackchannelAuthenticationCompleteRequest.BackchannelAuthenticationCompleteRequest
+      )({ ...base, idTokenAudType: null })
+      assert.isFalse("idTokenAudType" in decodedUnknown)
     })
   })
 

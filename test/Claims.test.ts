@@ -202,6 +202,53 @@ describe("mergeClaims", () => {
     })
   })
 
+  describe("sources that cannot be read", () => {
+    const boom = () => {
+      throw new Error("boom")
+    }
+    const revoked = () => {
+      const { proxy, revoke } = Proxy.revocable([], {})
+      revoke()
+      return proxy
+    }
+    // Each throws where a reflective call reads it: `Object.getPrototypeOf`, `Array.isArray` (a revoked
+    // Proxy), `Object.keys`, a getter, or the `length` and items of the sources themselves.
+    const cases: ReadonlyArray<readonly [string, () => unknown, ReadonlyArray<string | number>]> = [
+      ["a source whose getPrototypeOf trap throws", () => [{ a: 1 }, new Proxy({}, { getPrototypeOf: boom })], [
+        "claims",
+        1
+      ]],
+      ["a revoked Proxy as a source", () => [{ a: 1 }, revoked()], ["claims", 1]],
+      ["a source whose ownKeys trap throws", () => [new Proxy({ a: 1 }, { ownKeys: boom })], ["claims", 0]],
+      [
+        "a nested object whose getPrototypeOf trap throws",
+        () => [{ a: { b: new Proxy({}, { getPrototypeOf: boom }) } }],
+        [
+          "claims",
+          0,
+          "a",
+          "b"
+        ]
+      ],
+      ["a revoked Proxy inside an array", () => [{ a: [1, revoked()] }], ["claims", 0, "a", 1]],
+      ["sources that are a revoked Proxy", () => revoked(), ["claims"]],
+      ["sources whose length cannot be read", () => new Proxy([{ a: 1 }], { get: boom }), ["claims"]],
+      ["sources whose second item cannot be read", () =>
+        new Proxy([{ a: 1 }, { b: 2 }], {
+          get: (target, key) => key === "1" ? boom() : Reflect.get(target, key)
+        }), ["claims", 1]]
+    ]
+
+    for (const [label, sources, path] of cases) {
+      it(`refuses ${label} as a validation error naming where`, () => {
+        const issue = rejection(sources() as ReadonlyArray<unknown>, { path: ["claims"] })
+        assert.deepStrictEqual(issue.path, path)
+        assert.match(issue.message, /could not be read \(a getter or Proxy trap threw\)/)
+        assert.notInclude(issue.error.message, "boom")
+      })
+    }
+  })
+
   describe("prototype keys", () => {
     it("are refused at their path, in objects, in arrays and in JSON text", () => {
       const issue = rejection([{}, JSON.parse("{\"a\":{\"__proto__\":{\"x\":1}}}")])

@@ -1,12 +1,15 @@
 /**
- * `HttpTransport`: the portable transport's deadline, and interruption that is real on every
- * transport (a call its caller gave up is never sent; interrupted calls leave nothing behind).
+ * `HttpTransport`: the portable transport's deadline, destinations that cannot be checked, and
+ * interruption that is real on every transport (a call its caller gave up is never sent; interrupted
+ * calls leave nothing behind).
  */
-import { assert, describe, it } from "@effect/vitest"
-import { Duration, Effect, Exit, Fiber, Layer, Redacted } from "effect"
+import { HttpClient, HttpClientResponse } from "@effect/platform"
+import { assert, describe, it, vi } from "@effect/vitest"
+import { Duration, Effect, Either, Exit, Fiber, Layer, Redacted } from "effect"
 import { AuthleteClient, HttpTransport } from "effect-authlete"
 import { UndiciTransport } from "effect-authlete/undici"
 import { execFile } from "node:child_process"
+import * as Dns from "node:dns"
 import { fileURLToPath } from "node:url"
 import * as V8 from "node:v8"
 import * as Vm from "node:vm"
@@ -225,4 +228,86 @@ describe("the transport's interruption", () => {
       assert.isBelow(Date.now() - started, 20_000)
       assert.strictEqual(server.received.length, 1)
     })), 40_000)
+})
+
+describe("a destination that cannot be checked is refused", () => {
+  const BEARER = "notification-token-7f3e9a1c5b2d"
+  // `.invalid` never resolves (RFC 2606): the lookup fails, wherever the test runs.
+  const unresolvable = "https://notify.example.invalid/cb"
+  const send = (url: string, timeoutMillis = 5_000) =>
+    Effect.flatMap(HttpTransport.HttpTransport, (transport) =>
+      transport.send({
+        method: "POST",
+        url,
+        headers: { authorization: `Bearer ${BEARER}`, "content-type": "application/json" },
+        body: "{}",
+        timeoutMillis,
+        maxResponseBytes: 1_024,
+        destination: { allowLoopback: false, allowPrivate: false }
+      }))
+
+  /** The portable transport over an `HttpClient` that records what it is asked to send, and answers 204. */
+  const recording = () => {
+    const sent: Array<string> = []
+    const client = HttpClient.make((request) =>
+      Effect.sync(() => {
+        sent.push(request.url)
+        return HttpClientResponse.fromWeb(request, new Response(null, { status: 204 }))
+      })
+    )
+    return { sent, layer: HttpTransport.layer.pipe(Layer.provide(Layer.succeed(HttpClient.HttpClient, client))) }
+  }
+
+  it.effect("portable: a name whose lookup fails is not sent, failing as the undici transport fails", () =>
+    Effect.gen(function*() {
+      const { layer, sent } = recording()
+      const portable = yield* Effect.flip(send(unresolvable).pipe(Effect.provide(layer)))
+      const undici = yield* Effect.flip(send(unresolvable).pipe(Effect.provide(UndiciTransport.layer)))
+      assert.deepStrictEqual(sent, [])
+      for (const error of [portable, undici]) {
+        assert.strictEqual(error._tag, "AuthleteTransportError")
+        assert.strictEqual(error.reason, undici.reason, error.message)
+        assert.notInclude(error.message, BEARER)
+      }
+      // The resolver's code (ENOTFOUND, or EAI_AGAIN offline) names the reason, as on undici: `Connect`.
+      assert.include(portable.message, "The request was not sent")
+    }))
+
+  describe("portable, with the lookup stubbed", () => {
+    const lookup = (answer: () => Promise<unknown>) =>
+      Effect.acquireRelease(
+        Effect.sync(() => vi.spyOn(Dns.promises, "lookup").mockImplementation(answer as typeof Dns.promises.lookup)),
+        (spy) => Effect.sync(() => spy.mockRestore())
+      )
+
+    it.scoped("a lookup that fails, or finds no address, is refused and nothing is sent", () =>
+      Effect.gen(function*() {
+        const { layer, sent } = recording()
+        yield* lookup(() => Promise.reject(Object.assign(new Error("queryA ESERVFAIL x"), { code: "ESERVFAIL" })))
+        const failed = yield* Effect.either(send("https://notify.example.com/cb").pipe(Effect.provide(layer)))
+        assert.isTrue(Either.isLeft(failed) && failed.left._tag === "AuthleteTransportError")
+        yield* lookup(() => Promise.resolve([]))
+        const none = yield* Effect.flip(send("https://notify.example.com/cb").pipe(Effect.provide(layer)))
+        assert.strictEqual(none.reason, "Connect", none.message)
+        assert.deepStrictEqual(sent, [])
+        // The same stub answering a public address lets the request through: the refusals above are the lookup's.
+        yield* lookup(() => Promise.resolve([{ address: "93.184.215.14", family: 4 }]))
+        const delivered = yield* send("https://notify.example.com/cb").pipe(Effect.provide(layer))
+        assert.strictEqual(delivered.status, 204)
+        assert.deepStrictEqual(sent, ["https://notify.example.com/cb"])
+      }))
+
+    it.live("the deadline covers the lookup: a resolver that never answers is a timeout, and nothing is sent", () =>
+      Effect.scoped(Effect.gen(function*() {
+        const { layer, sent } = recording()
+        yield* lookup(() => new Promise(() => {}))
+        // The test's own bound, far past the request's 50 ms, so that a hang fails here rather than stalling.
+        const error = yield* Effect.flip(
+          send("https://notify.example.com/cb", 50).pipe(Effect.provide(layer), Effect.timeout("5 seconds"))
+        )
+        assert.strictEqual(error._tag, "AuthleteTransportError")
+        assert.strictEqual(error._tag === "AuthleteTransportError" ? error.reason : undefined, "Timeout")
+        assert.deepStrictEqual(sent, [])
+      })))
+  })
 })

@@ -106,8 +106,10 @@ export const seconds = (n: number): string | undefined =>
     ? undefined
     : `must be a whole number from 0 to ${Number.MAX_SAFE_INTEGER} (0 means not set)`
 
+export const TOO_MANY_ENTRIES = `must have at most ${formatCount(MAX_ARRAY_LENGTH)} entries`
+
 export const arrayLength = (items: ReadonlyArray<unknown>): string | undefined =>
-  items.length > MAX_ARRAY_LENGTH ? `must have at most ${formatCount(MAX_ARRAY_LENGTH)} entries` : undefined
+  items.length > MAX_ARRAY_LENGTH ? TOO_MANY_ENTRIES : undefined
 
 export const includesOpenId = (scopes: ReadonlyArray<string>): string | undefined =>
   scopes.includes("openid") ? undefined : "must include \"openid\" (CIBA requests are OpenID Connect requests)"
@@ -153,10 +155,49 @@ export const Scopes = array(ScopeToken).pipe(
 /** Names that would reach an object's prototype if a careless consumer merged them. */
 export const PROTOTYPE_KEYS: ReadonlySet<string> = new Set(["__proto__", "constructor", "prototype"])
 
-export const isPlainObject = (u: unknown): u is { readonly [x: string]: unknown } => {
-  if (typeof u !== "object" || u === null || Array.isArray(u)) return false
-  const proto = Object.getPrototypeOf(u)
-  return proto === Object.prototype || proto === null
+/** The message of a value that cannot be read: a getter or a `Proxy` trap threw, or the `Proxy` was revoked. */
+export const UNREADABLE = "could not be read (a getter or Proxy trap threw)"
+
+/**
+ * Whether a value is a plain object (its prototype `Object.prototype` or `null`), or `undefined` when
+ * that cannot be told: on a `Proxy` whose trap throws, or a revoked one, even `Array.isArray` and
+ * `Object.getPrototypeOf` throw.
+ */
+export const plainObjectOrUnreadable = (u: unknown): boolean | undefined => {
+  if (typeof u !== "object" || u === null) return false
+  try {
+    if (Array.isArray(u)) return false
+    const proto = Object.getPrototypeOf(u)
+    return proto === Object.prototype || proto === null
+  } catch {
+    return undefined
+  }
+}
+
+/** Whether a value is a plain object; never throws (a value that cannot be read is not one). */
+export const isPlainObject = (u: unknown): u is { readonly [x: string]: unknown } => plainObjectOrUnreadable(u) === true
+
+/** Whether a value is an array, or `undefined` when that cannot be told (a revoked `Proxy`). */
+export const arrayOrUnreadable = (u: unknown): boolean | undefined => {
+  try {
+    return Array.isArray(u)
+  } catch {
+    return undefined
+  }
+}
+
+/**
+ * An array of at most `MAX_ARRAY_LENGTH` items, read once into a fresh array of ours; `undefined` for
+ * any other value, which the rules refuse as it is (a longer array on its length, before its items).
+ * Throws what a getter or a `Proxy` trap throws: call it where that is caught.
+ */
+export const copyShortArray = (u: unknown): Array<unknown> | undefined => {
+  if (!Array.isArray(u)) return undefined
+  const length: unknown = u.length
+  if (typeof length !== "number" || !(length <= MAX_ARRAY_LENGTH)) return undefined
+  const out: Array<unknown> = []
+  for (let i = 0; i < length; i++) out.push(u[i])
+  return out
 }
 
 /**
@@ -214,8 +255,12 @@ export const copyJsonObject = (
   value: unknown,
   initialBudget = MAX_JSON_BYTES
 ): { readonly value: { readonly [x: string]: unknown }; readonly budget: number } | JsonIssue => {
-  if (!isPlainObject(value)) {
-    return { path: [], message: "must be a JSON object (not an array, null, or a non-plain object)" }
+  const plain = plainObjectOrUnreadable(value)
+  if (plain !== true) {
+    return {
+      path: [],
+      message: plain === undefined ? UNREADABLE : "must be a JSON object (not an array, null, or a non-plain object)"
+    }
   }
   let budget = initialBudget
   const path: Array<string | number> = []
@@ -255,14 +300,17 @@ export const copyJsonObject = (
           }
           return out
         }
-        if (!isPlainObject(node)) return refuse("must be a plain JSON value")
+        const plain = plainObjectOrUnreadable(node)
+        if (plain === undefined) return refuse(UNREADABLE)
+        if (!plain) return refuse("must be a plain JSON value")
+        const object = node as { readonly [x: string]: unknown }
         budget -= 1
         const out: Record<string, unknown> = {}
-        for (const key of Object.keys(node)) {
+        for (const key of Object.keys(object)) {
           if (PROTOTYPE_KEYS.has(key)) return refuse(`must not be named "${key}" (a prototype key)`, key)
           budget -= key.length + 4
           path.push(key)
-          const item = copy(node[key], depth + 1)
+          const item = copy(object[key], depth + 1)
           path.pop()
           if (item === REFUSED) return REFUSED
           out[key] = item
@@ -279,7 +327,7 @@ export const copyJsonObject = (
     out = copy(value, 0)
   } catch {
     // A getter or a Proxy trap threw: the value cannot be read, so it is refused.
-    out = refuse("could not be read (a getter or Proxy trap threw)")
+    out = refuse(UNREADABLE)
   }
   return out === REFUSED ? issue! : { value: out as { readonly [x: string]: unknown }, budget }
 }

@@ -3,7 +3,7 @@
  * case ends in a typed outcome, in bounded time and memory, keeping every secret and every minted
  * token. Each test names the item of the hardening issue it holds.
  */
-import { FetchHttpClient, HttpClient, HttpClientRequest } from "@effect/platform"
+import { FetchHttpClient, HttpClient, HttpClientRequest, HttpClientResponse } from "@effect/platform"
 import { NodeHttpClient } from "@effect/platform-node"
 import { assert, describe, it } from "@effect/vitest"
 import { Cause, Clock, Effect, Either, Exit, Fiber, Layer, Option, Redacted, TestClock } from "effect"
@@ -250,7 +250,21 @@ describe("no SSRF through the notifier", () => {
     "https://127.0.0.1/cb",
     "https://[::1]/cb",
     "https://localhost/cb",
-    "http://127.0.0.1:9/cb"
+    "http://127.0.0.1:9/cb",
+    // RFC 6890's other blocks that are not globally reachable, and IPv4 carried in IPv6.
+    "https://100.64.0.1/cb",
+    "https://192.0.0.1/cb",
+    "https://192.0.2.1/cb",
+    "https://198.51.100.7/cb",
+    "https://203.0.113.9/cb",
+    "https://224.0.0.1/cb",
+    "https://255.255.255.255/cb",
+    "https://[64:ff9b::a9fe:a9fe]/x",
+    "https://[::ffff:203.0.113.9]/cb",
+    "https://[2001:db8::1]/cb",
+    "https://[2001::1]/cb",
+    "https://[100::1]/cb",
+    "https://[ff02::1]/cb"
   ]
   const notify = (
     endpoint: string,
@@ -288,6 +302,31 @@ describe("no SSRF through the notifier", () => {
         assert.strictEqual(allowed.status, 204)
       }))
   }
+
+  it.effect("a name whose lookup fails is refused alike on every transport, and nothing is sent", () =>
+    Effect.gen(function*() {
+      // The portable transport over a client that records what reaches it: the proof that nothing left.
+      const sent: Array<string> = []
+      const recording = HttpClient.make((request) =>
+        Effect.sync(() => {
+          sent.push(request.url)
+          return HttpClientResponse.fromWeb(request, new Response(null, { status: 204 }))
+        })
+      )
+      const portable = HttpTransport.layer.pipe(Layer.provide(Layer.succeed(HttpClient.HttpClient, recording)))
+      // `.invalid` never resolves (RFC 2606).
+      const endpoint = "https://notify.example.invalid/cb"
+      const refused = [
+        yield* Effect.flip(notify(endpoint, {}, UndiciTransport.layer)),
+        yield* Effect.flip(notify(endpoint, { allowLoopback: true, allowPrivateNetworks: true }, portable)),
+        yield* Effect.flip(notify(endpoint, {}, portable))
+      ]
+      assert.deepStrictEqual(sent, [])
+      for (const error of refused) {
+        assert.strictEqual(error.reason, refused[0]!.reason, error.message)
+        assert.notInclude(error.message, NOTIFICATION_TOKEN)
+      }
+    }))
 })
 
 describe("input is read once", () => {
@@ -378,6 +417,60 @@ describe("input is read once", () => {
         assert.strictEqual(error._tag, "AuthleteValidationError")
         const program = yield* Effect.exit(BackchannelAuthenticationCompletion.prepareCompleteRequest(input))
         assert.isTrue(Exit.isFailure(program) && !Cause.isDie(program.cause))
+      }
+    }))
+
+  // Each a fresh value: a `Proxy` whose reflective traps throw, or a revoked one (on which even
+  // `Array.isArray` and `Object.getPrototypeOf` throw), wherever the input holds a value.
+  const unreadable = () => {
+    const revoked = () => {
+      const { proxy, revoke } = Proxy.revocable({}, {})
+      revoke()
+      return proxy
+    }
+    const boom = () => {
+      throw new Error("boom")
+    }
+    const noPrototype = (target: object = {}) => new Proxy(target, { getPrototypeOf: boom })
+    return [
+      { input: noPrototype({ ...base }), path: [] },
+      { input: revoked(), path: [] },
+      { input: { ...base, claims: noPrototype() }, path: ["claims"] },
+      { input: { ...base, claims: revoked() }, path: ["claims"] },
+      { input: { ...base, claims: { address: noPrototype() } }, path: ["claims", "address"] },
+      { input: { ...base, claims: { list: [revoked()] } }, path: ["claims", "list", 0] },
+      { input: { ...base, claims: [{ a: 1 }, noPrototype()] }, path: ["claims", 1] },
+      { input: { ...base, claims: new Proxy([{ a: 1 }], { get: boom }) }, path: ["claims"] },
+      { input: { ...base, jwtAtClaims: revoked() }, path: ["jwtAtClaims"] },
+      { input: { ...base, idtHeaderParams: noPrototype() }, path: ["idtHeaderParams"] },
+      { input: { ...base, idtHeaderParams: revoked() }, path: ["idtHeaderParams"] },
+      { input: { ...base, consentedClaims: revoked(), claims: { a: 1 } }, path: ["consentedClaims"] },
+      { input: { ...base, consentedClaims: new Proxy(["a"], { get: boom }) }, path: ["consentedClaims"] }
+    ]
+  }
+
+  it.effect("Proxies whose getPrototypeOf traps throw, and revoked Proxies, are validation errors naming the field", () =>
+    Effect.gen(function*() {
+      const never = AuthleteClient.layerTest(() => Effect.die("never sent"))
+      const notifier = ClientNotifier.layerTest()
+      for (const { input, path } of unreadable()) {
+        const label = JSON.stringify(path)
+        const prepared = yield* Effect.exit(BackchannelAuthenticationCompletion.prepareCompleteRequest(input))
+        assert.isTrue(Exit.isFailure(prepared) && !Cause.isDie(prepared.cause), label)
+        const error = yield* Effect.flip(BackchannelAuthenticationCompletion.prepareCompleteRequest(input))
+        assert.strictEqual(error._tag, "AuthleteValidationError", label)
+        assert.deepStrictEqual(error.issues.map((issue) => issue.path), [path], label)
+        assert.match(error.issues[0]!.message, /could not be read/, label)
+        const completed = yield* Effect.exit(
+          BackchannelAuthenticationCompletion.completeBackchannelAuthentication(
+            input as BackchannelAuthenticationCompletion.CompleteBackchannelAuthenticationInput
+          ).pipe(Effect.provide(Layer.merge(never, notifier)))
+        )
+        assert.isTrue(
+          Exit.isFailure(completed) &&
+            Cause.failureOption(completed.cause).pipe(Option.getOrThrow)._tag === "AuthleteValidationError",
+          label
+        )
       }
     }))
 })
