@@ -151,7 +151,7 @@ export const make = (
         // Only an error needs the list, so it is made only then.
         let secretsMemo: ReadonlyArray<string> | undefined
         const secrets = () => (secretsMemo ??= [...settings.secrets, ...codecs.secretsOf(wire)])
-        // Written out field by field: `{ ...outgoing, timeoutMillis }` takes V8's slow path (µs per call).
+        // Written out field by field: `{ ...outgoing, timeoutMillis }` takes V8's slow path.
         const send = (timeoutMillis: number) =>
           transport.send({
             method: api.method,

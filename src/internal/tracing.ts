@@ -1,7 +1,7 @@
 /**
  * The one span policy of this library's services and programs. A call is a span only when the
  * application installed a tracer that records (Effect's built-in one records nothing, and its span
- * would cost about 8 µs a call). A span's exit never holds the call's value: a completion's
+ * would cost a measurable share of a call: see the README's Performance). A span's exit never holds the call's value: a completion's
  * response, or a notification, may carry tokens. Errors hold no secret, so they stay in the exit.
  */
 import * as Effect from "effect/Effect"
