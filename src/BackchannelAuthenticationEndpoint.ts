@@ -83,6 +83,20 @@ const storeFull = Endpoint.oauthError(
 )
 
 /**
+ * The services the backchannel authentication endpoint needs.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export type BackchannelAuthenticationRequirements =
+  | AuthleteClient.AuthleteClient
+  | UserIdentifier.UserIdentifier
+  | BackchannelChecks.BackchannelChecks
+  | PendingRequestStore.PendingRequestStore
+  | Decisions.Decisions
+  | AuthenticationDevice.AuthenticationDevice
+
+/**
  * The backchannel authentication endpoint: from what the HTTP request carried to the HTTP answer
  * (CIBA Core 7.3 and 13): 200 `{auth_req_id, expires_in, interval}`, 400 / 401 (with
  * `WWW-Authenticate`) / 403 / 500 as Authlete says; 503 `temporarily_unavailable` when a bounded
@@ -97,12 +111,7 @@ export const handleBackchannelAuthentication = (
 ): Effect.Effect<
   Endpoint.EndpointResponse,
   AuthleteError.AuthleteError | PendingRequestStore.PendingRequestStoreError,
-  | AuthleteClient.AuthleteClient
-  | UserIdentifier.UserIdentifier
-  | BackchannelChecks.BackchannelChecks
-  | PendingRequestStore.PendingRequestStore
-  | Decisions.Decisions
-  | AuthenticationDevice.AuthenticationDevice
+  BackchannelAuthenticationRequirements
 > =>
   Effect.gen(function*() {
     const authlete = yield* AuthleteClient.AuthleteClient

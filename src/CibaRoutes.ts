@@ -49,20 +49,16 @@ import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
 import * as Option from "effect/Option"
 import * as Schema from "effect/Schema"
-import type * as AuthenticationDevice from "./AuthenticationDevice.js"
-import type * as AuthleteClient from "./AuthleteClient.js"
 import * as AuthleteError from "./AuthleteError.js"
 import { BackchannelAuthenticationRequest, MAX_PARAMETERS_LENGTH } from "./BackchannelAuthentication.js"
+import type * as BackchannelAuthenticationEndpoint from "./BackchannelAuthenticationEndpoint.js"
 import { handleBackchannelAuthentication } from "./BackchannelAuthenticationEndpoint.js"
-import type * as BackchannelChecks from "./BackchannelChecks.js"
 import * as ClientCredentials from "./ClientCredentials.js"
 import * as Decisions from "./Decisions.js"
 import { handleDiscovery, handleJwks } from "./Discovery.js"
 import * as Endpoint from "./EndpointResponse.js"
-import type * as PendingRequestStore from "./PendingRequestStore.js"
 import { TokenRequest } from "./Token.js"
 import { handleTokenRequest } from "./TokenEndpoint.js"
-import type * as UserIdentifier from "./UserIdentifier.js"
 
 /**
  * @since 0.1.0
@@ -92,13 +88,7 @@ export interface CibaRoutesOptions {
  * @since 0.1.0
  * @category models
  */
-export type CibaRoutesRequirements =
-  | AuthleteClient.AuthleteClient
-  | UserIdentifier.UserIdentifier
-  | BackchannelChecks.BackchannelChecks
-  | PendingRequestStore.PendingRequestStore
-  | Decisions.Decisions
-  | AuthenticationDevice.AuthenticationDevice
+export type CibaRoutesRequirements = BackchannelAuthenticationEndpoint.BackchannelAuthenticationRequirements
 
 const toHttp = (response: Endpoint.EndpointResponse) =>
   HttpServerResponse.text(response.body, {
