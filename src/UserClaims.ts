@@ -74,29 +74,26 @@ export class UserClaims extends Context.Tag("effect-authlete/UserClaims")<UserCl
  * @since 0.1.0
  * @category constructors
  */
-export const fromRecord = (data: UserClaimsRecord): UserClaimsService => {
-  return {
-    lookup: (subject, claimName, languageTag) =>
-      Effect.sync(() => {
-        const claims = own(data, subject)
-        if (!Predicate.isRecord(claims)) return Option.none()
-        return Option.fromNullable(
-          Option.match(languageTag, {
-            onNone: () => own(claims, claimName),
-            onSome: (tag) => ownTagged(claims, claimName, tag)
-          })
-        )
-      })
-  }
-}
+export const fromRecord = (data: UserClaimsRecord): UserClaimsService => ({
+  lookup: (subject, claimName, languageTag) =>
+    Effect.sync(() => {
+      const claims = own(data, subject)
+      if (!Predicate.isRecord(claims)) return Option.none()
+      return Option.fromNullable(
+        Option.match(languageTag, {
+          onNone: () => own(claims, claimName),
+          onSome: (tag) => ownTagged(claims, claimName, tag)
+        })
+      )
+    })
+})
 
 /**
  * @since 0.1.0
  * @category layers
  */
-export const layerFromRecord = (data: UserClaimsRecord): Layer.Layer<UserClaims> => {
-  return Layer.succeed(UserClaims, fromRecord(data))
-}
+export const layerFromRecord = (data: UserClaimsRecord): Layer.Layer<UserClaims> =>
+  Layer.succeed(UserClaims, fromRecord(data))
 
 /**
  * @since 0.1.0
