@@ -45,6 +45,8 @@ const loadClient = async (): Promise<ClientFactory> => {
   switch (spec.client) {
     case "effect-undici":
       return (await import("./effect-clients.js")).effectUndici
+    case "effect-undici-limits":
+      return (await import("./effect-clients.js")).effectUndiciLimits
     case "effect-platform":
       return (await import("./effect-clients.js")).effectPlatform
     case "effect-fetch":

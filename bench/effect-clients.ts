@@ -25,6 +25,7 @@ import {
   BackchannelAuthenticationCompletion,
   BackchannelAuthenticationEndpoint,
   BackchannelChecks,
+  BackchannelLimits,
   ClientNotifier,
   Decisions,
   EndpointResponse,
@@ -103,16 +104,30 @@ const checkWire = (operation: Operation): void => {
   }
 }
 
+/**
+ * The limits of the `effect-undici-limits` row: every request checked and counted against the
+ * per-client and per-user windows in the in-memory store (limits too high to refuse any). The
+ * pending requests per user are left out: the benchmark's one user would have thousands waiting,
+ * where the limit keeps a real one at a handful.
+ */
+const benchLimits = BackchannelLimits.layerMemory({
+  perClient: { limit: 1e9, window: "1 hour" },
+  perUser: { limit: 1e9, window: "1 hour" },
+  pendingPerUser: false
+})
+
 /** The services the backchannel endpoint program needs besides Authlete (none of them does I/O). */
-const backchannelServices = Layer.mergeAll(
-  UserIdentifier.layerFromRecord({ "user-1": {} }),
-  BackchannelChecks.layer(),
-  // Grows by one request per call (each auth_req_id differs): part of the program's cost.
-  PendingRequestStore.layerMemory,
-  AuthenticationDevice.layerNoop,
-  // Where a durable engine would start its workflow: nothing here.
-  Layer.succeed(Decisions.Decisions, { awaiting: () => Effect.void, decide: () => Effect.die("unused") })
-)
+const backchannelServicesWith = (limits: Layer.Layer<BackchannelLimits.BackchannelLimits>) =>
+  Layer.mergeAll(
+    UserIdentifier.layerFromRecord({ "user-1": {} }),
+    BackchannelChecks.layer(),
+    limits,
+    // Grows by one request per call (each auth_req_id differs): part of the program's cost.
+    PendingRequestStore.layerMemory,
+    AuthenticationDevice.layerNoop,
+    // Where a durable engine would start its workflow: nothing here.
+    Layer.succeed(Decisions.Decisions, { awaiting: () => Effect.void, decide: () => Effect.die("unused") })
+  )
 
 /** What the program of an endpoint workload does with call `i` (the transport given). */
 const endpointProgram = (operation: "token" | "backchannel", i: number) =>
@@ -129,7 +144,11 @@ const endpointAction = (response: EndpointResponse.EndpointResponse): string =>
  * what the canned server would (its `n`th `/issue` included), and fails unless the program sent
  * exactly what the floor and the SDK send, in order, and answered 200 with the content Authlete gave.
  */
-const checkProgramWire = async (baseUrl: string, operation: "token" | "backchannel"): Promise<void> => {
+const checkProgramWire = async (
+  baseUrl: string,
+  operation: "token" | "backchannel",
+  limits: Layer.Layer<BackchannelLimits.BackchannelLimits>
+): Promise<void> => {
   const sent: Array<HttpTransport.HttpTransportRequest> = []
   let issues = 0
   const answers: Record<string, () => string> = {
@@ -148,7 +167,7 @@ const checkProgramWire = async (baseUrl: string, operation: "token" | "backchann
       })
   })
   const runtime = ManagedRuntime.make(
-    Layer.mergeAll(authleteLayer(baseUrl), backchannelServices).pipe(Layer.provide(recording))
+    Layer.mergeAll(authleteLayer(baseUrl), backchannelServicesWith(limits)).pipe(Layer.provide(recording))
   )
   try {
     for (const [n, i] of [0, 1, 12_345].entries()) {
@@ -204,10 +223,11 @@ const authleteLayer = (baseUrl: string) =>
 const makeEffectClient = async (
   baseUrl: string,
   operation: Operation,
-  transport: Layer.Layer<HttpTransport.HttpTransport>
+  transport: Layer.Layer<HttpTransport.HttpTransport>,
+  limits: Layer.Layer<BackchannelLimits.BackchannelLimits> = BackchannelLimits.layerNone
 ): Promise<BenchClient> => {
   checkWire(operation)
-  if (operation === "token" || operation === "backchannel") await checkProgramWire(baseUrl, operation)
+  if (operation === "token" || operation === "backchannel") await checkProgramWire(baseUrl, operation, limits)
   const authlete = authleteLayer(baseUrl)
   switch (operation) {
     case "complete": {
@@ -272,7 +292,7 @@ const makeEffectClient = async (
     case "backchannel": {
       // The backchannel authentication endpoint's program: Authlete over the transport, and the rest.
       const runtime = applicationRuntime(
-        Layer.mergeAll(authlete, backchannelServices).pipe(Layer.provide(transport))
+        Layer.mergeAll(authlete, backchannelServicesWith(limits)).pipe(Layer.provide(transport))
       )
       await runtime.runPromise(Effect.void)
       return {
@@ -289,6 +309,14 @@ const makeEffectClient = async (
 /** Over `UndiciTransport.layer` from `effect-authlete/undici`, the transport the README recommends for Node. */
 export const effectUndici = (baseUrl: string, operation: Operation) =>
   makeEffectClient(baseUrl, operation, UndiciTransport.layer)
+
+/** `effectUndici`'s backchannel endpoint program with the abuse limits counting every request (`benchLimits`). */
+export const effectUndiciLimits = (baseUrl: string, operation: Operation) => {
+  if (operation !== "backchannel") {
+    throw new Error(`effect-undici-limits runs the backchannel workload only, not ${operation}`)
+  }
+  return makeEffectClient(baseUrl, operation, UndiciTransport.layer, benchLimits)
+}
 
 /** Over `HttpTransport.layer` on `@effect/platform-node`'s `NodeHttpClient.layerUndici`. */
 export const effectPlatform = (baseUrl: string, operation: Operation) =>

@@ -4,6 +4,7 @@
 
 export type NetworkClient =
   | "effect-undici"
+  | "effect-undici-limits"
   | "effect-platform"
   | "effect-fetch"
   | "sdk"
@@ -58,6 +59,8 @@ export interface Workload {
 
 export const CLIENT_TITLES: Record<ClientName, string> = {
   "effect-undici": "effect-authlete over UndiciTransport.layer (effect-authlete/undici)",
+  "effect-undici-limits":
+    "effect-undici with BackchannelLimits.layerMemory counting every request (per client and per user)",
   "effect-platform": "effect-authlete over HttpTransport.layer + NodeHttpClient.layerUndici (@effect/platform-node)",
   "effect-fetch": "effect-authlete over HttpTransport.layerFetch",
   sdk: "@authlete/typescript-sdk (ciba.complete, ciba.processAuthentication, ciba.issue, token.process)",
@@ -165,7 +168,7 @@ export const WORKLOADS: ReadonlyArray<Workload> = [
     concurrency: 1,
     // No bound; two requests a call: 3 rounds keep the full run within ~12 minutes.
     rounds: 3,
-    clients: few
+    clients: ["effect-undici", "effect-undici-limits", "dispatch", "sdk"]
   },
   {
     name: "encode",

@@ -11,6 +11,7 @@ import {
   AuthenticationDevice,
   AuthleteClient,
   BackchannelChecks,
+  BackchannelLimits,
   ClientNotifier,
   Decisions,
   PendingRequestStore,
@@ -33,6 +34,7 @@ const Users = Layer.mergeAll(
   UserIdentifier.layerFromRecord({ "user-1": { loginHints: ["taro@example.com"] } }),
   UserClaims.layerFromRecord({ "user-1": { given_name: "Taro", "given_name#ja": "太郎", email: "taro@example.com" } }),
   BackchannelChecks.layer(),
+  BackchannelLimits.layerMemory(),
   AuthenticationDevice.layerNoop,
   PendingRequestStore.layerMemory
 )

@@ -17,9 +17,11 @@ import type * as AuthleteError from "./AuthleteError.js"
 import type { BackchannelAuthenticationResponse } from "./BackchannelAuthentication.js"
 import type { BackchannelAuthenticationFailReason } from "./BackchannelAuthenticationFail.js"
 import * as BackchannelChecks from "./BackchannelChecks.js"
+import * as BackchannelLimits from "./BackchannelLimits.js"
 import * as ClientCredentials from "./ClientCredentials.js"
 import * as Decisions from "./Decisions.js"
 import * as Endpoint from "./EndpointResponse.js"
+import { unverifiedPayload } from "./internal/unverifiedJwt.js"
 import * as PendingRequest from "./PendingRequest.js"
 import * as PendingRequestStore from "./PendingRequestStore.js"
 import * as UserIdentifier from "./UserIdentifier.js"
@@ -45,12 +47,37 @@ const challengeHeader = (response: { readonly attestationChallenge?: string | un
 })
 
 /**
+ * Who the request names, as it came: the client of the Basic header, else of `client_id`, else the
+ * `iss` of its `client_assertion`; the first login hint of the form.
+ */
+const requesterOf = (input: BackchannelAuthenticationInput, form: URLSearchParams): BackchannelLimits.Requester => {
+  const assertion = form.get("client_assertion")
+  const issuer = assertion === null ? undefined : unverifiedPayload(assertion)?.iss
+  return {
+    clientId: input.clientId ?? form.get("client_id") ?? (typeof issuer === "string" ? issuer : undefined),
+    hint: form.get("login_hint") ?? form.get("login_hint_token") ?? form.get("id_token_hint") ?? undefined
+  }
+}
+
+/** Past a rate limit: 429 with `Retry-After`. */
+const tooManyRequests = (refused: Extract<BackchannelLimits.Admission, { _tag: "Refused" }>) =>
+  Endpoint.oauthError(
+    429,
+    "slow_down",
+    refused.limit === "perClient"
+      ? `Too many backchannel requests from this client; try again in ${refused.retryAfterSeconds} seconds.`
+      : `Too many backchannel requests for this user; try again in ${refused.retryAfterSeconds} seconds.`,
+    { "retry-after": String(refused.retryAfterSeconds) }
+  )
+
+/**
  * Identifies the user and checks the request; the reason to fail it, or the user's subject.
  */
 const judge = (response: BackchannelAuthenticationResponse) =>
   Effect.gen(function*() {
     const users = yield* UserIdentifier.UserIdentifier
     const checks = yield* BackchannelChecks.BackchannelChecks
+    const limits = yield* BackchannelLimits.BackchannelLimits
     const hint: UserIdentifier.UserHint = {
       type: response.hintType ?? "LOGIN_HINT",
       value: response.hint ?? "",
@@ -65,7 +92,12 @@ const judge = (response: BackchannelAuthenticationResponse) =>
     }
     if (response.userCodeRequired === true) {
       if (response.userCode === undefined || response.userCode === "") return refuse("MISSING_USER_CODE")
-      if (!(yield* checks.isUserCodeValid(subject.value, response.userCode))) return refuse("INVALID_USER_CODE")
+      // Locked out for wrong codes: refused before the code is looked at, so guessing on learns nothing.
+      if (yield* limits.isUserCodeLocked(subject.value)) return refuse("INVALID_USER_CODE")
+      if (!(yield* checks.isUserCodeValid(subject.value, response.userCode))) {
+        yield* limits.wrongUserCode(subject.value)
+        return refuse("INVALID_USER_CODE")
+      }
     }
     if (response.bindingMessage !== undefined && !(yield* checks.isBindingMessageValid(response.bindingMessage))) {
       return refuse("INVALID_BINDING_MESSAGE")
@@ -92,6 +124,7 @@ export type BackchannelAuthenticationRequirements =
   | AuthleteClient.AuthleteClient
   | UserIdentifier.UserIdentifier
   | BackchannelChecks.BackchannelChecks
+  | BackchannelLimits.BackchannelLimits
   | PendingRequestStore.PendingRequestStore
   | Decisions.Decisions
   | AuthenticationDevice.AuthenticationDevice
@@ -110,11 +143,17 @@ export const handleBackchannelAuthentication = (
   input: BackchannelAuthenticationInput
 ): Effect.Effect<
   Endpoint.EndpointResponse,
-  AuthleteError.AuthleteError | PendingRequestStore.PendingRequestStoreError,
+  AuthleteError.AuthleteError | PendingRequestStore.PendingRequestStoreError | BackchannelLimits.BackchannelLimitsError,
   BackchannelAuthenticationRequirements
 > =>
   Effect.gen(function*() {
     const authlete = yield* AuthleteClient.AuthleteClient
+    const limits = yield* BackchannelLimits.BackchannelLimits
+    const form = new URLSearchParams(input.parameters)
+    const requester = requesterOf(input, form)
+    // Past a limit already: refused without a call to Authlete.
+    const admission = yield* limits.check(requester)
+    if (admission._tag === "Refused") return tooManyRequests(admission)
     // Absent and undefined are one on the wire: the fields go as they came.
     const response = yield* authlete.backchannelAuthentication({
       parameters: input.parameters,
@@ -135,8 +174,14 @@ export const handleBackchannelAuthentication = (
         return Endpoint.json(500, content)
     }
     const ticket = response.ticket ?? ""
+    // Counted only now that Authlete authenticated the client: no one else spends its allowance or a user's.
+    const counted = yield* limits.count(requester)
+    if (counted._tag === "Refused") {
+      yield* authlete.backchannelAuthenticationFail({ ticket, reason: "ACCESS_DENIED" })
+      return tooManyRequests(counted)
+    }
     // Authlete's answer leaves out `claims_locales`; the client's form has it.
-    const claimsLocales = (new URLSearchParams(input.parameters).get("claims_locales") ?? "")
+    const claimsLocales = (form.get("claims_locales") ?? "")
       .split(/\s+/).filter((locale) => locale !== "")
     const judged = yield* judge(response)
     if (judged._tag === "Refused") {
@@ -144,6 +189,19 @@ export const handleBackchannelAuthentication = (
       return Endpoint.json(statusOfFail(failed.action), failed.responseContent ?? "{\"error\":\"server_error\"}")
     }
     const store = yield* PendingRequestStore.PendingRequestStore
+    const { pendingPerUser } = limits.settings
+    if (
+      pendingPerUser !== false &&
+      (yield* store.list(yield* Clock.currentTimeMillis, judged.subject)).length >= pendingPerUser
+    ) {
+      const failed = yield* authlete.backchannelAuthenticationFail({
+        ticket,
+        reason: "ACCESS_DENIED",
+        errorDescription:
+          `The user has ${pendingPerUser} requests waiting for a decision; try again once one is decided.`
+      })
+      return Endpoint.json(statusOfFail(failed.action), failed.responseContent ?? "{\"error\":\"access_denied\"}")
+    }
     // A bounded store holds a place from before /issue until the request is in it: a full store
     // refuses the request through /fail, so that Authlete deletes the ticket.
     const stored = yield* Effect.scoped(Effect.gen(function*() {

@@ -11,6 +11,7 @@
 import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
+import { unverifiedPayload } from "./internal/unverifiedJwt.js"
 
 /**
  * The application's checks of a backchannel request, each with a default.
@@ -36,15 +37,8 @@ export interface BackchannelChecksService {
 
 /** The `exp` of a compact JWS or JWT, read without verifying it (it only decides expiry). */
 const expiryOf = (token: string): number | undefined => {
-  const payload = token.split(".")[1]
-  if (payload === undefined) return undefined
-  try {
-    const text = atob(payload.replace(/-/g, "+").replace(/_/g, "/"))
-    const exp = (JSON.parse(text) as { readonly exp?: unknown }).exp
-    return typeof exp === "number" ? exp : undefined
-  } catch {
-    return undefined
-  }
+  const exp = unverifiedPayload(token)?.exp
+  return typeof exp === "number" ? exp : undefined
 }
 
 /**

@@ -15,6 +15,7 @@ export * as BackchannelAuthenticationEndpoint from "./BackchannelAuthenticationE
 export * as BackchannelAuthenticationFail from "./BackchannelAuthenticationFail.js"
 export * as BackchannelAuthenticationIssue from "./BackchannelAuthenticationIssue.js"
 export * as BackchannelChecks from "./BackchannelChecks.js"
+export * as BackchannelLimits from "./BackchannelLimits.js"
 export * as Claims from "./Claims.js"
 export * as ClientCredentials from "./ClientCredentials.js"
 export * as ClientNotifier from "./ClientNotifier.js"

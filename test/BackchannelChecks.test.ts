@@ -10,6 +10,7 @@ import {
   AuthenticationDevice,
   BackchannelAuthenticationEndpoint,
   BackchannelChecks,
+  BackchannelLimits,
   ClientNotifier,
   Decisions,
   PendingRequestStore,
@@ -268,6 +269,7 @@ const ServerWith = (checks: Layer.Layer<BackchannelChecks.BackchannelChecks>) =>
   Layer.mergeAll(
     UserIdentifier.layerFromRecord({ "user-1": { loginHints: ["taro@example.com"] } }),
     checks,
+    BackchannelLimits.layerMemory(),
     AuthenticationDevice.layerNoop,
     Decisions.layer
   ).pipe(

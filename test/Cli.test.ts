@@ -242,10 +242,14 @@ describe("effect-authlete command line", () => {
       )
     }))
 
-  it.effect("serve lists every missing setting in one run, exits 1, and writes nothing", () =>
+  it.effect("serve lists every missing or malformed setting in one run, exits 1, and writes nothing", () =>
     Effect.gen(function*() {
       const directory = yield* temporaryDirectory
-      const run = yield* cli(["serve", "--users", "missing-users.json"], {}, { cwd: directory })
+      const run = yield* cli(
+        ["serve", "--users", "missing-users.json", "--limit-per-client", "300", "--limit-pending-per-user", "0"],
+        {},
+        { cwd: directory }
+      )
       assert.strictEqual(run.code, 1, run.stderr)
       for (
         const expected of [
@@ -254,7 +258,9 @@ describe("effect-authlete command line", () => {
           "AUTHLETE_SERVICE_ACCESSTOKEN",
           "EFFECT_AUTHLETE_SECRET_KEY",
           "openssl rand -base64 32",
-          "missing-users.json"
+          "missing-users.json",
+          "--limit-per-client takes COUNT/SECONDS",
+          "--limit-pending-per-user takes a whole number of at least 1 or off, not \"0\""
         ]
       ) assert.include(run.stderr, expected)
       assert.strictEqual(run.stdout, "")

@@ -15,6 +15,7 @@ import {
   AuthenticationDevice,
   BackchannelAuthenticationEndpoint,
   BackchannelChecks,
+  BackchannelLimits,
   ClientNotifier,
   Decisions,
   PendingRequestStore,
@@ -60,6 +61,7 @@ const Server = (filename: string, options: { readonly sweeper: boolean }) => {
   return Layer.mergeAll(
     UserIdentifier.layerFromRecord({ "user-1": {} }),
     BackchannelChecks.layer(),
+    BackchannelLimits.layerMemory(),
     AuthenticationDevice.layerNoop,
     options.sweeper ? ClusterNode.layerSweeper("500 millis") : Layer.empty
   ).pipe(Layer.provideMerge(Durable))

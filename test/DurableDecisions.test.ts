@@ -14,6 +14,7 @@ import {
   AuthleteClient,
   BackchannelAuthenticationEndpoint,
   BackchannelChecks,
+  BackchannelLimits,
   ClientNotifier,
   Decisions,
   type PendingRequest,
@@ -67,6 +68,7 @@ const Durable = DurableDecisions.layer.pipe(
 const AuthorizationServer = Layer.mergeAll(
   UserIdentifier.layerFromRecord({ "user-1": { loginHints: ["taro@example.com"] } }),
   BackchannelChecks.layer(),
+  BackchannelLimits.layerMemory(),
   AuthenticationDevice.layerNoop
 ).pipe(Layer.provideMerge(Durable))
 

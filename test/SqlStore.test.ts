@@ -12,6 +12,7 @@ import {
   AuthenticationDevice,
   BackchannelAuthenticationEndpoint,
   BackchannelChecks,
+  BackchannelLimits,
   ClientNotifier,
   Decisions,
   DeviceDecision,
@@ -73,7 +74,7 @@ describe("the SQL pending-request store", () => {
       const recorded = yield* sql<{ migration_id: number }>`SELECT migration_id FROM ${
         sql(Migrations.tables.migrations)
       }`
-      assert.deepStrictEqual(recorded.map((row) => row.migration_id), [1])
+      assert.deepStrictEqual(recorded.map((row) => row.migration_id), [1, 2])
     }).pipe(Effect.provide(StoreOn(":memory:"))))
 
   it.scoped("a request is taken once, however many take it at the same moment", () =>
@@ -244,6 +245,7 @@ describe("a PUSH flow on the SQLite cluster runner", () => {
         const Server = Layer.mergeAll(
           UserIdentifier.layerFromRecord({ "user-1": {} }),
           BackchannelChecks.layer(),
+          BackchannelLimits.layerMemory(),
           AuthenticationDevice.layerNoop
         ).pipe(
           Layer.provideMerge(DurableDecisions.layer),

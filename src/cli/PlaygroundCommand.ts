@@ -9,6 +9,7 @@ import { pages, pageUrls } from "../playground/Pages.js"
 import * as Playground from "../playground/Playground.js"
 import { listening, runCommand } from "./CliOptions.js"
 import type { ValuesOf } from "./internal/args.js"
+import { limitsOf } from "./internal/limits.js"
 
 /** The one line `--json` prints: every field named, nothing positional. */
 export const playgroundJson = (info: Playground.PlaygroundInfo) => {
@@ -62,8 +63,10 @@ const printText = (info: Playground.PlaygroundInfo) =>
     yield* Console.log("\nCtrl-C stops.")
   })
 
-export const program = (flags: ValuesOf<"playground">) =>
-  Effect.gen(function*() {
+export const program = (flags: ValuesOf<"playground">) => {
+  const limits = limitsOf(flags)
+  if (limits._tag === "Left") return Effect.fail(new Error(limits.left.join("; ")))
+  return Effect.gen(function*() {
     const info = yield* Playground.Playground
     yield* flags.json ? Console.log(JSON.stringify(playgroundJson(info))) : printText(info)
     return yield* Effect.never
@@ -74,9 +77,11 @@ export const program = (flags: ValuesOf<"playground">) =>
       pingEndpoint: flags.pingEndpoint,
       pushEndpoint: flags.pushEndpoint,
       userCodeRequired: flags.noUserCode ? [] : flags.userCode,
+      limits: limits.right,
       routes: pages()
     })),
     listening(flags.port)
   )
+}
 
 export const run = (flags: ValuesOf<"playground">): void => runCommand("playground", program(flags))

@@ -15,13 +15,21 @@ import * as Redacted from "effect/Redacted"
 import * as Schema from "effect/Schema"
 import { readFileSync } from "node:fs"
 import * as Http from "node:http"
-import { AuthenticationDevice, AuthleteClient, ClientNotifier } from "../index.js"
+import { AuthenticationDevice, AuthleteClient, BackchannelLimits, ClientNotifier } from "../index.js"
 import { APPROVAL_PATH, defaultUsers, type PlaygroundUsers, usersLayer } from "../playground/Playground.js"
 import { CibaRoutes } from "../routes/index.js"
-import { ClusterNode, DurableDecisions, NotificationVault, SecretBox, SqlPendingRequestStore } from "../sql/index.js"
+import {
+  ClusterNode,
+  DurableDecisions,
+  NotificationVault,
+  SecretBox,
+  SqlPendingRequestStore,
+  SqlRateLimiterStore
+} from "../sql/index.js"
 import { UndiciTransport } from "../undici/index.js"
 import { explain, listening, runCommand } from "./CliOptions.js"
 import type { ValuesOf } from "./internal/args.js"
+import { limitsOf } from "./internal/limits.js"
 
 /**
  * `serve` cannot start as asked: settings missing or invalid (Authlete's, the secret key, a users
@@ -86,14 +94,18 @@ const nodeLayer = (options: {
   readonly box: SecretBox.SecretBoxService
   readonly automatedApproval: boolean
   readonly allowLocalNotifications: boolean
+  readonly limits: BackchannelLimits.BackchannelLimitsOptions
   readonly listen: { readonly host: string; readonly port: number }
 }) => {
   const cluster = ClusterNode.isPostgresUrl(options.database)
     ? ClusterNode.layerPg({ url: Redacted.make(options.database), runnerAddress: options.runner })
     : ClusterNode.layerSqlite({ filename: ClusterNode.sqliteFilename(options.database) })
-  const stores = Layer.mergeAll(SqlPendingRequestStore.layer, NotificationVault.layer).pipe(
-    Layer.provide(Layer.succeed(SecretBox.SecretBox, options.box))
-  )
+  const stores = Layer.mergeAll(
+    SqlPendingRequestStore.layer,
+    NotificationVault.layer,
+    // Counted in the database: every node on it holds one limit.
+    BackchannelLimits.layer(options.limits).pipe(Layer.provide(SqlRateLimiterStore.layer))
+  ).pipe(Layer.provide(Layer.succeed(SecretBox.SecretBox, options.box)))
   const { users } = options
   const services = Layer.mergeAll(
     AuthleteClient.layer(options.authlete),
@@ -126,7 +138,13 @@ const settings = (flags: ValuesOf<"serve">) =>
   Effect.all({
     authlete: Effect.mapError(AuthleteClient.environmentConfig, (error) => new ServeError({ detail: explain(error) })),
     box: secretBox,
-    users: flags.users === undefined ? Effect.succeed<PlaygroundUsers>(defaultUsers) : readUsers(flags.users)
+    users: flags.users === undefined ? Effect.succeed<PlaygroundUsers>(defaultUsers) : readUsers(flags.users),
+    limits: Effect.suspend(() => {
+      const limits = limitsOf(flags)
+      return limits._tag === "Right"
+        ? Effect.succeed(limits.right)
+        : Effect.fail(new ServeError({ detail: limits.left.join("; ") }))
+    })
   }, { mode: "validate" }).pipe(
     Effect.mapError((errors) => {
       const details = Object.values(errors).flatMap((error) => error._tag === "Some" ? [error.value.detail] : [])
@@ -143,7 +161,7 @@ const settings = (flags: ValuesOf<"serve">) =>
  */
 export const program = (flags: ValuesOf<"serve">) =>
   Effect.gen(function*() {
-    const { authlete, box, users } = yield* settings(flags)
+    const { authlete, box, limits, users } = yield* settings(flags)
     const context = yield* Layer.build(nodeLayer({
       database: flags.database,
       runner: { host: flags.runnerHost, port: flags.runnerPort },
@@ -152,6 +170,7 @@ export const program = (flags: ValuesOf<"serve">) =>
       box,
       automatedApproval: flags.automatedApproval,
       allowLocalNotifications: flags.allowLocalNotifications,
+      limits,
       listen: { host: flags.host, port: flags.port }
     }))
     const address = Context.get(context, HttpServer.HttpServer).address

@@ -14,8 +14,11 @@ import { AuthleteSimulator } from "../simulator/index.js"
 import { listening, runCommand } from "./CliOptions.js"
 import type { ValuesOf } from "./internal/args.js"
 
-/** POLL 3001, PING 3002 and PUSH 3003, with fresh secrets and the endpoints given. */
-const clientsOf = (endpoints: { readonly ping: string | undefined; readonly push: string | undefined }) =>
+/** POLL 3001, PING 3002 and PUSH 3003, with fresh secrets, the endpoints given, and user codes where asked. */
+const clientsOf = (
+  endpoints: { readonly ping: string | undefined; readonly push: string | undefined },
+  userCodeRequired: ReadonlyArray<"POLL" | "PING" | "PUSH">
+) =>
   (["POLL", "PING", "PUSH"] as const).map((deliveryMode, i): AuthleteSimulator.SimulatedClient => {
     const endpoint = deliveryMode === "PING"
       ? endpoints.ping
@@ -28,6 +31,7 @@ const clientsOf = (endpoints: { readonly ping: string | undefined; readonly push
       clientSecret: randomBytes(32).toString("base64url"),
       clientName: `Simulated ${deliveryMode} client`,
       deliveryMode,
+      ...(userCodeRequired.includes(deliveryMode) ? { userCodeRequired: true } : {}),
       ...(endpoint === undefined ? {} : { clientNotificationEndpoint: endpoint })
     }
   })
@@ -68,7 +72,7 @@ export const program = (flags: ValuesOf<"simulate">) => {
   const journal = flags.journal
   const options: AuthleteSimulator.AuthleteSimulatorOptions = {
     port: flags.port,
-    clients: clientsOf({ ping: flags.pingEndpoint, push: flags.pushEndpoint }),
+    clients: clientsOf({ ping: flags.pingEndpoint, push: flags.pushEndpoint }, flags.userCode),
     ...optional("serviceId", flags.serviceId),
     ...optional("accessToken", flags.accessToken === undefined ? undefined : Redacted.make(flags.accessToken)),
     ...optional("interval", flags.interval),

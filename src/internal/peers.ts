@@ -10,7 +10,6 @@ import * as Schema from "effect/Schema"
 /** Every optional peer, with the range `package.json` declares (a test keeps the two equal). */
 export const OPTIONAL_PEERS = {
   "@effect/cluster": "~0.60.2",
-  "@effect/experimental": "~0.61.1",
   "@effect/platform-node": "~0.108.2",
   "@effect/rpc": "~0.76.2",
   "@effect/sql": "~0.52.1",
@@ -33,7 +32,6 @@ export const ENGINE_PEERS: ReadonlyArray<OptionalPeer> = [
   "@effect/workflow",
   "@effect/cluster",
   "@effect/rpc",
-  "@effect/experimental",
   "@effect/sql",
   "@effect/platform-node"
 ]

@@ -19,6 +19,7 @@ import * as Http from "node:http"
 import * as AuthenticationDevice from "../AuthenticationDevice.js"
 import * as AuthleteClient from "../AuthleteClient.js"
 import * as BackchannelChecks from "../BackchannelChecks.js"
+import * as BackchannelLimits from "../BackchannelLimits.js"
 import * as CibaRoutes from "../CibaRoutes.js"
 import * as ClientNotifier from "../ClientNotifier.js"
 import * as Decisions from "../Decisions.js"
@@ -139,6 +140,8 @@ export interface PlaygroundOptions {
   readonly users?: { readonly [subject: string]: PlaygroundUser } | undefined
   /** The most requests waiting for a decision at once (`PendingRequestStore.layerMemoryWith`). Default 10,000. */
   readonly maxPendingRequests?: number | undefined
+  /** The abuse limits (`BackchannelLimits.layerMemory`). Default: `BackchannelLimits.defaults`. */
+  readonly limits?: BackchannelLimits.BackchannelLimitsOptions | undefined
   /** Extra routes served by the same server (the device pages mount here). */
   readonly routes?: HttpRouter.HttpRouter<never, PlaygroundServices> | undefined
 }
@@ -264,6 +267,7 @@ export const layer = (
       ClientNotifier.layer({ allowLoopback: true, allowPrivateNetworks: true }),
       usersLayer(users),
       PendingRequestStore.layerMemoryWith({ maxRequests: options.maxPendingRequests }),
+      BackchannelLimits.layerMemory(options.limits),
       AuthenticationDevice.layerFeed
     ).pipe(Layer.provide(UndiciTransport.layer), Layer.provideMerge(simulatorLayer))
     const withDecisions = Layer.provideMerge(Decisions.layer, services)

@@ -25,7 +25,9 @@ export const tables = {
   /** Secrets kept until delivered or expired, encrypted (`SecretBox`): notification tokens, notifications. */
   sealedSecrets: "effect_authlete_sealed_secrets",
   /** The last notification endpoint Authlete reported for each client. */
-  clientEndpoints: "effect_authlete_client_endpoints"
+  clientEndpoints: "effect_authlete_client_endpoints",
+  /** The rate limiter's counters (`SqlRateLimiterStore`): one row per fixed window or token bucket. */
+  rateLimits: "effect_authlete_rate_limits"
 } as const
 
 const createTables = Effect.gen(function*() {
@@ -62,8 +64,20 @@ const createTables = Effect.gen(function*() {
   )`
 })
 
+const createRateLimits = Effect.gen(function*() {
+  const sql = yield* SqlClient.SqlClient
+  // Fixed windows (keys `w:…`): the tokens taken and when the window ends. Token buckets (keys
+  // `b:…`): the tokens left and the last refill. Times are milliseconds since the epoch.
+  yield* sql`CREATE TABLE ${sql(tables.rateLimits)} (
+    key TEXT PRIMARY KEY,
+    count BIGINT NOT NULL,
+    expires_at BIGINT NOT NULL
+  )`
+  yield* sql`CREATE INDEX effect_authlete_rate_limits_expires ON ${sql(tables.rateLimits)} (expires_at)`
+})
+
 const run = Migrator.make({})({
-  loader: Migrator.fromRecord({ "1_create_tables": createTables }),
+  loader: Migrator.fromRecord({ "1_create_tables": createTables, "2_create_rate_limits": createRateLimits }),
   table: tables.migrations
 })
 

@@ -185,7 +185,14 @@ const crashRun = async (load: Load) => {
           "--runner-port",
           String(node.runnerPort),
           "--automated-approval",
-          "--allow-local-notifications"
+          "--allow-local-notifications",
+          // A durability test: 240 flows of three users in a minute, far past the abuse limits.
+          "--limit-per-client",
+          "off",
+          "--limit-per-user",
+          "off",
+          "--limit-pending-per-user",
+          "off"
         ], { env, logFile: join(directory, `node-${node.index}.log`) })
         node.starts++
         node.ready = true

@@ -62,8 +62,19 @@ describe("the playground under a flood of unauthenticated 1 MB requests", () => 
     async () => {
       const directory = mkdtempSync(join(tmpdir(), "effect-authlete-flood-"))
       const logFile = join(directory, "playground.log")
+      // The rate limits off: memory must stay bounded without them (they have tests of their own).
       const playground = await startCli<PlaygroundInfo>(
-        ["playground", "--json", "--no-user-code", "--interval", "1"],
+        [
+          "playground",
+          "--json",
+          "--no-user-code",
+          "--interval",
+          "1",
+          "--limit-per-client",
+          "off",
+          "--limit-per-user",
+          "off"
+        ],
         { fromSources: true, logFile, nodeOptions: ["--max-old-space-size=256"] }
       )
       try {

@@ -30,7 +30,8 @@ const MODELS = [
   "internal/models",
   "internal/openLiteral",
   "internal/peers",
-  "internal/rules"
+  "internal/rules",
+  "internal/unverifiedJwt"
 ]
 const TRANSPORT = ["HttpTransport", "internal/deadlines", "internal/http", "internal/transport"]
 const CLIENTS = ["AuthleteClient", "ClientNotifier", "internal/retry", "internal/tracing"]
@@ -39,6 +40,7 @@ const PROGRAMS = [
   "BackchannelAuthenticationCompletion",
   "BackchannelAuthenticationEndpoint",
   "BackchannelChecks",
+  "BackchannelLimits",
   "Claims",
   "Decisions",
   "DeviceDecision",

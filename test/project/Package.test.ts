@@ -24,7 +24,7 @@ const manifest = JSON.parse(readFileSync(`${root}package.json`, "utf8")) as {
 }
 
 // The peers the README's Install section and "Running on several nodes" list for each entry.
-const CORE = ["effect", "@effect/platform"]
+const CORE = ["effect", "@effect/platform", "@effect/experimental"]
 const UNDICI = [...CORE, "undici"]
 const NODE = [...CORE, "@effect/platform-node", "undici"]
 const ENGINE = [
@@ -33,7 +33,6 @@ const ENGINE = [
   "@effect/workflow",
   "@effect/cluster",
   "@effect/rpc",
-  "@effect/experimental",
   "@effect/sql"
 ]
 const POSTGRES = [...ENGINE, "@effect/sql-pg"]
@@ -85,7 +84,7 @@ describe("the package", () => {
 })
 
 describe("each entry with only its own peers", () => {
-  it("effect-authlete and effect-authlete/routes: effect and @effect/platform", () =>
+  it("effect-authlete and effect-authlete/routes: effect, @effect/platform and @effect/experimental", () =>
     withInstall(CORE, (installed) => {
       const out = run(
         installed,

@@ -1,6 +1,7 @@
 /**
  * The command line's table: every command and its flags, from which parsing, help and usage errors
- * follow (`args`, `help`), and the types of the values a command's flags give. It imports nothing:
+ * follow (`args`, `help`), and the types of the values a command's flags give. It imports only the
+ * limits' flags (`limits`, which imports nothing at run time):
  * `--help`, `--version` and every usage mistake are answered before `effect` is loaded.
  */
 export const PROGRAM = "effect-authlete"
@@ -33,6 +34,8 @@ export interface CommandSpec {
   readonly notes?: ReadonlyArray<string>
   readonly flags: ReadonlyArray<Flag>
 }
+
+import { LIMIT_FLAGS } from "./limits.js"
 
 const VARIABLES = "AUTHLETE_BASE_URL, AUTHLETE_API_VERSION (V3 unless V2), AUTHLETE_SERVICE_APIKEY " +
   "(the service id in v3), AUTHLETE_SERVICE_ACCESSTOKEN (v3), AUTHLETE_SERVICE_APISECRET (v2)."
@@ -172,6 +175,13 @@ export const COMMANDS = {
       },
       { name: "jwks-uri", type: "string", value: "URL", description: "The jwks_uri the discovery document names" },
       {
+        name: "user-code",
+        type: "choice",
+        repeated: true,
+        choices: ["POLL", "PING", "PUSH"],
+        description: "A delivery mode whose client requires a user_code (repeatable; default none)"
+      },
+      {
         name: "latency",
         type: "integer",
         min: 0,
@@ -242,6 +252,7 @@ export const COMMANDS = {
         type: "boolean",
         description: "Send notifications to loopback and private addresses (local clients, tests)"
       },
+      ...LIMIT_FLAGS,
       json("Print one JSON line with the node's URLs")
     ]
   },
@@ -263,6 +274,7 @@ export const COMMANDS = {
         description: "A delivery mode whose client requires a user_code (repeatable)"
       },
       { name: "no-user-code", type: "boolean", description: "No client requires a user_code" },
+      ...LIMIT_FLAGS,
       json("Print one JSON line: endpoints, pages, clients and users")
     ]
   },
