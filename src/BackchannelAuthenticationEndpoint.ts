@@ -59,6 +59,13 @@ const requesterOf = (input: BackchannelAuthenticationInput, form: URLSearchParam
   }
 }
 
+/** An unsigned request where the profile requires signed ones. */
+const unsignedRequest = Endpoint.oauthError(
+  400,
+  "invalid_request",
+  "The authentication request must be signed: send it as a request object (request)."
+)
+
 /** Past a rate limit: 429 with `Retry-After`. */
 const tooManyRequests = (refused: Extract<BackchannelLimits.Admission, { _tag: "Refused" }>) =>
   Endpoint.oauthError(
@@ -69,6 +76,27 @@ const tooManyRequests = (refused: Extract<BackchannelLimits.Admission, { _tag: "
       : `Too many backchannel requests for this user; try again in ${refused.retryAfterSeconds} seconds.`,
     { "retry-after": String(refused.retryAfterSeconds) }
   )
+
+/** The request's `authorization_details` as the pending request keeps them (absent fields left out). */
+const authorizationDetailsOf = (response: BackchannelAuthenticationResponse) => {
+  const elements = response.authorizationDetails?.elements
+  if (elements === undefined || elements.length === 0) return {}
+  return {
+    authorizationDetails: elements.map((element) =>
+      Object.fromEntries(
+        Object.entries({
+          type: element.type,
+          locations: element.locations,
+          actions: element.actions,
+          dataTypes: element.dataTypes,
+          identifier: element.identifier,
+          privileges: element.privileges,
+          otherFields: element.otherFields
+        }).filter(([, value]) => value !== undefined)
+      ) as PendingRequest.AuthorizationDetail
+    )
+  }
+}
 
 /**
  * Identifies the user and checks the request; the reason to fail it, or the user's subject.
@@ -83,8 +111,16 @@ const judge = (response: BackchannelAuthenticationResponse) =>
       value: response.hint ?? "",
       sub: response.sub
     }
-    const subject = yield* users.identify(hint)
     const refuse = (reason: BackchannelAuthenticationFailReason) => ({ _tag: "Refused", reason } as const)
+    const { profile } = checks
+    const mode = response.deliveryMode
+    if (mode !== undefined && !(profile.deliveryModes as ReadonlyArray<string>).includes(mode)) {
+      return refuse("UNAUTHORIZED_CLIENT")
+    }
+    if (profile.bindingMessageRequired && (response.bindingMessage ?? "") === "") {
+      return refuse("INVALID_BINDING_MESSAGE")
+    }
+    const subject = yield* users.identify(hint)
     if (Option.isNone(subject)) return refuse("UNKNOWN_USER_ID")
     const now = yield* Clock.currentTimeMillis
     if (hint.type === "LOGIN_HINT_TOKEN" && (yield* checks.isLoginHintTokenExpired(hint.value, now))) {
@@ -174,6 +210,13 @@ export const handleBackchannelAuthentication = (
         return Endpoint.json(500, content)
     }
     const ticket = response.ticket ?? ""
+    // A profile that requires signed requests (FAPI-CIBA): no reason of /fail says invalid_request,
+    // so the ticket is deleted with SERVER_ERROR and the answer is written here.
+    const { profile } = yield* BackchannelChecks.BackchannelChecks
+    if (profile.signedRequestRequired && !form.has("request")) {
+      yield* authlete.backchannelAuthenticationFail({ ticket, reason: "SERVER_ERROR" })
+      return unsignedRequest
+    }
     // Counted only now that Authlete authenticated the client: no one else spends its allowance or a user's.
     const counted = yield* limits.count(requester)
     if (counted._tag === "Refused") {
@@ -230,6 +273,7 @@ export const handleBackchannelAuthentication = (
         claimsLocales,
         acrValues: response.acrs ?? [],
         ...(response.bindingMessage === undefined ? {} : { bindingMessage: response.bindingMessage }),
+        ...authorizationDetailsOf(response),
         userCodeRequired: response.userCodeRequired === true,
         createdAt: now,
         expiresAt: now + (issued.expiresIn ?? 0) * 1000

@@ -14,12 +14,30 @@ import * as Layer from "effect/Layer"
 import { unverifiedPayload } from "./internal/unverifiedJwt.js"
 
 /**
+ * What a deployment's profile requires of every backchannel request, beyond Authlete's checks of the
+ * client's registration (`FapiCiba.profile` for FAPI-CIBA). Default: nothing more.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface BackchannelProfile {
+  /** Requests must be signed (a `request` object); an unsigned one is 400 `invalid_request`. */
+  readonly signedRequestRequired: boolean
+  /** Requests must carry a `binding_message`; one without is failed with `INVALID_BINDING_MESSAGE`. */
+  readonly bindingMessageRequired: boolean
+  /** The delivery modes served; a client of another is failed with `UNAUTHORIZED_CLIENT`. */
+  readonly deliveryModes: ReadonlyArray<"POLL" | "PING" | "PUSH">
+}
+
+/**
  * The application's checks of a backchannel request, each with a default.
  *
  * @since 0.1.0
  * @category models
  */
 export interface BackchannelChecksService {
+  /** What every request must be, beyond Authlete's checks. Default: `openProfile` (nothing more). */
+  readonly profile: BackchannelProfile
   /** Whether a `login_hint_token` has expired. Default: its `exp` (when it is a JWT) is past. */
   readonly isLoginHintTokenExpired: (token: string, nowMillis: number) => Effect.Effect<boolean>
   /**
@@ -196,7 +214,20 @@ export const bindingMessageCheck = (
     })
 }
 
+/**
+ * No requirement beyond Authlete's: unsigned requests, no binding message, every delivery mode.
+ *
+ * @since 0.1.0
+ * @category constants
+ */
+export const openProfile: BackchannelProfile = {
+  signedRequestRequired: false,
+  bindingMessageRequired: false,
+  deliveryModes: ["POLL", "PING", "PUSH"]
+}
+
 const defaultChecks: BackchannelChecksService = {
+  profile: openProfile,
   isLoginHintTokenExpired: (token, nowMillis) =>
     Effect.sync(() => {
       const exp = expiryOf(token)

@@ -34,6 +34,7 @@ import { decisionDeadline } from "../DeviceDecision.js"
 import type * as PendingRequest from "../PendingRequest.js"
 import * as PendingRequestStore from "../PendingRequestStore.js"
 import { AuthleteSimulator } from "../simulator/index.js"
+import { type ReadableDetail, readableDetails } from "./internal/authorizationDetails.js"
 import { CLIENT_SCRIPT } from "./internal/clientScript.js"
 import { DEVICE_SCRIPT } from "./internal/deviceScript.js"
 import { clientPage, devicePage, indexPage } from "./internal/html.js"
@@ -93,6 +94,8 @@ export interface DeviceRequest {
   readonly clientName?: string | undefined
   readonly deliveryMode?: string | undefined
   readonly bindingMessage?: string | undefined
+  /** The request's `authorization_details`, each element's type and its members as lines of text. */
+  readonly authorizationDetails: ReadonlyArray<ReadableDetail>
   readonly scopes: ReadonlyArray<string>
   readonly claimNames: ReadonlyArray<string>
   readonly acrValues: ReadonlyArray<string>
@@ -150,6 +153,7 @@ const viewOf = (info: Playground.PlaygroundInfo) => (request: PendingRequest.Pen
   clientName: request.clientName,
   deliveryMode: request.deliveryMode,
   bindingMessage: request.bindingMessage,
+  authorizationDetails: readableDetails(request.authorizationDetails),
   scopes: request.scopes,
   claimNames: request.claimNames,
   acrValues: request.acrValues,

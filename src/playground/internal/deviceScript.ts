@@ -37,7 +37,14 @@ ${ELEMENT_FUNCTION}
       ? el("p", { "class": "binding", text: request.bindingMessage })
       : el("p", { "class": "binding none", text: "The client sent no binding message." });
     var countdown = el("span", { "class": "countdown", text: left(request.decideBy - Date.now() - offset) });
-    var details = el("dl", {}, []
+    var approving = [];
+    (request.authorizationDetails || []).forEach(function (detail) {
+      approving = approving.concat(row("Approving", detail.type));
+      detail.lines.forEach(function (line) {
+        approving.push(el("dd", { "class": "detail", text: line }));
+      });
+    });
+    var details = el("dl", {}, approving
       .concat(row("Scopes", request.scopes.join(" ") || "none"))
       .concat(row("Claims", request.claimNames.join(", ") || "none"))
       .concat(row("ACR values", request.acrValues.join(" ") || "none requested"))
