@@ -38,6 +38,12 @@
  * ignoreTrailingSlash: false, ignoreDuplicateSlashes: false })` to the server. Every answer of these
  * routes carries `X-Content-Type-Options: nosniff`.
  *
+ * **FAPI-CIBA.** Both endpoints pass Authlete the mutual TLS client certificate (RFC 8705) found where
+ * `clientCertificate` says, checked with the rules of `ClientCredentials`; a trusted proxy's header that
+ * holds no X.509 certificate is 400 `invalid_request`, before Authlete. The token endpoint passes a
+ * `DPoP` proof's `htm` and `htu` (see `baseUrl`). Every answer of both endpoints, errors and 405 too,
+ * carries `x-fapi-interaction-id`: the request's when it is a UUID, else a fresh one.
+ *
  * @since 0.1.0
  */
 import * as HttpIncomingMessage from "@effect/platform/HttpIncomingMessage"
@@ -53,10 +59,12 @@ import * as AuthleteError from "./AuthleteError.js"
 import { BackchannelAuthenticationRequest, MAX_PARAMETERS_LENGTH } from "./BackchannelAuthentication.js"
 import type * as BackchannelAuthenticationEndpoint from "./BackchannelAuthenticationEndpoint.js"
 import { handleBackchannelAuthentication } from "./BackchannelAuthenticationEndpoint.js"
+import * as ClientCertificate from "./ClientCertificate.js"
 import * as ClientCredentials from "./ClientCredentials.js"
 import * as Decisions from "./Decisions.js"
-import { handleDiscovery, handleJwks } from "./Discovery.js"
+import { handleDiscoveryWith, handleJwks } from "./Discovery.js"
 import * as Endpoint from "./EndpointResponse.js"
+import { baseUrlOf, pathOf, targetUri } from "./internal/requestTarget.js"
 import { TokenRequest } from "./Token.js"
 import { handleTokenRequest } from "./TokenEndpoint.js"
 
@@ -80,6 +88,34 @@ export interface CibaRoutesOptions {
    * reach it decides for the user. For tests and local tools only.
    */
   readonly automatedApproval?: string | undefined
+  /**
+   * Where the client certificate of mutual TLS is found (RFC 8705: `tls_client_auth`,
+   * `self_signed_tls_client_auth`, certificate-bound tokens), for both endpoints to pass it to Authlete
+   * as `clientCertificate` and `clientCertificatePath`. Nowhere by default. `{ fromTls: true }` reads it
+   * from the TLS connection, when the server listens with Node's `https` and `requestCert: true` (the
+   * routes take the socket from the request; nothing is read on another runtime). Behind a proxy that
+   * terminates TLS, `{ header: "x-ssl-cert", chainHeaders: ["x-ssl-cert-chain-1", ...], trustedProxies:
+   * ["10.0.0.5"] }` reads the proxy's header (PEM, URL-encoded PEM as nginx's `$ssl_client_escaped_cert`,
+   * `x-forwarded-client-cert`'s `Cert` and `Chain`, RFC 9440 byte sequences), only on a connection from
+   * one of `trustedProxies` (exact IP addresses); from anyone else the header is ignored. The same
+   * proxies are trusted with `X-Forwarded-Proto` and `X-Forwarded-Host` (see `baseUrl`). A `header`
+   * without `trustedProxies`, or a proxy that is no IP address, throws a `TypeError` here.
+   */
+  readonly clientCertificate?: ClientCertificate.ClientCertificateOptions | undefined
+  /**
+   * The URL clients reach the routes' mount point at (`https://as.example.com/as`): the token
+   * endpoint's URL below it is the `htu` Authlete checks a `DPoP` proof against (RFC 9449 4.3). Without
+   * it, the URL is the request's own: `https` on a TLS connection (or the trusted proxy's
+   * `X-Forwarded-Proto`), the `Host` header (or the trusted proxy's `X-Forwarded-Host`) and the path the
+   * request came to; a client chooses its `Host`, so a server that answers any host should set it.
+   */
+  readonly baseUrl?: string | undefined
+  /**
+   * The URL of the mount point on the mutual TLS host, when the mTLS endpoints are on another host (RFC
+   * 8705 5): discovery's `mtls_endpoint_aliases` gets the token and backchannel endpoints below it, and
+   * a request to that host gets its token endpoint as `htu`.
+   */
+  readonly mtlsBaseUrl?: string | undefined
 }
 
 /**
@@ -97,6 +133,9 @@ const toHttp = (response: Endpoint.EndpointResponse) =>
     headers: { ...response.headers, "x-content-type-options": "nosniff" },
     contentType: response.headers["content-type"] ?? "application/json"
   })
+
+/** The automated approval's answer when the decision is made but its notification was refused. */
+const undelivered = toHttp(Endpoint.json(200, "{\"notification\":\"undelivered\"}"))
 
 const serverError = Endpoint.oauthError(500, "server_error")
 
@@ -124,7 +163,10 @@ const FIELD_NAMES: Readonly<Record<string, string>> = {
   clientSecret: "The client secret of the Authorization header",
   oauthClientAttestation: "The OAuth-Client-Attestation header",
   oauthClientAttestationPop: "The OAuth-Client-Attestation-PoP header",
+  clientCertificate: "The client certificate",
+  clientCertificatePath: "The client certificate's chain",
   dpop: "The DPoP header",
+  htu: "The URL the request came to (its Host header)",
   parameters: "The form body"
 }
 
@@ -153,20 +195,30 @@ const backchannelFields = Schema.decodeUnknownEither(
   { errors: "all" }
 )
 const tokenFields = Schema.decodeUnknownEither(
-  Schema.Struct({ parameters: TokenRequest.fields.parameters, dpop: TokenRequest.fields.dpop }),
+  Schema.Struct({
+    parameters: TokenRequest.fields.parameters,
+    dpop: TokenRequest.fields.dpop,
+    htu: TokenRequest.fields.htu
+  }),
   { errors: "all" }
 )
 
+type CertificateReader = ReturnType<typeof ClientCertificate.reader>
+
+/** A trusted proxy's certificate header that holds no certificate: the log says which header and why. */
+const UNREADABLE_CERTIFICATE = Endpoint.oauthError(400, "invalid_request", "The client certificate cannot be read.")
+
 /**
- * The form body and the client credentials of a POST, and the endpoint's other fields (`fields`), each
- * checked with the Authlete client's rules; or the answer that refuses them.
+ * The form body, the client credentials and the client certificate of a POST, and the endpoint's other
+ * fields (`fields`), each checked with the Authlete client's rules; or the answer that refuses them.
  */
 const readForm = <A>(
   maxFormBytes: number,
   realm: string,
+  readCertificate: CertificateReader,
   fields: (
     parameters: string,
-    headers: Readonly<Record<string, string | undefined>>
+    request: HttpServerRequest.HttpServerRequest
   ) => Either.Either<A, AuthleteError.AuthleteValidationError>
 ) =>
   Effect.gen(function*() {
@@ -174,7 +226,12 @@ const readForm = <A>(
     if (!FORM.test(request.headers["content-type"] ?? "")) {
       return yield* invalidRequest("The body must be application/x-www-form-urlencoded.")
     }
-    const credentials = ClientCredentials.fromHeaders(request.headers)
+    const certificate = yield* Effect.catchTag(
+      readCertificate(ClientCertificate.connectionOf(request)),
+      "MalformedClientCertificate",
+      (error) => refuse(UNREADABLE_CERTIFICATE, error.message)
+    )
+    const credentials = ClientCredentials.fromHeaders(request.headers, certificate)
     if (Either.isLeft(credentials)) {
       const error = credentials.left
       if (error._tag === "MalformedAuthorization") return yield* invalidClient(error.message, realm)
@@ -191,17 +248,10 @@ const readForm = <A>(
         Effect.orElseSucceed(() => undefined)
       )
     if (text === undefined) return yield* invalidRequest("The body is too large.", 413)
-    const checked = fields(text, request.headers)
+    const checked = fields(text, request)
     if (Either.isLeft(checked)) return yield* invalidRequest(describe(checked.left.issues))
     return { ...credentials.right, ...checked.right }
   })
-
-/** Where a URL's path is, whether it came as a path (`/token?x`) or whole (`http://host/token`). */
-const pathOf = (url: string): string => {
-  const end = url.search(/[?#]/)
-  const path = end === -1 ? url : url.slice(0, end)
-  return path.startsWith("/") ? path : path.replace(/^[A-Za-z][A-Za-z0-9+.-]*:\/\/[^/]*/, "")
-}
 
 const patterns = new Map<string, RegExp>()
 
@@ -222,13 +272,21 @@ const isExactly = (routePath: string, url: string): boolean => {
   return pattern.test(pathOf(url))
 }
 
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i
+
+/** FAPI's `x-fapi-interaction-id`: the client's when it is a UUID (RFC 4122's form), else a fresh one. */
+const interactionId = (value: string | undefined): string =>
+  value !== undefined && UUID.test(value) ? value : globalThis.crypto.randomUUID()
+
 /**
  * An endpoint at an exact path: another path the router took for it is `RouteNotFound` (404), and a
- * method it does not answer is 405 with `Allow`.
+ * method it does not answer is 405 with `Allow`. A FAPI endpoint's every answer carries
+ * `x-fapi-interaction-id`.
  */
 const endpoint = <E, R>(
   methods: ReadonlyArray<string>,
-  handler: Effect.Effect<HttpServerResponse.HttpServerResponse, E, R>
+  handler: Effect.Effect<HttpServerResponse.HttpServerResponse, E, R>,
+  fapi = false
 ) =>
   Effect.gen(function*() {
     const request = yield* HttpServerRequest.HttpServerRequest
@@ -236,12 +294,13 @@ const endpoint = <E, R>(
     if (!isExactly(context.route.path, request.originalUrl)) {
       return yield* Effect.fail(new HttpServerError.RouteNotFound({ request }))
     }
-    if (!methods.includes(request.method)) {
-      return toHttp(Endpoint.oauthError(405, "invalid_request", `The method must be ${methods.join(" or ")}.`, {
+    const id = fapi ? interactionId(request.headers["x-fapi-interaction-id"]) : undefined
+    const response = !methods.includes(request.method)
+      ? toHttp(Endpoint.oauthError(405, "invalid_request", `The method must be ${methods.join(" or ")}.`, {
         allow: methods.join(", ")
       }))
-    }
-    return yield* handler
+      : yield* (id === undefined ? handler : Effect.annotateLogs(handler, "x-fapi-interaction-id", id))
+    return id === undefined ? response : HttpServerResponse.setHeader(response, "x-fapi-interaction-id", id)
   })
 
 const POST = ["POST"]
@@ -267,38 +326,52 @@ export const router = (
     jwks: options.paths?.jwks ?? "/jwks"
   }
   const maxFormBytes = options.maxFormBytes ?? MAX_PARAMETERS_LENGTH
+  const readCertificate = ClientCertificate.reader(options.clientCertificate ?? {})
+  const isTrusted = ClientCertificate.trustedProxies(options.clientCertificate?.trustedProxies ?? [])
+  const urls = { base: baseUrlOf("baseUrl", options.baseUrl), mtls: baseUrlOf("mtlsBaseUrl", options.mtlsBaseUrl) }
+  const discovery = handleDiscoveryWith({
+    mtlsEndpointAliases: urls.mtls && {
+      token_endpoint: urls.mtls.href + paths.token,
+      backchannel_authentication_endpoint: urls.mtls.href + paths.backchannelAuthentication
+    }
+  })
   const routes = HttpRouter.empty.pipe(
     HttpRouter.all(
       paths.backchannelAuthentication as HttpRouter.PathInput,
       endpoint(
         POST,
-        readForm(maxFormBytes, "backchannel", (parameters) =>
+        readForm(maxFormBytes, "backchannel", readCertificate, (parameters) =>
           Either.mapLeft(
             backchannelFields({ parameters }),
             AuthleteError.AuthleteValidationError.fromParseError
           )).pipe(
             Effect.flatMap((input) => answer(handleBackchannelAuthentication(input))),
             Effect.catchAll(refused)
-          )
+          ),
+        true
       )
     ),
     HttpRouter.all(
       paths.token as HttpRouter.PathInput,
       endpoint(
         POST,
-        readForm(maxFormBytes, "token", (parameters, headers) =>
-          Either.mapLeft(
-            tokenFields({ parameters, dpop: headers["dpop"] }),
+        readForm(maxFormBytes, "token", readCertificate, (parameters, request) => {
+          const dpop = request.headers["dpop"]
+          const htu = dpop === undefined ? undefined : targetUri(request, urls, paths.token, isTrusted)
+          return Either.mapLeft(
+            tokenFields({ parameters, dpop, htu }),
             AuthleteError.AuthleteValidationError.fromParseError
-          )).pipe(
-            Effect.flatMap((input) =>
-              answer(handleTokenRequest({ ...input, htm: input.dpop === undefined ? undefined : "POST" }))
-            ),
-            Effect.catchAll(refused)
           )
+        }).pipe(
+          Effect.flatMap((input) =>
+            answer(handleTokenRequest({ ...input, htm: input.dpop === undefined ? undefined : "POST" }))
+          ),
+          Effect.catchAll(refused)
+        ),
+        true
       )
     ),
-    HttpRouter.all(paths.discovery as HttpRouter.PathInput, endpoint(GET, answer(handleDiscovery))),
+    HttpRouter.all(paths.discovery as HttpRouter.PathInput, endpoint(GET, answer(discovery))),
     HttpRouter.all(paths.jwks as HttpRouter.PathInput, endpoint(GET, answer(handleJwks)))
   )
   if (options.automatedApproval === undefined) return routes
@@ -320,6 +393,15 @@ export const router = (
               "invalid_request",
               error.message
             )))),
+          // Decided at Authlete; a client's endpoint that refused the ping is the client's to mend (FAPI-CIBA).
+          Effect.catchTag(
+            "UndeliveredNotificationError",
+            (error) =>
+              Effect.as(
+                Effect.logWarning(`Decided; the notification was not delivered: ${error.cause.message}`),
+                undelivered
+              )
+          ),
           Effect.catchAll((error) =>
             Effect.as(Effect.logError(`The decision could not be completed: ${error.message}`), toHttp(serverError))
           )

@@ -120,22 +120,31 @@ const decode = Schema.decodeUnknownEither(ClientCredentials, { errors: "all", on
  * schema, the rules the Authlete client applies to them (not empty, at most 8,192 characters). A
  * Basic header that cannot be read is `MalformedAuthorization`; values that break a rule are an
  * `AuthleteValidationError` naming the fields (`clientId`, `clientSecret`, `oauthClientAttestation`,
- * `oauthClientAttestationPop`) and the rules, never the values. An empty secret (`Basic` of `1001:`) is refused: Authlete issues no client an empty secret,
+ * `oauthClientAttestationPop`, `clientCertificate`, `clientCertificatePath`) and the rules, never the
+ * values. An empty secret (`Basic` of `1001:`) is refused: Authlete issues no client an empty secret,
  * so such a client cannot authenticate (RFC 6749 2.3.1). An empty attestation header is refused too,
- * not read as absent. The certificate of a mutual TLS connection is not in the headers; the server
- * that terminates TLS adds it.
+ * not read as absent. The certificate of a mutual TLS connection is not in the client's headers: the
+ * caller reads it (`ClientCertificate`, from the TLS connection or a trusted proxy's header) and
+ * passes it as `certificate`, to be judged with the rest (each PEM at most 8,192 characters, at most
+ * 1,000 in the chain).
  *
  * @since 0.1.0
  * @category parsing
  */
 export const fromHeaders = (
-  headers: Readonly<Record<string, string | undefined>>
+  headers: Readonly<Record<string, string | undefined>>,
+  certificate?: {
+    readonly clientCertificate: string
+    readonly clientCertificatePath?: ReadonlyArray<string> | undefined
+  } | undefined
 ): Either.Either<ClientCredentials, MalformedAuthorization | AuthleteValidationError> =>
   Either.flatMap(fromBasic(headers["authorization"]), (basic) => {
-    const read: Record<string, string> = { ...basic }
+    const read: Record<string, unknown> = { ...basic }
     const attestation = headers["oauth-client-attestation"]
     const pop = headers["oauth-client-attestation-pop"]
     if (attestation !== undefined) read.oauthClientAttestation = attestation
     if (pop !== undefined) read.oauthClientAttestationPop = pop
+    if (certificate !== undefined) read.clientCertificate = certificate.clientCertificate
+    if (certificate?.clientCertificatePath !== undefined) read.clientCertificatePath = certificate.clientCertificatePath
     return Either.mapLeft(decode(read), AuthleteValidationError.fromParseError)
   })

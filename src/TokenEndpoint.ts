@@ -25,7 +25,11 @@ import type { TokenResponse } from "./Token.js"
 export interface TokenEndpointInput extends ClientCredentials.ClientCredentials {
   /** The form body as it came (credentials in the form stay in it). */
   readonly parameters: string
-  /** The `DPoP` header, and the method and URL it is bound to. */
+  /**
+   * The `DPoP` header, and the method (`htm`) and URL (`htu`, the token endpoint's URL as the client
+   * used it, RFC 9449 4.3) Authlete checks its proof against; without `htu`, Authlete takes the
+   * service's `tokenEndpoint`.
+   */
   readonly dpop?: string | undefined
   readonly htm?: string | undefined
   readonly htu?: string | undefined

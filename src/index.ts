@@ -17,6 +17,7 @@ export * as BackchannelAuthenticationIssue from "./BackchannelAuthenticationIssu
 export * as BackchannelChecks from "./BackchannelChecks.js"
 export * as BackchannelLimits from "./BackchannelLimits.js"
 export * as Claims from "./Claims.js"
+export * as ClientCertificate from "./ClientCertificate.js"
 export * as ClientCredentials from "./ClientCredentials.js"
 export * as ClientNotifier from "./ClientNotifier.js"
 export * as Decisions from "./Decisions.js"

@@ -2,7 +2,10 @@
  * `CibaRoutes` over HTTP on a real loopback server: a client's mistake is a 4xx refused before
  * anything reaches Authlete (each field of each endpoint too long, empty and malformed), never a 500
  * nor an ERROR in the log, and never echoed; other methods are 405 with `Allow`; paths are exact and
- * case-sensitive, mounted or not; every answer carries `X-Content-Type-Options: nosniff`.
+ * case-sensitive, mounted or not; every answer carries `X-Content-Type-Options: nosniff`; the CIBA
+ * endpoints' every answer carries `x-fapi-interaction-id`; a DPoP proof's `htu` is the URL the request
+ * came to, or the configured one; discovery passes Authlete's FAPI metadata through and adds the
+ * configured mutual TLS aliases. (The client certificate: `ClientCertificate.test.ts`.)
  */
 import { HttpRouter, HttpServer } from "@effect/platform"
 import { NodeHttpServer } from "@effect/platform-node"
@@ -90,15 +93,51 @@ const FORM = { "content-type": "application/x-www-form-urlencoded" }
 const TOKEN_BODY = "grant_type=urn%3Aopenid%3Aparams%3Agrant-type%3Aciba&auth_req_id=unknown"
 const BACKCHANNEL_BODY = "scope=openid&login_hint=user-1"
 
+/** A request with headers `fetch` does not send as given (`Host`), over `node:http`. */
+const sendRaw = (
+  url: string,
+  init: { readonly method: string; readonly headers: Record<string, string>; body: string }
+) =>
+  Effect.async<Answer>((resume) => {
+    const request = Http.request(url, { method: init.method, headers: init.headers, agent: false }, (response) => {
+      let text = ""
+      response.setEncoding("utf8")
+      response.on("data", (chunk: string) => (text += chunk))
+      response.on("end", () => {
+        const headers = new Headers()
+        for (const [name, value] of Object.entries(response.headers)) {
+          if (value !== undefined) headers.set(name, String(value))
+        }
+        resume(Effect.succeed({ status: response.statusCode ?? 0, headers, text }))
+      })
+    })
+    request.on("error", (error) => resume(Effect.die(error)))
+    request.end(init.body)
+  })
+
 // ---------------------------------------------------------------------------------------------
-// An application's own server: the routes at its root, and again mounted under /as with a larger
-// body cap, under the router configuration every application has by default (case-insensitive,
-// trailing slash ignored); Authlete is the simulator.
+// An application's own server: the routes at its root, again mounted under /as with a larger body
+// cap, and under /fapi with its public and mutual TLS URLs configured, under the router configuration
+// every application has by default (case-insensitive, trailing slash ignored); Authlete is the
+// simulator, with FAPI metadata.
+
+const FAPI = { baseUrl: "https://as.example.com/fapi", mtlsBaseUrl: "https://mtls.as.example.com/fapi/" }
 
 const app = HttpRouter.empty.pipe(
   HttpRouter.concat(CibaRoutes.router({ automatedApproval: "/approve" })),
-  HttpRouter.mount("/as", CibaRoutes.router({ maxFormBytes: 3_000_000 }))
+  HttpRouter.mount("/as", CibaRoutes.router({ maxFormBytes: 3_000_000 })),
+  HttpRouter.mount("/fapi", CibaRoutes.router(FAPI))
 )
+
+/** What a FAPI service at Authlete adds to its discovery document. */
+const FAPI_METADATA = {
+  tls_client_certificate_bound_access_tokens: true,
+  backchannel_authentication_request_signing_alg_values_supported: ["PS256", "ES256"],
+  mtls_endpoint_aliases: {
+    token_endpoint: "https://mtls.authlete.example/token",
+    userinfo_endpoint: "https://mtls.authlete.example/userinfo"
+  }
+}
 
 const serverWith = <E, R>(client: Layer.Layer<AuthleteClient.AuthleteClient, E, R>) =>
   HttpServer.serve(app).pipe(
@@ -131,7 +170,9 @@ const CountedClient = Layer.effect(
   })
 ).pipe(Layer.provide(UndiciTransport.layer))
 
-const Simulated = serverWith(CountedClient).pipe(Layer.provideMerge(AuthleteSimulator.layer()))
+const Simulated = serverWith(CountedClient).pipe(
+  Layer.provideMerge(AuthleteSimulator.layer({ metadata: FAPI_METADATA }))
+)
 
 const baseUrl = Effect.map(
   HttpServer.HttpServer,
@@ -380,8 +421,111 @@ layer(Simulated, { excludeTestServices: true })("an application's server with th
         const sent = (yield* simulator.requests).at(-1)?.body as Record<string, unknown>
         assert.strictEqual(sent["dpop"], "not-a-jwt")
         assert.strictEqual(sent["htm"], "POST")
+        assert.strictEqual(sent["htu"], `${url}${path}`)
         assert.strictEqual(sent["oauthClientAttestationPop"], "attestation.pop.value")
       }
+    }))
+
+  it.effect("htu: the configured URL (the mTLS one for its host), else the request's; X-Forwarded-* of no proxy ignored", () =>
+    Effect.gen(function*() {
+      const url = yield* baseUrl
+      const client = yield* clientOf
+      const simulator = yield* AuthleteSimulator.AuthleteSimulator
+      const port = new URL(url).port
+      const cases = [
+        ["/fapi/token", {}, "https://as.example.com/fapi/token"],
+        ["/fapi/token", { host: "mtls.as.example.com" }, "https://mtls.as.example.com/fapi/token"],
+        ["/fapi/token", { host: "evil.example" }, "https://as.example.com/fapi/token"],
+        ["/token", { host: `localhost:${port}` }, `http://localhost:${port}/token`],
+        ["/token", { "x-forwarded-host": "evil.example", "x-forwarded-proto": "https" }, `${url}/token`],
+        ["/as/token", { host: "bad host" }, undefined]
+      ] as const
+      for (const [path, headers, htu] of cases) {
+        const before = (yield* simulator.requests).length
+        const answer = yield* sendRaw(`${url}${path}`, {
+          method: "POST",
+          headers: { ...FORM, authorization: basic(client.id, client.secret), dpop: "not-a-jwt", ...headers },
+          body: TOKEN_BODY
+        })
+        const what = `${path} ${JSON.stringify(headers)}`
+        assert.strictEqual(answer.status, 400, what)
+        const sent = (yield* simulator.requests).slice(before).at(-1)?.body as Record<string, unknown> | undefined
+        assert.isDefined(sent, what)
+        assert.strictEqual(sent?.["htu"], htu, what)
+      }
+      // The URL is judged with TokenRequest's rule for htu, before Authlete.
+      const before = (yield* simulator.requests).length
+      const long = yield* sendRaw(`${url}/token`, {
+        method: "POST",
+        headers: {
+          ...FORM,
+          authorization: basic(client.id, client.secret),
+          dpop: "not-a-jwt",
+          host: "h".repeat(9_000)
+        },
+        body: TOKEN_BODY
+      })
+      assert.strictEqual(long.status, 400)
+      assert.include(oauth(long).error_description ?? "", "(its Host header) must be at most 8,192 characters")
+      assert.strictEqual((yield* simulator.requests).length, before)
+    }))
+
+  it.effect("x-fapi-interaction-id: echoed when a UUID, else fresh, on every answer of both endpoints", () =>
+    Effect.gen(function*() {
+      const url = yield* baseUrl
+      const client = yield* clientOf
+      const good = { ...FORM, authorization: basic(client.id, client.secret) }
+      const answers = [
+        ["backchannel 200", "/backchannel", "POST", good, `${BACKCHANNEL_BODY}&binding_message=W4SCT`, 200],
+        ["token 400", "/token", "POST", good, TOKEN_BODY, 400],
+        ["token 400 (a rule)", "/as/token", "POST", { ...good, dpop: "" }, TOKEN_BODY, 400],
+        ["token 401", "/token", "POST", { ...FORM, authorization: basic(client.id, "") }, TOKEN_BODY, 401],
+        ["backchannel 401", "/fapi/backchannel", "POST", { ...FORM, authorization: "Basic !!!" }, "", 401],
+        ["token 405", "/token", "GET", {}, undefined, 405],
+        ["backchannel 405", "/backchannel", "PUT", {}, "", 405]
+      ] as const
+      const fresh = new Set<string>()
+      for (const [what, path, method, headers, body, status] of answers) {
+        const sent = crypto.randomUUID().toUpperCase()
+        const given = (id?: string) =>
+          send(`${url}${path}`, {
+            method,
+            headers: id === undefined ? headers : { ...headers, "x-fapi-interaction-id": id },
+            ...(body === undefined ? {} : { body })
+          })
+        const echoed = yield* given(sent)
+        assert.strictEqual(echoed.status, status, what)
+        assert.strictEqual(echoed.headers.get("x-fapi-interaction-id"), sent, what)
+        // A 200 leaves a pending request for user-1 (at most 5 may wait): two of those are enough.
+        for (const id of status === 200 ? [undefined] : [undefined, "not-a-uuid", `${sent}0`]) {
+          const answer = yield* given(id)
+          assert.strictEqual(answer.status, status, `${what} ${id}`)
+          const made = answer.headers.get("x-fapi-interaction-id") ?? ""
+          assert.match(made, /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/, `${what} ${id}`)
+          fresh.add(made)
+        }
+      }
+      assert.strictEqual(fresh.size, answers.length * 3 - 2)
+      // Discovery is no CIBA endpoint: no id there.
+      assert.isNull((yield* send(`${url}/.well-known/openid-configuration`)).headers.get("x-fapi-interaction-id"))
+    }))
+
+  it.effect("discovery: Authlete's FAPI metadata passes through; mtlsBaseUrl adds its aliases over Authlete's", () =>
+    Effect.gen(function*() {
+      const url = yield* baseUrl
+      const plain = JSON.parse((yield* send(`${url}/.well-known/openid-configuration`)).text) as Record<string, unknown>
+      for (const [name, value] of Object.entries(FAPI_METADATA)) assert.deepStrictEqual(plain[name], value, name)
+      const fapi = JSON.parse((yield* send(`${url}/fapi/.well-known/openid-configuration`)).text) as Record<
+        string,
+        unknown
+      >
+      assert.deepStrictEqual(fapi["mtls_endpoint_aliases"], {
+        token_endpoint: "https://mtls.as.example.com/fapi/token",
+        userinfo_endpoint: "https://mtls.authlete.example/userinfo",
+        backchannel_authentication_endpoint: "https://mtls.as.example.com/fapi/backchannel"
+      })
+      assert.isTrue(fapi["tls_client_certificate_bound_access_tokens"])
+      assert.deepStrictEqual(fapi["issuer"], plain["issuer"])
     }))
 
   it.effect("another method is 405 with Allow, before Authlete", () =>
@@ -509,6 +653,7 @@ layer(serverWith(FailingClient), { excludeTestServices: true })("the routes over
         assert.strictEqual(answer.status, status, name)
         assert.strictEqual(oauth(answer).error, error, name)
         assertNosniff(answer, name)
+        assert.match(answer.headers.get("x-fapi-interaction-id") ?? "", /^[0-9a-f-]{36}$/, name)
         const levels = logged.slice(firstLog).map((line) => line.level)
         assert.include(levels, level, name)
         if (level === "INFO") assert.notInclude(levels, "ERROR", name)

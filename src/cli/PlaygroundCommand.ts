@@ -22,12 +22,19 @@ export const playgroundJson = (info: Playground.PlaygroundInfo) => {
     deviceUrl,
     clientUrl,
     automatedApprovalUrl: info.automatedApprovalUrl,
+    ...(info.mtlsEndpointAliases === undefined ? {} : { mtlsEndpointAliases: info.mtlsEndpointAliases }),
+    ...(info.caCertificate === undefined ? {} : { caCertificate: info.caCertificate }),
+    ...(info.resourceUrl === undefined ? {} : { resourceUrl: info.resourceUrl }),
     clients: info.clients.map((client) => ({
       clientId: client.clientId,
-      clientSecret: client.clientSecret,
+      authMethod: client.authMethod,
+      // A FAPI client's registered secret is refused: it is not told.
+      clientSecret: client.authMethod === "client_secret_basic" ? client.clientSecret : null,
       deliveryMode: client.deliveryMode,
       notificationEndpoint: client.notificationEndpoint ?? null,
-      requiresUserCode: client.requiresUserCode
+      requiresUserCode: client.requiresUserCode,
+      ...(client.privateJwk === undefined ? {} : { privateJwk: client.privateJwk }),
+      ...(client.certificate === undefined ? {} : { certificate: client.certificate, privateKey: client.privateKey })
     })),
     users: info.users.map((user) => ({
       subject: user.subject,
@@ -48,13 +55,14 @@ const printText = (info: Playground.PlaygroundInfo) =>
     yield* Console.log(`  issuer        ${info.issuer}`)
     yield* Console.log(`  discovery     ${info.issuer}/.well-known/openid-configuration`)
     yield* Console.log(`  approval      POST ${info.automatedApprovalUrl}`)
-    yield* Console.log("  clients (client_secret_basic):")
+    yield* Console.log("  clients:")
     for (const client of info.clients) {
       const endpoint = client.notificationEndpoint === undefined ? "" : ` -> ${client.notificationEndpoint}`
       const userCode = client.requiresUserCode ? " (requires a user_code)" : ""
-      yield* Console.log(
-        `    ${client.deliveryMode}  ${client.clientId}  secret ${client.clientSecret}${endpoint}${userCode}`
-      )
+      const credentials = client.authMethod === "client_secret_basic"
+        ? `secret ${client.clientSecret}`
+        : `${client.authMethod} (keys and certificates: --json)`
+      yield* Console.log(`    ${client.deliveryMode}  ${client.clientId}  ${credentials}${endpoint}${userCode}`)
     }
     yield* Console.log("  users (login hint, name, user code):")
     for (const user of info.users) {
@@ -78,6 +86,7 @@ export const program = (flags: ValuesOf<"playground">) => {
       pushEndpoint: flags.pushEndpoint,
       userCodeRequired: flags.noUserCode ? [] : flags.userCode,
       limits: limits.right,
+      profile: flags.profile,
       routes: pages()
     })),
     listening(flags.port)

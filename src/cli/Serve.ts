@@ -15,6 +15,7 @@ import * as Redacted from "effect/Redacted"
 import * as Schema from "effect/Schema"
 import { readFileSync } from "node:fs"
 import * as Http from "node:http"
+import * as Https from "node:https"
 import { AuthenticationDevice, AuthleteClient, BackchannelLimits, ClientNotifier } from "../index.js"
 import { APPROVAL_PATH, defaultUsers, type PlaygroundUsers, usersLayer } from "../playground/Playground.js"
 import { CibaRoutes } from "../routes/index.js"
@@ -30,6 +31,7 @@ import { UndiciTransport } from "../undici/index.js"
 import { explain, listening, runCommand } from "./CliOptions.js"
 import type { ValuesOf } from "./internal/args.js"
 import { limitsOf } from "./internal/limits.js"
+import { tlsProblems } from "./internal/tls.js"
 
 /**
  * `serve` cannot start as asked: settings missing or invalid (Authlete's, the secret key, a users
@@ -95,6 +97,9 @@ const nodeLayer = (options: {
   readonly automatedApproval: boolean
   readonly allowLocalNotifications: boolean
   readonly limits: BackchannelLimits.BackchannelLimitsOptions
+  /** HTTPS: the certificate, its key and, for mutual TLS, the CAs whose certificates are asked for. */
+  readonly tls: { readonly cert: string; readonly key: string; readonly clientCa?: string | undefined } | undefined
+  readonly clientCertificate: CibaRoutes.CibaRoutesOptions["clientCertificate"]
   readonly listen: { readonly host: string; readonly port: number }
 }) => {
   const cluster = ClusterNode.isPostgresUrl(options.database)
@@ -124,9 +129,22 @@ const nodeLayer = (options: {
     Layer.provideMerge(services),
     Layer.provideMerge(cluster)
   )
-  const app = CibaRoutes.router(options.automatedApproval ? { automatedApproval: APPROVAL_PATH } : {})
+  const app = CibaRoutes.router({
+    ...(options.automatedApproval ? { automatedApproval: APPROVAL_PATH } : {}),
+    ...(options.clientCertificate === undefined ? {} : { clientCertificate: options.clientCertificate })
+  })
+  const { tls } = options
+  const createServer = (): Http.Server =>
+    tls === undefined
+      ? Http.createServer()
+      : Https.createServer({
+        cert: tls.cert,
+        key: tls.key,
+        // Mutual TLS: certificates asked for, judged by Authlete (as FAPI deployments do), not here.
+        ...(tls.clientCa === undefined ? {} : { ca: tls.clientCa, requestCert: true, rejectUnauthorized: false })
+      }) as unknown as Http.Server
   // The port opens once the node is ready: a request never waits on a node that is still starting.
-  const listening = NodeHttpServer.layer(() => Http.createServer(), options.listen).pipe(Layer.provideMerge(durable))
+  const listening = NodeHttpServer.layer(createServer, options.listen).pipe(Layer.provideMerge(durable))
   return HttpServer.serve(app).pipe(Layer.provideMerge(listening))
 }
 
@@ -139,6 +157,21 @@ const settings = (flags: ValuesOf<"serve">) =>
     authlete: Effect.mapError(AuthleteClient.environmentConfig, (error) => new ServeError({ detail: explain(error) })),
     box: secretBox,
     users: flags.users === undefined ? Effect.succeed<PlaygroundUsers>(defaultUsers) : readUsers(flags.users),
+    tls: Effect.suspend(() => {
+      const problems = tlsProblems(flags)
+      if (problems.length > 0) return Effect.fail(new ServeError({ detail: problems.join("; ") }))
+      if (flags.tlsCert === undefined || flags.tlsKey === undefined) return Effect.succeed(undefined)
+      const read = (flag: string, file: string) =>
+        Effect.try({
+          try: () => readFileSync(file, "utf8"),
+          catch: (cause) => new ServeError({ detail: `--${flag} ${file} cannot be read: ${(cause as Error).message}` })
+        })
+      return Effect.all({
+        cert: read("tls-cert", flags.tlsCert),
+        key: read("tls-key", flags.tlsKey),
+        clientCa: flags.clientCa === undefined ? Effect.succeed(undefined) : read("client-ca", flags.clientCa)
+      })
+    }),
     limits: Effect.suspend(() => {
       const limits = limitsOf(flags)
       return limits._tag === "Right"
@@ -161,7 +194,7 @@ const settings = (flags: ValuesOf<"serve">) =>
  */
 export const program = (flags: ValuesOf<"serve">) =>
   Effect.gen(function*() {
-    const { authlete, box, limits, users } = yield* settings(flags)
+    const { authlete, box, limits, tls, users } = yield* settings(flags)
     const context = yield* Layer.build(nodeLayer({
       database: flags.database,
       runner: { host: flags.runnerHost, port: flags.runnerPort },
@@ -171,10 +204,19 @@ export const program = (flags: ValuesOf<"serve">) =>
       automatedApproval: flags.automatedApproval,
       allowLocalNotifications: flags.allowLocalNotifications,
       limits,
+      tls,
+      clientCertificate: flags.clientCertificateHeader !== undefined
+        ? { header: flags.clientCertificateHeader, trustedProxies: flags.trustedProxy }
+        : tls?.clientCa !== undefined
+        ? { fromTls: true }
+        : undefined,
       listen: { host: flags.host, port: flags.port }
     }))
     const address = Context.get(context, HttpServer.HttpServer).address
-    const origin = address._tag === "TcpAddress" ? `http://${address.hostname}:${address.port}` : "http://localhost"
+    const scheme = tls === undefined ? "http" : "https"
+    const origin = address._tag === "TcpAddress"
+      ? `${scheme}://${address.hostname}:${address.port}`
+      : `${scheme}://localhost`
     const postgres = ClusterNode.isPostgresUrl(flags.database)
     const info = {
       issuer: origin,

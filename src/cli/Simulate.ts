@@ -46,8 +46,9 @@ const digest = (ticket: string | undefined) =>
   ticket === undefined ? undefined : createHash("sha256").update(ticket).digest("base64url").slice(0, 22)
 
 /**
- * One journal line: which API, when, the ticket's digest, the auth_req_id, the result asked for and
- * the answer's status, result code and action. No token, secret or ticket is written.
+ * One journal line: which API, when, the ticket's digest, the auth_req_id, the result asked for,
+ * whether a client certificate came with the request, and the answer's status, result code and
+ * action. No token, secret or ticket is written.
  */
 const journalLine = (exchange: AuthleteSimulator.SimulatedExchange, at: number): string =>
   JSON.stringify({
@@ -56,6 +57,8 @@ const journalLine = (exchange: AuthleteSimulator.SimulatedExchange, at: number):
     ticket: digest(text(field(exchange.request, "ticket")) ?? text(field(exchange.body, "ticket"))),
     authReqId: text(field(exchange.body, "authReqId")),
     result: text(field(exchange.request, "result")),
+    // Whether the authorization server passed a client certificate (mutual TLS), not the certificate.
+    clientCertificate: text(field(exchange.request, "clientCertificate")) !== undefined,
     status: exchange.status,
     resultCode: text(field(exchange.body, "resultCode")),
     action: text(field(exchange.body, "action"))

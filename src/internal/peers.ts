@@ -17,6 +17,8 @@ export const OPTIONAL_PEERS = {
   "@effect/sql-sqlite-node": "~0.53.0",
   "@effect/workflow": "~0.19.1",
   "better-sqlite3": "~12.9.0",
+  jose: "^6.2.18",
+  "node-forge": "^1.4.4",
   "openid-client": "^6.8.0",
   "undici": "^7.10.0"
 } as const

@@ -14,8 +14,10 @@ import type * as ConfigError from "effect/ConfigError"
 import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
+import * as Option from "effect/Option"
 import * as Schedule from "effect/Schedule"
 import * as Http from "node:http"
+import * as Https from "node:https"
 import * as AuthenticationDevice from "../AuthenticationDevice.js"
 import * as AuthleteClient from "../AuthleteClient.js"
 import * as BackchannelChecks from "../BackchannelChecks.js"
@@ -24,12 +26,15 @@ import * as CibaRoutes from "../CibaRoutes.js"
 import * as ClientNotifier from "../ClientNotifier.js"
 import * as Decisions from "../Decisions.js"
 import { failOverdueRequests } from "../DeviceDecision.js"
+import * as FapiCiba from "../FapiCiba.js"
 import * as PendingRequestStore from "../PendingRequestStore.js"
 import { AuthleteSimulator } from "../simulator/index.js"
 import { UndiciTransport } from "../undici/index.js"
 import * as UserClaims from "../UserClaims.js"
 import * as UserIdentifier from "../UserIdentifier.js"
+import { type FapiSetup, makeFapiSetup, simulatedClients } from "./internal/fapi.js"
 import { PING_CALLBACK_PATH, PUSH_CALLBACK_PATH } from "./internal/paths.js"
+import { resource, RESOURCE_PATH } from "./internal/resource.js"
 
 /**
  * A user of the playground: claims (keys may carry a language tag), the login hints that name them,
@@ -63,7 +68,8 @@ export type PlaygroundUsers = {
  * @category users
  */
 export const usersLayer = (
-  users: PlaygroundUsers
+  users: PlaygroundUsers,
+  profile: BackchannelChecks.BackchannelProfile = BackchannelChecks.openProfile
 ): Layer.Layer<UserClaims.UserClaims | UserIdentifier.UserIdentifier | BackchannelChecks.BackchannelChecks> =>
   Layer.mergeAll(
     UserClaims.layerFromRecord(
@@ -71,6 +77,7 @@ export const usersLayer = (
     ),
     UserIdentifier.layerFromRecord(users),
     BackchannelChecks.layer({
+      profile,
       isUserCodeValid: (subject, userCode) =>
         Effect.succeed(users[subject]?.userCode !== undefined && users[subject]?.userCode === userCode)
     })
@@ -140,6 +147,14 @@ export interface PlaygroundOptions {
   readonly users?: { readonly [subject: string]: PlaygroundUser } | undefined
   /** The most requests waiting for a decision at once (`PendingRequestStore.layerMemoryWith`). Default 10,000. */
   readonly maxPendingRequests?: number | undefined
+  /**
+   * `"fapi-ciba"`: the whole FAPI-CIBA setup on loopback: a CA and server certificate made at start,
+   * HTTPS with mutual TLS (certificates requested, verified by the simulator as Authlete would), the
+   * `FapiCiba` checks, and four FAPI clients (POLL and PING, each with `private_key_jwt` and with
+   * `tls_client_auth`; signed requests, certificate-bound tokens). Needs `node-forge` and `jose`.
+   * Default `"plain"`: HTTP, and POLL, PING and PUSH clients with secrets.
+   */
+  readonly profile?: "plain" | "fapi-ciba" | undefined
   /** The abuse limits (`BackchannelLimits.layerMemory`). Default: `BackchannelLimits.defaults`. */
   readonly limits?: BackchannelLimits.BackchannelLimitsOptions | undefined
   /** Extra routes served by the same server (the device pages mount here). */
@@ -160,12 +175,29 @@ export interface PlaygroundInfo {
   readonly jwksUri: string
   readonly clients: ReadonlyArray<{
     readonly clientId: string
+    /** The secret of a plain client; a FAPI client's is registered but refused (`authMethod` says how it authenticates). */
     readonly clientSecret: string
     readonly deliveryMode: "POLL" | "PING" | "PUSH"
     readonly notificationEndpoint?: string | undefined
     /** Whether the client's requests must carry a `user_code` (`PlaygroundOptions.userCodeRequired`). */
     readonly requiresUserCode: boolean
+    /** How it authenticates: `client_secret_basic` (plain), `private_key_jwt` or `tls_client_auth` (FAPI). */
+    readonly authMethod: "client_secret_basic" | "private_key_jwt" | "tls_client_auth"
+    /** FAPI: its ES256 private JWK, for client assertions and request objects. */
+    readonly privateJwk?: Readonly<Record<string, unknown>> | undefined
+    /** FAPI: its certificate and private key (PEM), for mutual TLS. */
+    readonly certificate?: string | undefined
+    readonly privateKey?: string | undefined
   }>
+  /** FAPI: the playground CA's certificate (PEM), which issued the server's and the clients' certificates. */
+  readonly caCertificate?: string | undefined
+  /** FAPI: a resource server (`GET`, `Authorization: Bearer`) that takes a token only with the certificate it is bound to. */
+  readonly resourceUrl?: string | undefined
+  /** FAPI: discovery's `mtls_endpoint_aliases` (the same listener: the same URLs). */
+  readonly mtlsEndpointAliases?: {
+    readonly token_endpoint: string
+    readonly backchannel_authentication_endpoint: string
+  } | undefined
   /** Each user's subject, login hints, `name` claim and user code. */
   readonly users: ReadonlyArray<{
     readonly subject: string
@@ -198,13 +230,23 @@ export type PlaygroundServices =
 /** The Node server under the playground's `HttpServer`, to end its connections when it closes. */
 class NodeServer extends Context.Tag("effect-authlete/Playground/NodeServer")<NodeServer, Http.Server>() {}
 
-const clientsOf = (options: PlaygroundOptions, issuer: string): ReadonlyArray<AuthleteSimulator.SimulatedClient> =>
+/** The FAPI setup of a build of the layer, when the profile is FAPI-CIBA. */
+class FapiSetupTag
+  extends Context.Tag("effect-authlete/Playground/FapiSetup")<FapiSetupTag, Option.Option<FapiSetup>>()
+{}
+
+/** The same listener serves mutual TLS: the aliases are the endpoints themselves. */
+const mtlsAliasesOf = (issuer: string) => ({
+  token_endpoint: `${issuer}/token`,
+  backchannel_authentication_endpoint: `${issuer}/backchannel`
+})
+
+const clientsOf = (
+  options: PlaygroundOptions,
+  endpointOf: (mode: "POLL" | "PING" | "PUSH") => string | undefined
+): ReadonlyArray<AuthleteSimulator.SimulatedClient> =>
   (["POLL", "PING", "PUSH"] as const).map((deliveryMode, i) => {
-    const endpoint = deliveryMode === "PING"
-      ? options.pingEndpoint ?? `${issuer}${PING_CALLBACK_PATH}`
-      : deliveryMode === "PUSH"
-      ? options.pushEndpoint ?? `${issuer}${PUSH_CALLBACK_PATH}`
-      : undefined
+    const endpoint = endpointOf(deliveryMode)
     return {
       clientId: 1001 + i,
       clientIdAlias: `${deliveryMode.toLowerCase()}-client`,
@@ -234,19 +276,46 @@ export const layer = (
   HttpServerError.ServeError | ConfigError.ConfigError
 > => {
   const users = options.users ?? defaultUsers
-  // One Node server per build of the layer.
-  const serverLayer = Layer.unwrapEffect(Effect.sync(() => {
-    const nodeServer = Http.createServer()
+  const fapi = options.profile === "fapi-ciba"
+  // The FAPI setup (keys and certificates) is made once per build of the layer, before the server.
+  const setupLayer = Layer.effect(
+    FapiSetupTag,
+    fapi
+      ? Effect.map(Effect.promise(makeFapiSetup), Option.some)
+      : Effect.succeed(Option.none<FapiSetup>())
+  )
+  // One Node server per build of the layer: HTTPS with client certificates requested for FAPI.
+  const serverLayer = Layer.unwrapEffect(Effect.map(FapiSetupTag, (setup) => {
+    const nodeServer = Option.match(setup, {
+      onNone: () => Http.createServer(),
+      onSome: ({ pki }) =>
+        Https.createServer({
+          cert: pki.server.certificate,
+          key: pki.server.privateKey,
+          ca: pki.ca.certificate,
+          // Asked for, not checked here: Authlete (the simulator) judges the certificate, as FAPI deployments do.
+          requestCert: true,
+          rejectUnauthorized: false
+        }) as unknown as Http.Server
+    })
     return Layer.merge(
       NodeHttpServer.layer(() => nodeServer, { port: options.port ?? 0, host: "127.0.0.1" }),
       Layer.succeed(NodeServer, nodeServer)
     )
-  }))
+  })).pipe(Layer.provideMerge(setupLayer))
 
   const assembled = Layer.unwrapScoped(Effect.gen(function*() {
     const server = yield* HttpServer.HttpServer
+    const setup = yield* FapiSetupTag
     const address = server.address
-    const issuer = address._tag === "TcpAddress" ? `http://127.0.0.1:${address.port}` : "http://127.0.0.1"
+    const scheme = Option.isSome(setup) ? "https" : "http"
+    const issuer = address._tag === "TcpAddress" ? `${scheme}://127.0.0.1:${address.port}` : `${scheme}://127.0.0.1`
+    const endpointOf = (mode: "POLL" | "PING" | "PUSH") =>
+      mode === "PING"
+        ? options.pingEndpoint ?? `${issuer}${PING_CALLBACK_PATH}`
+        : mode === "PUSH"
+        ? options.pushEndpoint ?? `${issuer}${PUSH_CALLBACK_PATH}`
+        : undefined
     const simulatorLayer = AuthleteSimulator.layer({
       issuer,
       tokenEndpoint: `${issuer}/token`,
@@ -254,7 +323,21 @@ export const layer = (
       jwksUri: `${issuer}/jwks`,
       interval: options.interval ?? 5,
       authReqIdLifetime: options.expiresIn ?? 120,
-      clients: clientsOf(options, issuer)
+      clients: Option.match(setup, {
+        onNone: () => clientsOf(options, endpointOf),
+        onSome: (setup) => simulatedClients(setup, endpointOf)
+      }),
+      ...(Option.isSome(setup)
+        ? {
+          // Access tokens as JWTs too: their `cnf.x5t#S256` shows the certificate they are bound to.
+          accessTokenSignAlg: "ES256" as const,
+          metadata: {
+            mtls_endpoint_aliases: mtlsAliasesOf(issuer),
+            tls_client_certificate_bound_access_tokens: true,
+            backchannel_token_delivery_modes_supported: ["poll", "ping"]
+          }
+        }
+        : {})
     })
     const services = Layer.mergeAll(
       Layer.unwrapEffect(Effect.map(AuthleteSimulator.AuthleteSimulator, (simulator) =>
@@ -265,11 +348,17 @@ export const layer = (
         }))),
       // A local tool: the clients' endpoints are on this machine.
       ClientNotifier.layer({ allowLoopback: true, allowPrivateNetworks: true }),
-      usersLayer(users),
+      usersLayer(users, Option.isSome(setup) ? FapiCiba.profile : undefined),
       PendingRequestStore.layerMemoryWith({ maxRequests: options.maxPendingRequests }),
       BackchannelLimits.layerMemory(options.limits),
       AuthenticationDevice.layerFeed
-    ).pipe(Layer.provide(UndiciTransport.layer), Layer.provideMerge(simulatorLayer))
+    ).pipe(
+      // FAPI: the notification endpoints are the playground's own, on HTTPS with its CA.
+      Layer.provide(UndiciTransport.layerWith({
+        extraCaCertificates: Option.match(setup, { onNone: () => [], onSome: ({ pki }) => [pki.ca.certificate] })
+      })),
+      Layer.provideMerge(simulatorLayer)
+    )
     const withDecisions = Layer.provideMerge(Decisions.layer, services)
 
     const info = Layer.effect(
@@ -282,15 +371,34 @@ export const layer = (
           backchannelAuthenticationEndpoint: `${issuer}/backchannel`,
           tokenEndpoint: `${issuer}/token`,
           jwksUri: `${issuer}/jwks`,
-          clients: clients.map((client) => ({
-            clientId: String(client.clientId),
-            clientSecret: client.clientSecret,
-            deliveryMode: client.deliveryMode,
-            ...(client.clientNotificationEndpoint === undefined
-              ? {}
-              : { notificationEndpoint: client.clientNotificationEndpoint }),
-            requiresUserCode: client.userCodeRequired === true
-          })),
+          clients: clients.map((client) => {
+            const fapiClient = Option.getOrUndefined(setup)?.clients.find(({ clientId }) =>
+              clientId === client.clientId
+            )
+            return {
+              clientId: String(client.clientId),
+              clientSecret: client.clientSecret,
+              deliveryMode: client.deliveryMode,
+              ...(client.clientNotificationEndpoint === undefined
+                ? {}
+                : { notificationEndpoint: client.clientNotificationEndpoint }),
+              requiresUserCode: client.userCodeRequired === true,
+              authMethod: fapiClient?.authMethod ?? "client_secret_basic",
+              ...(fapiClient === undefined ? {} : {
+                privateJwk: fapiClient.privateJwk,
+                certificate: fapiClient.certificate,
+                privateKey: fapiClient.privateKey
+              })
+            }
+          }),
+          ...Option.match(setup, {
+            onNone: () => ({}),
+            onSome: ({ pki }) => ({
+              caCertificate: pki.ca.certificate,
+              mtlsEndpointAliases: mtlsAliasesOf(issuer),
+              resourceUrl: `${issuer}${RESOURCE_PATH}`
+            })
+          }),
           users: Object.entries(users).map(([subject, user]) => ({
             subject,
             loginHints: [subject, ...user.loginHints],
@@ -303,7 +411,12 @@ export const layer = (
       })
     ).pipe(Layer.provide(withDecisions))
 
-    const app = CibaRoutes.router({ automatedApproval: APPROVAL_PATH }).pipe(
+    const app = CibaRoutes.router({
+      automatedApproval: APPROVAL_PATH,
+      ...(Option.isSome(setup) ? { clientCertificate: { fromTls: true }, baseUrl: issuer } : {})
+    }).pipe(
+      // FAPI: a resource server that takes only tokens bound to the certificate they come with.
+      Option.isSome(setup) ? HttpRouter.get(RESOURCE_PATH, resource) : (router) => router,
       HttpRouter.concat(options.routes ?? HttpRouter.empty)
     )
     const nodeServer = yield* NodeServer

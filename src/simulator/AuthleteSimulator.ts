@@ -17,19 +17,56 @@ import * as Redacted from "effect/Redacted"
 import * as Ref from "effect/Ref"
 import type * as Scope from "effect/Scope"
 import * as Http from "node:http"
-import type { AuthleteApiName } from "../AuthleteApi.js"
 import * as AuthleteClient from "../AuthleteClient.js"
 import { UndiciTransport } from "../undici/index.js"
+import type { ClientJwks } from "./internal/clientKeys.js"
 import { generateSigningKey, type PublicJwk, randomDigits, randomToken } from "./internal/crypto.js"
-import { makeClientChecks, makeEngine } from "./internal/engine.js"
+import { makeApis, type SimulatedApiName } from "./internal/engine.js"
 import { makeFaults } from "./internal/faults.js"
+import { defaultClients, seconds, withEndpoint } from "./internal/options.js"
 import { makeRecorder } from "./internal/record.js"
 import * as Codes from "./internal/resultCodes.js"
 import { makeApp } from "./internal/server.js"
 import { makeState, type ServiceSettings } from "./internal/state.js"
 
 /**
- * A client registered with the simulated service. The secret is compared in constant time.
+ * How a client authenticates, in Authlete's names (`ClientAuthMethod`; RFC 6749, 7523, 8705).
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export type ClientAuthMethod =
+  | "CLIENT_SECRET_BASIC"
+  | "CLIENT_SECRET_POST"
+  | "PRIVATE_KEY_JWT"
+  | "TLS_CLIENT_AUTH"
+  | "SELF_SIGNED_TLS_CLIENT_AUTH"
+
+/**
+ * A client registered with the simulated service. The secret is compared in constant time. The
+ * optional members after `userCodeRequired` are Authlete's client settings of the same names (its
+ * `Client` DTO), for FAPI-CIBA clients; left out, a client behaves as before they existed.
+ *
+ * Where Authlete does not document what it does, the simulator chose (each choice is repeated where
+ * it is made):
+ * - a registered `tokenAuthMethod` is enforced: a client registered for `CLIENT_SECRET_BASIC` that
+ *   sends its secret in the form fails, and a client registered for a key or a certificate method
+ *   fails when it also sends a secret;
+ * - a client assertion's `aud` may be the issuer, the token endpoint or (at the backchannel
+ *   endpoint) the backchannel endpoint; its `jti` is refused when seen before, and while
+ *   `maxClientAssertionIds` unexpired ones are remembered a new assertion is refused, not an old
+ *   `jti` forgotten;
+ * - `tlsClientAuthSubjectDn` is compared as Java's `X500Principal.equals` compares: RFC 4514 order
+ *   (most specific RDN first, as in Authlete's console example `CN=client.example.org, O=Client,
+ *   L=Chiyoda-ku, ST=Tokyo, C=JP`), attribute types by name or OID, values without regard to case
+ *   or repeated spaces; the certificate's chain and dates are the TLS terminator's to check;
+ * - a bad request object is `invalid_request` (CIBA Core 13 has no `invalid_request_object`, and the
+ *   OpenID conformance suite expects `invalid_request` for each request-object test of FAPI-CIBA);
+ *   its `jti` must be there but is not checked for replay; no clock skew is allowed;
+ * - a `fapi` client in PUSH mode is refused `unauthorized_client`; one registered for a secret
+ *   cannot authenticate; `fapi` alone does not require signed requests (the current FAPI-CIBA
+ *   draft allows unsigned ones: set `requestObjectRequired` for ID1's rule);
+ * - a certificate-bound client's token request without a certificate is `BAD_REQUEST` `invalid_request`.
  *
  * @since 0.1.0
  * @category models
@@ -37,6 +74,7 @@ import { makeState, type ServiceSettings } from "./internal/state.js"
 export interface SimulatedClient {
   readonly clientId: number
   readonly clientIdAlias?: string | undefined
+  /** Used by the secret methods only: a client registered for another method never sends it. */
   readonly clientSecret: string
   readonly clientName?: string | undefined
   readonly deliveryMode: "POLL" | "PING" | "PUSH"
@@ -44,6 +82,36 @@ export interface SimulatedClient {
   readonly clientNotificationEndpoint?: string | undefined
   /** `true` makes `user_code` mandatory (the client's and the service's settings combined). */
   readonly userCodeRequired?: boolean | undefined
+  /**
+   * The one way the client authenticates. Left out: a secret, by HTTP Basic or in the form. A
+   * `PRIVATE_KEY_JWT` client sends `client_assertion_type=urn:ietf:params:oauth:client-assertion-type:jwt-bearer`
+   * and a `client_assertion` signed PS256 or ES256 by a key of `jwks` (`iss` = `sub` = its ID or
+   * alias, `aud`, `exp` in the future, a fresh `jti`); a `TLS_CLIENT_AUTH` client presents
+   * (`clientCertificate`) a certificate whose subject is `tlsClientAuthSubjectDn`; a
+   * `SELF_SIGNED_TLS_CLIENT_AUTH` client one whose public key is in `jwks`.
+   */
+  readonly tokenAuthMethod?: ClientAuthMethod | undefined
+  /** The one algorithm its client assertions may use (otherwise PS256 or ES256). */
+  readonly tokenAuthSignAlg?: "PS256" | "ES256" | undefined
+  /** Its public JWK Set: JSON text, as Authlete keeps it, or the object. */
+  readonly jwks?: ClientJwks | undefined
+  /** The RFC 4514 subject DN of its certificate, for `TLS_CLIENT_AUTH`. */
+  readonly tlsClientAuthSubjectDn?: string | undefined
+  /**
+   * Its access tokens are bound to the certificate it presents at `/auth/token` (which it must),
+   * `cnf.x5t#S256` (RFC 8705 3); `/auth/introspection` refuses them without that certificate.
+   */
+  readonly tlsClientCertificateBoundAccessTokens?: boolean | undefined
+  /** Its backchannel authentication requests must be signed request objects (`request`). */
+  readonly requestObjectRequired?: boolean | undefined
+  /** The one algorithm its request objects may use; set, its requests must be signed (CIBA Core 4). */
+  readonly bcRequestSignAlg?: "PS256" | "ES256" | undefined
+  /**
+   * Its requests are FAPI-CIBA requests (at Authlete, the service's FAPI profile and the client's or
+   * the scopes' settings decide): key or certificate authentication only, no PUSH, and
+   * `binding_message` required unless `backchannelBindingMessageRequiredInFapi` is `false`.
+   */
+  readonly fapi?: boolean | undefined
 }
 
 /**
@@ -64,6 +132,19 @@ export interface ReceivedRequest {
 }
 
 /**
+ * Besides the four CIBA APIs, `/auth/token` and the service APIs, the simulator answers
+ * `POST /api/{serviceId}/auth/introspection` (`{token, scopes?, subject?, clientCertificate?}`), as
+ * Authlete documents it: `BAD_REQUEST` without a token, `UNAUTHORIZED` for an unknown or expired one,
+ * `FORBIDDEN` (`insufficient_scope`, or `invalid_request` for another subject), else `OK` with
+ * `certificateThumbprint` for a bound token. Not documented by Authlete, and chosen here: a bound
+ * token presented without its certificate is `UNAUTHORIZED` `invalid_token` (RFC 8705 3); the
+ * result codes of this API are the simulator's own (A903xxx); `/auth/token` also takes the refresh
+ * grant, which rotates the refresh token and refuses another client's (`invalid_grant`); tokens
+ * pushed by `/complete` are never certificate-bound (no certificate reaches it);
+ * `authorization_details` types are not checked against supported ones. ID tokens stay ES256 with
+ * the key's `kid` (FAPI-CIBA allows PS256 or ES256), and carry `acr` only when `/complete` gives one,
+ * as Authlete documents: the authorization server reports the ACR it satisfied.
+ *
  * @since 0.1.0
  * @category models
  */
@@ -117,6 +198,25 @@ export interface AuthleteSimulatorOptions {
    */
   readonly maxRecordedBytes?: number | undefined
   /**
+   * Authlete's service setting: a FAPI-CIBA request (a `fapi` client's) without `binding_message` is
+   * `BAD_REQUEST` `invalid_request`. Default `true` (the simple way to meet FAPI-CIBA 5.2.2 2).
+   */
+  readonly backchannelBindingMessageRequiredInFapi?: boolean | undefined
+  /**
+   * Authlete's service setting: set, access tokens are also issued as JWTs (`jwtAccessToken` of
+   * `/auth/token`, the `access_token` the client gets), signed with the service key, whose `cnf`
+   * carries a bound token's `x5t#S256`; that is where Authlete reports the binding, which
+   * `/auth/introspection` (`certificateThumbprint`) reports in any case. Default: not issued.
+   */
+  readonly accessTokenSignAlg?: "ES256" | undefined
+  /** How many unexpired client assertion `jti`s are remembered (for replay). Default 10,000. */
+  readonly maxClientAssertionIds?: number | undefined
+  /**
+   * How many access and refresh tokens `/auth/introspection` and the refresh grant remember, the
+   * latest (an older one reads as unknown). Default 100,000.
+   */
+  readonly maxTokens?: number | undefined
+  /**
    * Told of every API call the simulator carried out: the API, the decoded request and the answer
    * (bodies included, tokens too: whoever records them decides what to keep). Faults, refused
    * credentials and undecodable bodies are not told.
@@ -131,7 +231,8 @@ export interface AuthleteSimulatorOptions {
  * @category models
  */
 export interface SimulatedExchange {
-  readonly api: AuthleteApiName
+  /** An API of `AuthleteApis`, or `"introspection"` (`/auth/introspection`, which the simulator adds). */
+  readonly api: SimulatedApiName
   /** The request as the API's schema decoded it. */
   readonly request: unknown
   readonly status: number
@@ -183,24 +284,6 @@ export interface AuthleteSimulatorService {
   readonly reset: Effect.Effect<void>
 }
 
-/** Three clients, one per delivery mode, with fresh secrets. */
-const defaultClients = (): ReadonlyArray<SimulatedClient> =>
-  (["POLL", "PING", "PUSH"] as const).map((deliveryMode, i) => ({
-    clientId: 3001 + i,
-    clientIdAlias: `${deliveryMode.toLowerCase()}-client`,
-    clientSecret: randomToken(64),
-    clientName: `Simulated ${deliveryMode} client`,
-    deliveryMode
-  }))
-
-/** A whole-number option; a nonsensical one is a programming error, so the layer dies with a sentence. */
-const seconds = (value: number | undefined, fallback: number, name: string, min = 1): Effect.Effect<number> =>
-  value === undefined
-    ? Effect.succeed(fallback)
-    : Number.isSafeInteger(value) && value >= min
-    ? Effect.succeed(value)
-    : Effect.dieMessage(`AuthleteSimulator: ${name} must be a whole number, at least ${min}`)
-
 const make = (
   options: AuthleteSimulatorOptions
 ): Effect.Effect<AuthleteSimulatorService, never, HttpServer.HttpServer | Scope.Scope> =>
@@ -237,7 +320,11 @@ const make = (
         refreshTokenDuration: yield* seconds(options.refreshTokenDuration, 86400, "refreshTokenDuration"),
         idTokenDuration: yield* seconds(options.idTokenDuration, 3600, "idTokenDuration"),
         idTokenAudType: options.idTokenAudType ?? "string",
-        completeServerErrorStatus: options.completeServerErrorStatus ?? 200
+        completeServerErrorStatus: options.completeServerErrorStatus ?? 200,
+        backchannelBindingMessageRequiredInFapi: options.backchannelBindingMessageRequiredInFapi ?? true,
+        accessTokenSignAlg: options.accessTokenSignAlg,
+        maxClientAssertionIds: yield* seconds(options.maxClientAssertionIds, 10_000, "maxClientAssertionIds"),
+        maxTokens: yield* seconds(options.maxTokens, 100_000, "maxTokens")
       },
       service,
       clients,
@@ -246,8 +333,7 @@ const make = (
     yield* HttpServer.serveEffect(makeApp({
       serviceId,
       accessToken,
-      engine: makeEngine(state),
-      clientChecks: makeClientChecks(state),
+      apis: makeApis(state),
       faults,
       recorder,
       clock,
@@ -298,11 +384,6 @@ const make = (
       reset: faults.reset
     } satisfies AuthleteSimulatorService
   })
-
-const withEndpoint = (client: SimulatedClient, endpoint: string | undefined): SimulatedClient => {
-  const { clientNotificationEndpoint: _, ...rest } = client
-  return endpoint === undefined ? rest : { ...rest, clientNotificationEndpoint: endpoint }
-}
 
 /**
  * The simulator's tag.

@@ -15,6 +15,7 @@ import * as FiberRef from "effect/FiberRef"
 import * as Layer from "effect/Layer"
 import * as Dns from "node:dns"
 import type { LookupAddress, LookupOptions } from "node:dns"
+import * as Tls from "node:tls"
 import * as Zlib from "node:zlib"
 import { Agent, type Dispatcher } from "undici"
 import type { AuthleteTransportError } from "../AuthleteError.js"
@@ -31,6 +32,11 @@ export interface UndiciTransportOptions {
   readonly connections?: number | undefined
   /** How long an idle connection is kept, in milliseconds; default 4 seconds (undici's). */
   readonly keepAliveTimeout?: number | undefined
+  /**
+   * Certificate authorities (PEM) trusted besides Node's own, for HTTPS destinations with a private
+   * CA (the FAPI playground's notification endpoints, a test's). Default: Node's alone.
+   */
+  readonly extraCaCertificates?: ReadonlyArray<string> | undefined
 }
 
 /** Header values as one string each (undici gives arrays for repeated headers). */
@@ -304,14 +310,18 @@ export const layerWith = (options: UndiciTransportOptions = {}): Layer.Layer<Htt
             ...(options.connections === undefined ? {} : { connections: options.connections }),
             ...(options.keepAliveTimeout === undefined ? {} : { keepAliveTimeout: options.keepAliveTimeout })
           }
-          const open = new Agent(common)
+          // Node's `ca` replaces its roots: the extra ones are added to them.
+          const ca = options.extraCaCertificates === undefined || options.extraCaCertificates.length === 0
+            ? {}
+            : { ca: [...Tls.rootCertificates, ...options.extraCaCertificates] }
+          const open = new Agent({ ...common, connect: ca })
           const guarded = new Map<string, Agent>()
           const agentFor = (policy: Transport.DestinationPolicy | undefined): Dispatcher => {
             if (policy === undefined) return open
             const key = `${policy.allowLoopback}/${policy.allowPrivate}`
             let agent = guarded.get(key)
             if (agent === undefined) {
-              agent = new Agent({ ...common, connect: { lookup: guardedLookup(policy) } })
+              agent = new Agent({ ...common, connect: { ...ca, lookup: guardedLookup(policy) } })
               guarded.set(key, agent)
             }
             return agent

@@ -21,6 +21,7 @@ const MODELS = [
   "BackchannelAuthenticationCompleteResult",
   "BackchannelAuthenticationFail",
   "BackchannelAuthenticationIssue",
+  "ClientCertificate",
   "ClientCredentials",
   "Property",
   "ServiceConfiguration",
@@ -31,7 +32,8 @@ const MODELS = [
   "internal/openLiteral",
   "internal/peers",
   "internal/rules",
-  "internal/unverifiedJwt"
+  "internal/unverifiedJwt",
+  "internal/requestTarget"
 ]
 const TRANSPORT = ["HttpTransport", "internal/deadlines", "internal/http", "internal/transport"]
 const CLIENTS = ["AuthleteClient", "ClientNotifier", "internal/retry", "internal/tracing"]
@@ -46,6 +48,7 @@ const PROGRAMS = [
   "DeviceDecision",
   "Discovery",
   "EndpointResponse",
+  "FapiCiba",
   "PendingRequest",
   "PendingRequestStore",
   "TokenEndpoint",

@@ -36,6 +36,7 @@ export interface CommandSpec {
 }
 
 import { LIMIT_FLAGS } from "./limits.js"
+import { TLS_FLAGS } from "./tls.js"
 
 const VARIABLES = "AUTHLETE_BASE_URL, AUTHLETE_API_VERSION (V3 unless V2), AUTHLETE_SERVICE_APIKEY " +
   "(the service id in v3), AUTHLETE_SERVICE_ACCESSTOKEN (v3), AUTHLETE_SERVICE_APISECRET (v2)."
@@ -252,6 +253,7 @@ export const COMMANDS = {
         type: "boolean",
         description: "Send notifications to loopback and private addresses (local clients, tests)"
       },
+      ...TLS_FLAGS,
       ...LIMIT_FLAGS,
       json("Print one JSON line with the node's URLs")
     ]
@@ -274,6 +276,14 @@ export const COMMANDS = {
         description: "A delivery mode whose client requires a user_code (repeatable)"
       },
       { name: "no-user-code", type: "boolean", description: "No client requires a user_code" },
+      {
+        name: "profile",
+        type: "choice",
+        choices: ["plain", "fapi-ciba"],
+        default: "plain",
+        description:
+          "fapi-ciba: HTTPS with mutual TLS, its own CA, and four FAPI clients (private_key_jwt, tls_client_auth)"
+      },
       ...LIMIT_FLAGS,
       json("Print one JSON line: endpoints, pages, clients and users")
     ]

@@ -14,20 +14,13 @@ import type {
 } from "../../BackchannelAuthenticationFail.js"
 import type { BackchannelAuthenticationIssueResponse } from "../../BackchannelAuthenticationIssue.js"
 import type { SimulatedClient } from "../AuthleteSimulator.js"
+import { authleteAuthorizationDetails, readAuthorizationDetails } from "./authorizationDetails.js"
+import { authenticateClient } from "./clientAuthentication.js"
 import { randomToken, verifyJws } from "./crypto.js"
+import { readRequestObject } from "./requestObject.js"
 import * as Codes from "./resultCodes.js"
-import {
-  type Answer,
-  authenticateClient,
-  clientById,
-  clientInfo,
-  compact,
-  forgetExpired,
-  type Json,
-  mintTokens,
-  ok,
-  type State
-} from "./state.js"
+import { type Answer, clientById, clientInfo, compact, forgetExpired, type Json, ok, type State } from "./state.js"
+import { mintTokens } from "./tokens.js"
 
 /** OpenID Connect Core 5.4: the claims each standard scope stands for. */
 const CLAIMS_OF_SCOPE: { readonly [scope: string]: ReadonlyArray<string> } = {
@@ -64,7 +57,12 @@ const SINGLE_PARAMETERS = [
   "user_code",
   "requested_expiry",
   "acr_values",
-  "client_notification_token"
+  "client_notification_token",
+  "authorization_details",
+  "request",
+  "request_uri",
+  "client_assertion",
+  "client_assertion_type"
 ] as const
 
 const HINTS = [
@@ -143,10 +141,7 @@ export const makeBackchannel = (state: State) => {
       for (const name of SINGLE_PARAMETERS) {
         if (parameters.getAll(name).length > 1) return yield* badRequest(Codes.parameterRepeated(name))
       }
-      if (parameters.has("request") || parameters.has("request_uri")) {
-        return yield* badRequest(Codes.requestObjectUnsupported)
-      }
-      const authenticated = yield* authenticateClient(state, request, parameters)
+      const authenticated = yield* authenticateClient(state, request, parameters, "backchannel")
       if (authenticated._tag === "Conflict") return yield* badRequest(Codes.clientCredentialsConflict)
       if (authenticated._tag === "Failed") {
         return yield* Effect.fail(
@@ -154,14 +149,22 @@ export const makeBackchannel = (state: State) => {
         )
       }
       const { aliasUsed, client, method } = authenticated
+      // FAPI-CIBA 5.2.2: poll and ping only.
+      if (client.fapi === true && client.deliveryMode === "PUSH") {
+        return yield* badRequest(Codes.pushModeInFapi, client, "unauthorized_client")
+      }
+      const requestObject = yield* readRequestObject(state, client, parameters)
+      if (requestObject._tag === "Refused") return yield* badRequest(requestObject.cause, client)
+      // From a verified request object on, its parameters are the request's (CIBA Core 7.1.1).
+      const authorization = requestObject._tag === "Verified" ? requestObject.parameters : parameters
 
-      const scopeText = parameters.get("scope")?.trim() ?? ""
+      const scopeText = authorization.get("scope")?.trim() ?? ""
       if (scopeText === "") return yield* badRequest(Codes.scopeMissing, client)
       const scopes = [...new Set(scopeText.split(/\s+/))]
       if (!scopes.includes("openid")) return yield* badRequest(Codes.openidScopeMissing, client, "invalid_scope")
 
       const hints = HINTS.flatMap(([type, name]) => {
-        const value = parameters.get(name)
+        const value = authorization.get(name)
         return value === null || value === "" ? [] : [{ type, value }]
       })
       if (hints.length === 0) return yield* badRequest(Codes.hintMissing, client)
@@ -176,23 +179,38 @@ export const makeBackchannel = (state: State) => {
         sub = claims.sub
       }
 
-      const clientNotificationToken = parameters.get("client_notification_token") ?? undefined
+      const clientNotificationToken = authorization.get("client_notification_token") ?? undefined
       if (
         client.deliveryMode !== "POLL" && (clientNotificationToken === undefined || clientNotificationToken === "")
       ) {
         return yield* badRequest(Codes.notificationTokenMissing(client.deliveryMode), client)
       }
-      const expiryText = parameters.get("requested_expiry")
+      const expiryText = authorization.get("requested_expiry")
       const requestedExpiry = expiryText === null ? 0 : /^[1-9][0-9]{0,9}$/.test(expiryText) ? Number(expiryText) : -1
       if (requestedExpiry < 0 || requestedExpiry > MAX_INT32) {
         return yield* badRequest(Codes.requestedExpiryInvalid, client)
       }
-      const userCode = parameters.get("user_code") ?? undefined
+      const userCode = authorization.get("user_code") ?? undefined
       const userCodeRequired = client.userCodeRequired === true
       if (userCodeRequired && (userCode === undefined || userCode === "")) {
         return yield* badRequest(Codes.userCodeMissing, client, "missing_user_code")
       }
-      const acrs = parameters.get("acr_values")?.split(/\s+/).filter((acr) => acr !== "")
+      const bindingMessage = authorization.get("binding_message") ?? undefined
+      if (
+        client.fapi === true && config.backchannelBindingMessageRequiredInFapi &&
+        (bindingMessage === undefined || bindingMessage === "")
+      ) {
+        return yield* badRequest(Codes.bindingMessageRequiredInFapi, client)
+      }
+      const read = readAuthorizationDetails(authorization.get("authorization_details"))
+      if ("problem" in read) {
+        return yield* badRequest(
+          Codes.authorizationDetailsInvalid(read.problem),
+          client,
+          "invalid_authorization_details"
+        )
+      }
+      const acrs = authorization.get("acr_values")?.split(/\s+/).filter((acr) => acr !== "")
       const claimNames = [...new Set(scopes.flatMap((scope) => CLAIMS_OF_SCOPE[scope] ?? []))]
 
       const ticket = randomToken()
@@ -204,6 +222,7 @@ export const makeBackchannel = (state: State) => {
         scopes,
         clientNotificationToken,
         requestedExpiry,
+        authorizationDetails: read.details,
         createdAt
       })
       return ok(compact<AuthenticationJson>({
@@ -218,11 +237,12 @@ export const makeBackchannel = (state: State) => {
         hintType: hint.type,
         hint: hint.value,
         sub,
-        bindingMessage: parameters.get("binding_message") ?? undefined,
+        bindingMessage,
         userCode,
         userCodeRequired,
         requestedExpiry,
-        clientNotificationToken
+        clientNotificationToken,
+        authorizationDetails: authleteAuthorizationDetails(read.details)
       }))
     }).pipe(Effect.merge)
 
@@ -318,6 +338,7 @@ export const makeBackchannel = (state: State) => {
       const base: CompleteJson = {
         ...clientInfo(client, record.clientIdAliasUsed),
         authReqId,
+        authorizationDetails: authleteAuthorizationDetails(record.authorizationDetails),
         accessTokenDuration: 0,
         refreshTokenDuration: 0,
         idTokenDuration: 0,
@@ -347,7 +368,7 @@ export const makeBackchannel = (state: State) => {
       const result = Codes.completeOk(mode, request.result)
       if (mode !== "PUSH") {
         // The token endpoint answers from here on (`/auth/token`).
-        grant.decided = { request, scopes: record.scopes }
+        grant.decided = { request, scopes: record.scopes, authorizationDetails: record.authorizationDetails }
         return ok(compact<CompleteJson>({
           ...result,
           ...base,
@@ -364,6 +385,9 @@ export const makeBackchannel = (state: State) => {
           aliasUsed: record.clientIdAliasUsed,
           authReqId,
           scopes: record.scopes,
+          authorizationDetails: record.authorizationDetails,
+          // No certificate reaches `/complete`: pushed access tokens are never certificate-bound.
+          certificateThumbprint: undefined,
           pushed: true
         })
         return ok(compact<CompleteJson>({

@@ -77,12 +77,30 @@ export const userCodeMissing = result(
 export const parameterRepeated = (name: string) =>
   result("A179310", `The request parameter '${name}' is included more than once.`)
 /** Simulator's own. */
-export const requestObjectUnsupported = result("A179311", "The simulator does not support request objects.")
+export const requestUriUnsupported = result("A179311", "The simulator does not support 'request_uri'.")
 /** Simulator's own. */
 export const clientCredentialsConflict = result(
   "A179312",
   "The client presented its credentials in both the Authorization header and the request body."
 )
+
+/** Simulator's own. */
+export const requestObjectRequired = result(
+  "A179313",
+  "The client is required to send its backchannel authentication request as a signed request object ('request')."
+)
+/** Simulator's own. */
+export const requestObjectInvalid = (detail: string) => result("A179314", `The request object is invalid: ${detail}`)
+/** Simulator's own. */
+export const bindingMessageRequiredInFapi = result(
+  "A179315",
+  "The backchannel authentication request is a FAPI-CIBA request, so 'binding_message' is required."
+)
+/** Simulator's own. */
+export const pushModeInFapi = result("A179316", "FAPI-CIBA does not allow the push delivery mode.")
+/** Simulator's own. */
+export const authorizationDetailsInvalid = (detail: string) =>
+  result("A179317", `The 'authorization_details' is invalid: ${detail}`)
 
 // /backchannel/authentication/issue (API 183).
 
@@ -172,6 +190,55 @@ export const tokenPasswordGrant = result("A050313", "The password grant is for t
 /** Simulator's own. */
 export const tokenParameterRepeated = (name: string) =>
   result("A050314", `The request parameter '${name}' is included more than once.`)
+
+/** Simulator's own. */
+export const tokenCertificateRequired = result(
+  "A050315",
+  "The client uses certificate-bound access tokens, but the token request carries no client certificate."
+)
+/** Simulator's own. */
+export const tokenRefreshTokenMissing = result("A050316", "The token request does not contain 'refresh_token'.")
+/** Simulator's own. */
+export const tokenRefreshTokenUnknown = result(
+  "A050317",
+  "The refresh token does not exist or was not issued to the client."
+)
+/** Simulator's own. */
+export const tokenRefreshTokenExpired = result("A050318", "The refresh token has expired.")
+
+// /auth/introspection (Authlete's number for it was not confirmed: the simulator's own 903).
+
+/** Simulator's own. */
+export const introspectionOk = result("A903001", "The access token is valid.")
+/** Simulator's own. */
+export const introspectionTokenMissing = result("A903202", "The request does not contain 'token'.")
+/** Simulator's own. */
+export const introspectionTokenUnknown = result("A903301", "The access token does not exist.")
+/** Simulator's own. */
+export const introspectionTokenExpired = result("A903302", "The access token has expired.")
+/** Simulator's own. */
+export const introspectionCertificateMismatch = result(
+  "A903303",
+  "The access token is bound to a client certificate, and the request does not carry that certificate."
+)
+/** Simulator's own. */
+export const introspectionScopeInsufficient = result(
+  "A903304",
+  "The access token does not cover the required scopes."
+)
+/** Simulator's own. */
+export const introspectionSubjectMismatch = result(
+  "A903305",
+  "The subject of the access token is not the required subject."
+)
+
+/**
+ * The `WWW-Authenticate` value Authlete puts in `/auth/introspection`'s `responseContent` (RFC 6750
+ * 3): `Bearer error="...",error_description="[A...] ...",error_uri="https://docs.authlete.com/#A..."`.
+ */
+export const bearerChallenge = (error: string, cause: Result): string =>
+  `Bearer error="${error}",error_description="${cause.resultMessage}",` +
+  `error_uri="https://docs.authlete.com/#${cause.resultCode}"`
 
 // /service/configuration and /service/jwks/get (the simulator's own API numbers 901 and 902).
 

@@ -1,7 +1,8 @@
 /**
- * The simulator's HTTP surface, derived from `AuthleteApis`: a route per API behind Authlete's
- * bearer-token check, the request decoded with the API's own codec (a body that breaks it is a 400
- * with the API's result code), then the engine's behaviour. Bodies are capped before they are
+ * The simulator's HTTP surface, derived from `AuthleteApis` and the simulator's own APIs
+ * (`engine.ts`): a route per API behind Authlete's bearer-token check, the request decoded with the
+ * API's own codec (a body that breaks it is a 400 with the API's result code), then the engine's
+ * behaviour. Bodies are capped before they are
  * buffered; only authenticated requests are recorded (the caller's token, and the client where the
  * API authenticates one), and only the latest ones, within a count and a size.
  */
@@ -15,12 +16,12 @@ import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
 import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
-import * as AuthleteApi from "../../AuthleteApi.js"
+import type * as AuthleteApi from "../../AuthleteApi.js"
 import { AuthleteValidationError } from "../../AuthleteError.js"
 import * as Api from "../../internal/api.js"
 import type { ReceivedRequest, SimulatedExchange } from "../AuthleteSimulator.js"
 import { secretsEqual } from "./crypto.js"
-import { type ClientChecks, type Engine, malformedAnswers } from "./engine.js"
+import type { SimulatedApi } from "./engine.js"
 import type { Fault, Faults } from "./faults.js"
 import type { Recorder } from "./record.js"
 import * as Codes from "./resultCodes.js"
@@ -29,9 +30,8 @@ import type { Answer } from "./state.js"
 export interface ServerDependencies {
   readonly serviceId: string
   readonly accessToken: Redacted.Redacted<string>
-  readonly engine: Engine
-  /** The APIs that authenticate a client: their requests are recorded only once it authenticated. */
-  readonly clientChecks: ClientChecks
+  /** Every API routed; those that authenticate a client have their requests recorded only once it did. */
+  readonly apis: ReadonlyArray<SimulatedApi>
   readonly faults: Faults
   readonly recorder: Recorder
   readonly clock: Clock.Clock
@@ -100,9 +100,8 @@ export const makeApp = (deps: ServerDependencies): HttpApp.Default => {
     )
   }
 
-  const endpoint = <Name extends AuthleteApi.AuthleteApiName>(name: Name, api: AuthleteApi.AuthleteApi) => {
-    const codecs = Api.codecsOf(api)
-    const behave = deps.engine[name] as (request: unknown) => Effect.Effect<Answer>
+  const endpoint = ({ api, behave, checkClient, malformed, name }: SimulatedApi) => {
+    const codecs = Api.codecsOf(api as AuthleteApi.AuthleteApi)
     return Effect.gen(function*() {
       const request = yield* HttpServerRequest.HttpServerRequest
       const { serviceId } = yield* HttpRouter.params
@@ -110,7 +109,6 @@ export const makeApp = (deps: ServerDependencies): HttpApp.Default => {
       if (refusal !== undefined) return answer(refusal)
       // Where the API authenticates a client, the request is recorded only once the client did: a
       // body that cannot be read or decoded, or whose client fails, is not kept.
-      const checkClient = deps.clientChecks[name] as ((request: unknown) => Effect.Effect<boolean>) | undefined
       let input: unknown
       let bodyBytes = 0
       if (api.method === "GET") {
@@ -138,7 +136,7 @@ export const makeApp = (deps: ServerDependencies): HttpApp.Default => {
       if (Either.isLeft(decoded)) {
         const problems = AuthleteValidationError.fromRefusal(decoded.left).rules
         return answer(
-          malformedAnswers[name]?.(problems) ?? { status: 400, body: Codes.malformedRequest(api.apiNumber, problems) }
+          malformed?.(problems) ?? { status: 400, body: Codes.malformedRequest(api.apiNumber, problems) }
         )
       }
       const answered = yield* behave(decoded.right)
@@ -150,12 +148,8 @@ export const makeApp = (deps: ServerDependencies): HttpApp.Default => {
   }
 
   let router = HttpRouter.empty
-  for (
-    const [name, api] of Object.entries(AuthleteApi.AuthleteApis) as Array<
-      [AuthleteApi.AuthleteApiName, AuthleteApi.AuthleteApi]
-    >
-  ) {
-    router = HttpRouter.route(api.method)(`/api/:serviceId${api.path}`, endpoint(name, api))(router)
+  for (const simulated of deps.apis) {
+    router = HttpRouter.route(simulated.api.method)(`/api/:serviceId${simulated.api.path}`, endpoint(simulated))(router)
   }
 
   return Effect.gen(function*() {

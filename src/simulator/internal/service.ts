@@ -7,6 +7,7 @@ import * as Effect from "effect/Effect"
 import * as Ref from "effect/Ref"
 import type { ServiceConfigurationRequest } from "../../ServiceConfiguration.js"
 import type { ServiceJwksRequest } from "../../ServiceJwks.js"
+import { FAPI_ALGORITHMS } from "./jose.js"
 import * as Codes from "./resultCodes.js"
 import { type Answer, ok, type State } from "./state.js"
 import { CIBA_GRANT_TYPE } from "./token.js"
@@ -64,11 +65,20 @@ export const makeService = (state: State) => {
         jwks_uri: service.jwksUri,
         scopes_supported: ["openid", "profile", "email", "address", "phone"],
         response_types_supported: ["none"],
-        grant_types_supported: [CIBA_GRANT_TYPE],
+        grant_types_supported: [CIBA_GRANT_TYPE, "refresh_token"],
         subject_types_supported: ["public"],
         id_token_signing_alg_values_supported: ["ES256"],
-        token_endpoint_auth_methods_supported: ["client_secret_basic", "client_secret_post"],
+        token_endpoint_auth_methods_supported: [
+          "client_secret_basic",
+          "client_secret_post",
+          "private_key_jwt",
+          "tls_client_auth",
+          "self_signed_tls_client_auth"
+        ],
+        token_endpoint_auth_signing_alg_values_supported: [...FAPI_ALGORITHMS],
+        tls_client_certificate_bound_access_tokens: true,
         backchannel_token_delivery_modes_supported: ["poll", "ping", "push"],
+        backchannel_authentication_request_signing_alg_values_supported: [...FAPI_ALGORITHMS],
         backchannel_user_code_parameter_supported: true,
         claims_parameter_supported: false,
         ...service.metadata

@@ -1,7 +1,7 @@
 /**
  * What the simulated service keeps between API calls, and what several APIs share: the tickets of
- * backchannel requests, the grants of issued `auth_req_id`s, the registered clients, client
- * authentication and token minting. Maps are changed in place, each change in one synchronous step
+ * backchannel requests, the grants of issued `auth_req_id`s, the tokens issued, the registered clients
+ * and the client assertions seen. Maps are changed in place, each change in one synchronous step
  * (a fiber never yields inside one), so concurrent calls see each change whole.
  */
 import type * as Clock from "effect/Clock"
@@ -9,7 +9,9 @@ import * as Effect from "effect/Effect"
 import * as Ref from "effect/Ref"
 import type * as BackchannelAuthenticationCompleteRequest from "../../BackchannelAuthenticationCompleteRequest.js"
 import type { SimulatedClient } from "../AuthleteSimulator.js"
-import { halfHash, randomToken, secretsEqual, type SigningKey, signJws } from "./crypto.js"
+import type { AuthorizationDetail } from "./authorizationDetails.js"
+import { makeReplayCache, type ReplayCache } from "./clientAuthentication.js"
+import type { SigningKey } from "./crypto.js"
 
 /** What an API answers: an HTTP status and a JSON body. */
 export interface Answer {
@@ -46,6 +48,14 @@ export interface EngineConfig {
   readonly idTokenDuration: number
   readonly idTokenAudType: "array" | "string"
   readonly completeServerErrorStatus: number
+  /** Authlete's service setting: FAPI-CIBA requests must carry `binding_message`. */
+  readonly backchannelBindingMessageRequiredInFapi: boolean
+  /** Set: access tokens are also issued as JWTs (`jwtAccessToken`) signed with the service key. */
+  readonly accessTokenSignAlg: "ES256" | undefined
+  /** The most unexpired client assertion `jti`s remembered at once. */
+  readonly maxClientAssertionIds: number
+  /** The most access and refresh tokens remembered at once (the oldest are forgotten first). */
+  readonly maxTokens: number
 }
 
 /** A backchannel request between `/backchannel/authentication` and `/complete`. */
@@ -55,6 +65,7 @@ export interface TicketRecord {
   readonly scopes: ReadonlyArray<string>
   readonly clientNotificationToken: string | undefined
   readonly requestedExpiry: number
+  readonly authorizationDetails: ReadonlyArray<AuthorizationDetail> | undefined
   /** Milliseconds since the epoch, from the simulator's `Clock`. */
   readonly createdAt: number
   /** Its `auth_req_id`, once `/issue` gave one. */
@@ -72,6 +83,7 @@ export interface Grant {
   decided?: {
     readonly request: BackchannelAuthenticationCompleteRequest.BackchannelAuthenticationCompleteRequest
     readonly scopes: ReadonlyArray<string>
+    readonly authorizationDetails: ReadonlyArray<AuthorizationDetail> | undefined
   } | undefined
   /** The tokens went out already: redeemed at the token endpoint, or pushed. */
   used: boolean
@@ -80,12 +92,32 @@ export interface Grant {
   intervalSeconds: number
 }
 
+/** What an access or refresh token stands for, as `/auth/introspection` and the refresh grant see it. */
+export interface TokenRecord {
+  readonly clientId: number
+  readonly clientIdAliasUsed: boolean
+  readonly subject: string
+  readonly scopes: ReadonlyArray<string>
+  /** Milliseconds since the epoch. */
+  readonly expiresAt: number
+  /** `x5t#S256` of the certificate an access token is bound to. */
+  readonly certificateThumbprint: string | undefined
+  readonly authorizationDetails: ReadonlyArray<AuthorizationDetail> | undefined
+  readonly properties: BackchannelAuthenticationCompleteRequest.BackchannelAuthenticationCompleteRequest["properties"]
+  /** An access token's refresh token, while it is usable. */
+  readonly refreshToken: string | undefined
+}
+
 export interface State {
   readonly config: EngineConfig
   readonly service: Ref.Ref<ServiceSettings>
   readonly clients: Ref.Ref<ReadonlyArray<SimulatedClient>>
   readonly tickets: Map<string, TicketRecord>
   readonly grants: Map<string, Grant>
+  /** By token value (a JWT access token too, when they are issued). */
+  readonly accessTokens: Map<string, TokenRecord>
+  readonly refreshTokens: Map<string, TokenRecord>
+  readonly assertionIds: ReplayCache
   readonly now: Effect.Effect<number>
   /** When `forgetExpired` next looks (milliseconds since the epoch). */
   nextSweepAt: number
@@ -102,6 +134,9 @@ export const makeState = (
   clients,
   tickets: new Map(),
   grants: new Map(),
+  accessTokens: new Map(),
+  refreshTokens: new Map(),
+  assertionIds: makeReplayCache(config.maxClientAssertionIds),
   now: clock.currentTimeMillis,
   nextSweepAt: 0
 })
@@ -125,6 +160,17 @@ export const forgetExpired = (state: State, at: number): void => {
   for (const [authReqId, grant] of grants) {
     if (at >= grant.expiresAt + EXPIRED_KEPT_MILLIS) grants.delete(authReqId)
   }
+  for (const tokens of [state.accessTokens, state.refreshTokens]) {
+    for (const [token, record] of tokens) {
+      if (at >= record.expiresAt + EXPIRED_KEPT_MILLIS) tokens.delete(token)
+    }
+  }
+}
+
+/** Remembers a token, forgetting the oldest beyond `maxTokens` (a forgotten one reads as unknown). */
+export const rememberToken = (state: State, tokens: Map<string, TokenRecord>, token: string, record: TokenRecord) => {
+  tokens.set(token, record)
+  while (tokens.size > state.config.maxTokens) tokens.delete(tokens.keys().next().value!)
 }
 
 export const clientInfo = (client: SimulatedClient, aliasUsed: boolean) => ({
@@ -137,126 +183,3 @@ export const clientInfo = (client: SimulatedClient, aliasUsed: boolean) => ({
 
 export const clientById = (state: State, clientId: number) =>
   Effect.map(Ref.get(state.clients), (all) => all.find((client) => client.clientId === clientId))
-
-/** Why client authentication failed, in Authlete's words; or the client, and how it authenticated. */
-export type ClientAuthentication =
-  | { readonly _tag: "Conflict" }
-  | { readonly _tag: "Failed"; readonly detail: string }
-  | {
-    readonly _tag: "Authenticated"
-    readonly client: SimulatedClient
-    readonly aliasUsed: boolean
-    readonly method: "CLIENT_SECRET_BASIC" | "CLIENT_SECRET_POST"
-  }
-
-/**
- * `client_secret_basic` (the endpoint passed the header's credentials as `clientId`/`clientSecret`)
- * or `client_secret_post` (they are in the form); never both.
- */
-export const authenticateClient = (
-  state: State,
-  credentials: { readonly clientId?: string | undefined; readonly clientSecret?: string | undefined },
-  form: URLSearchParams
-): Effect.Effect<ClientAuthentication> =>
-  Effect.map(Ref.get(state.clients), (clients): ClientAuthentication => {
-    const idInBody = form.get("client_id") ?? undefined
-    const secretInBody = form.get("client_secret") ?? undefined
-    if (credentials.clientSecret !== undefined && secretInBody !== undefined) return { _tag: "Conflict" }
-    if (credentials.clientId !== undefined && idInBody !== undefined && credentials.clientId !== idInBody) {
-      return { _tag: "Failed", detail: "the client IDs in the Authorization header and the request body differ." }
-    }
-    const id = credentials.clientId ?? idInBody
-    if (id === undefined || id === "") return { _tag: "Failed", detail: "the request does not identify the client." }
-    const client = clients.find((candidate) => String(candidate.clientId) === id || candidate.clientIdAlias === id)
-    if (client === undefined) return { _tag: "Failed", detail: "the client does not exist." }
-    const secret = credentials.clientSecret ?? secretInBody
-    if (secret === undefined) return { _tag: "Failed", detail: "the request does not contain a client secret." }
-    if (!secretsEqual(secret, client.clientSecret)) return { _tag: "Failed", detail: "the client secret is wrong." }
-    return {
-      _tag: "Authenticated",
-      client,
-      aliasUsed: id !== String(client.clientId),
-      method: credentials.clientSecret === undefined ? "CLIENT_SECRET_POST" : "CLIENT_SECRET_BASIC"
-    }
-  })
-
-/** The properties the client may see, as entries of a JSON object. */
-const visibleProperties = (
-  request: BackchannelAuthenticationCompleteRequest.BackchannelAuthenticationCompleteRequest
-): Record<string, string> =>
-  Object.fromEntries(
-    (request.properties ?? []).filter((property) => property.hidden !== true).map((p) => [p.key, p.value])
-  )
-
-const positiveOr = (value: number | undefined, fallback: number): number =>
-  value !== undefined && value > 0 ? value : fallback
-
-/**
- * Access, refresh and ID tokens for a decided request, and the token response that carries them.
- * The ID token holds the claims given to `/complete`; pushed ones (CIBA Core 10.3.1) also bind the
- * `auth_req_id` and the refresh token.
- */
-export const mintTokens = (
-  state: State,
-  options: {
-    readonly request: BackchannelAuthenticationCompleteRequest.BackchannelAuthenticationCompleteRequest
-    readonly client: SimulatedClient
-    readonly aliasUsed: boolean
-    readonly authReqId: string
-    readonly scopes: ReadonlyArray<string>
-    readonly pushed: boolean
-  }
-) =>
-  Effect.gen(function*() {
-    const { aliasUsed, authReqId, client, pushed, request } = options
-    const { config } = state
-    const { issuer } = yield* Ref.get(state.service)
-    const at = yield* state.now
-    const accessToken = request.accessToken ?? randomToken()
-    const refreshToken = randomToken()
-    const accessTokenDuration = positiveOr(request.accessTokenDuration, config.accessTokenDuration)
-    const refreshTokenDuration = positiveOr(request.refreshTokenDuration, config.refreshTokenDuration)
-    const audience = aliasUsed && client.clientIdAlias !== undefined ? client.clientIdAlias : String(client.clientId)
-    const issuedAt = Math.floor(at / 1000)
-    const idToken = signJws(config.key, request.idtHeaderParams ?? {}, {
-      // The caller's claims first, so that the registered claims below always win.
-      ...request.claims,
-      iss: issuer,
-      sub: request.sub ?? request.subject,
-      aud: (request.idTokenAudType ?? config.idTokenAudType) === "array" ? [audience] : audience,
-      exp: issuedAt + config.idTokenDuration,
-      iat: issuedAt,
-      ...(request.authTime !== undefined && request.authTime > 0 ? { auth_time: request.authTime } : {}),
-      ...(request.acr === undefined ? {} : { acr: request.acr }),
-      at_hash: halfHash(accessToken),
-      ...(pushed
-        ? {
-          "urn:openid:params:jwt:claim:auth_req_id": authReqId,
-          "urn:openid:params:jwt:claim:rt_hash": halfHash(refreshToken)
-        }
-        : {})
-    })
-    const scopes = request.scopes ?? options.scopes
-    return {
-      accessToken,
-      refreshToken,
-      idToken,
-      accessTokenDuration,
-      refreshTokenDuration,
-      idTokenDuration: config.idTokenDuration,
-      accessTokenExpiresAt: at + accessTokenDuration * 1000,
-      refreshTokenExpiresAt: at + refreshTokenDuration * 1000,
-      scopes,
-      responseContent: JSON.stringify({
-        // The non-hidden properties are top-level entries of the token response (javadoc of
-        // BackchannelAuthenticationCompleteRequest `properties`); the registered ones win.
-        ...visibleProperties(request),
-        ...(pushed ? { auth_req_id: authReqId } : {}),
-        access_token: accessToken,
-        token_type: "Bearer",
-        refresh_token: refreshToken,
-        expires_in: accessTokenDuration,
-        id_token: idToken
-      })
-    }
-  })

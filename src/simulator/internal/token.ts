@@ -3,20 +3,37 @@
  * 10.1 and 11): client authentication, then `authorization_pending` until the user decided,
  * `slow_down` for a client polling faster than its interval (which grows by 5 seconds each time),
  * `access_denied`, `expired_token`, `invalid_grant` for an `auth_req_id` unknown, another client's or
- * already used, and the tokens once. The password grant is answered `PASSWORD`, left to the server.
+ * already used, and the tokens once. The refresh grant takes a refresh token of the same client only
+ * (and rotates it). A client with `tlsClientCertificateBoundAccessTokens` must present a certificate
+ * (RFC 8705 3), to which its access tokens are bound. The password grant is answered `PASSWORD`, left
+ * to the server.
  */
 import * as Effect from "effect/Effect"
 import type { TokenRequest, TokenResponse } from "../../Token.js"
+import { authleteAuthorizationDetails } from "./authorizationDetails.js"
+import { certificateThumbprint, readCertificate } from "./certificates.js"
+import { authenticateClient } from "./clientAuthentication.js"
 import { randomToken } from "./crypto.js"
 import * as Codes from "./resultCodes.js"
-import { type Answer, authenticateClient, clientInfo, compact, type Json, mintTokens, ok, type State } from "./state.js"
+import { type Answer, clientInfo, compact, forgetExpired, type Json, ok, type State } from "./state.js"
+import { issueTokens, mintTokens } from "./tokens.js"
 
 type TokenJson = Json<typeof TokenResponse.Encoded>
 
 export const CIBA_GRANT_TYPE = "urn:openid:params:grant-type:ciba"
 
 /** Parameters a client must not repeat (RFC 6749 3.2). */
-const SINGLE_PARAMETERS = ["grant_type", "auth_req_id", "client_id", "client_secret", "username", "password"] as const
+const SINGLE_PARAMETERS = [
+  "grant_type",
+  "auth_req_id",
+  "refresh_token",
+  "client_id",
+  "client_secret",
+  "client_assertion",
+  "client_assertion_type",
+  "username",
+  "password"
+] as const
 
 export const makeToken = (state: State) => {
   const { grants, now } = state
@@ -40,7 +57,7 @@ export const makeToken = (state: State) => {
       if (grantType === null || grantType === "") {
         return answer("BAD_REQUEST", "invalid_request", Codes.tokenGrantTypeMissing)
       }
-      const authenticated = yield* authenticateClient(state, request, form)
+      const authenticated = yield* authenticateClient(state, request, form, "token")
       if (authenticated._tag !== "Authenticated") {
         const detail = authenticated._tag === "Conflict"
           ? "the client presented its credentials in both the Authorization header and the request body."
@@ -57,9 +74,59 @@ export const makeToken = (state: State) => {
           ticket: randomToken()
         })
       }
-      if (grantType !== CIBA_GRANT_TYPE) {
+      if (grantType !== CIBA_GRANT_TYPE && grantType !== "refresh_token") {
         return answer("BAD_REQUEST", "unsupported_grant_type", Codes.tokenGrantTypeUnsupported(grantType))
       }
+      // Checked before the grant is looked at, so a client that forgot its certificate can try again.
+      const certificate = authenticated.certificate ?? readCertificate(request.clientCertificate)
+      const bound = client.tlsClientCertificateBoundAccessTokens === true
+      if (bound && certificate === undefined) {
+        return answer("BAD_REQUEST", "invalid_request", Codes.tokenCertificateRequired, info)
+      }
+      const thumbprint = bound && certificate !== undefined ? certificateThumbprint(certificate) : undefined
+      const at = yield* now
+
+      if (grantType === "refresh_token") {
+        const refreshToken = form.get("refresh_token")
+        if (refreshToken === null || refreshToken === "") {
+          return answer("BAD_REQUEST", "invalid_request", Codes.tokenRefreshTokenMissing, info)
+        }
+        const record = state.refreshTokens.get(refreshToken)
+        // A refresh token is bound to its client (RFC 6749 6): another client's is unknown to it.
+        if (record === undefined || record.clientId !== client.clientId) {
+          return answer("BAD_REQUEST", "invalid_grant", Codes.tokenRefreshTokenUnknown, info)
+        }
+        state.refreshTokens.delete(refreshToken)
+        if (at >= record.expiresAt) return answer("BAD_REQUEST", "invalid_grant", Codes.tokenRefreshTokenExpired, info)
+        forgetExpired(state, at)
+        const tokens = yield* issueTokens(state, {
+          client,
+          aliasUsed,
+          subject: record.subject,
+          scopes: record.scopes,
+          authorizationDetails: record.authorizationDetails,
+          properties: record.properties,
+          certificateThumbprint: thumbprint
+        }, { accessToken: request.accessTokenDuration, refreshToken: request.refreshTokenDuration })
+        return ok(compact<TokenJson>({
+          ...Codes.tokenOk("refresh_token"),
+          action: "OK",
+          responseContent: JSON.stringify(tokens.responseMembers),
+          ...info,
+          grantType: "REFRESH_TOKEN",
+          subject: record.subject,
+          scopes: [...record.scopes],
+          accessToken: tokens.accessToken,
+          accessTokenDuration: tokens.accessTokenDuration,
+          accessTokenExpiresAt: tokens.accessTokenExpiresAt,
+          refreshToken: tokens.refreshToken,
+          refreshTokenDuration: tokens.refreshTokenDuration,
+          refreshTokenExpiresAt: tokens.refreshTokenExpiresAt,
+          jwtAccessToken: tokens.jwtAccessToken,
+          authorizationDetails: authleteAuthorizationDetails(record.authorizationDetails)
+        }))
+      }
+
       const authReqId = form.get("auth_req_id")
       if (authReqId === null || authReqId === "") {
         return answer("BAD_REQUEST", "invalid_request", Codes.tokenAuthReqIdMissing)
@@ -72,7 +139,6 @@ export const makeToken = (state: State) => {
         return answer("BAD_REQUEST", "invalid_grant", Codes.tokenPushClient, info)
       }
       if (grant.used) return answer("BAD_REQUEST", "invalid_grant", Codes.tokenAuthReqIdUsed, info)
-      const at = yield* now
       if (at >= grant.expiresAt) return answer("BAD_REQUEST", "expired_token", Codes.tokenAuthReqIdExpired, info)
       const decided = grant.decided
       if (decided === undefined) {
@@ -99,6 +165,8 @@ export const makeToken = (state: State) => {
         aliasUsed,
         authReqId,
         scopes: decided.scopes,
+        authorizationDetails: decided.authorizationDetails,
+        certificateThumbprint: thumbprint,
         pushed: false
       })
       return ok(compact<TokenJson>({
@@ -116,6 +184,8 @@ export const makeToken = (state: State) => {
         refreshTokenDuration: tokens.refreshTokenDuration,
         refreshTokenExpiresAt: tokens.refreshTokenExpiresAt,
         idToken: tokens.idToken,
+        jwtAccessToken: tokens.jwtAccessToken,
+        authorizationDetails: authleteAuthorizationDetails(decided.authorizationDetails),
         properties: decided.request.properties?.map((property) => ({ ...property }))
       }))
     })
