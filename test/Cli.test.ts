@@ -10,12 +10,15 @@ import { Effect, Redacted } from "effect"
 import { AuthleteClient } from "effect-authlete"
 import { AuthleteSimulator } from "effect-authlete/simulator"
 import { spawn } from "node:child_process"
+import { X509Certificate } from "node:crypto"
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
+import * as Tls from "node:tls"
 import { fileURLToPath } from "node:url"
+import { Agent, fetch as undiciFetch } from "undici"
 import { loopbackServer } from "./support/loopback.js"
-import { builtCli, runCli } from "./support/processes.js"
+import { builtCli, kill, runCli, startCli } from "./support/processes.js"
 
 const hidePackages = fileURLToPath(new URL("./support/hide-packages.mjs", import.meta.url))
 const recordLoads = fileURLToPath(new URL("./support/record-loads.mjs", import.meta.url))
@@ -267,6 +270,49 @@ describe("effect-authlete command line", () => {
       assert.notMatch(run.stderr, /\bat .*:\d+:\d+/, "no stack trace")
       assert.deepStrictEqual(readdirSync(directory), [], "no database file, nothing at all")
     }).pipe(Effect.scoped))
+
+  it("playground --tls-cert --tls-key serves HTTPS with that certificate", async () => {
+    const tls = (name: string) => fileURLToPath(new URL(`./fixtures/tls/${name}`, import.meta.url))
+    const directory = mkdtempSync(join(tmpdir(), "effect-authlete-playground-tls-"))
+    const playground = await startCli<{ issuer: string; tokenEndpoint: string }>([
+      "playground",
+      "--json",
+      "--tls-cert",
+      tls("server.pem"),
+      "--tls-key",
+      tls("server.key"),
+      "--client-ca",
+      tls("ca.pem")
+    ], { fromSources: true, logFile: join(directory, "playground.log") })
+    try {
+      assert.match(playground.info.issuer, /^https:\/\/127\.0\.0\.1:\d+$/)
+      const ca = readFileSync(tls("ca.pem"), "utf8")
+      const port = Number(new URL(playground.info.issuer).port)
+      const served = await new Promise<string>((resolve, reject) => {
+        const socket = Tls.connect({ host: "127.0.0.1", port, ca }, () => {
+          resolve(socket.getPeerCertificate().fingerprint256)
+          socket.end()
+        })
+        socket.on("error", reject)
+      })
+      assert.strictEqual(served, new X509Certificate(readFileSync(tls("server.pem"), "utf8")).fingerprint256)
+      const agent = new Agent({
+        connect: { ca, cert: readFileSync(tls("client1.pem"), "utf8"), key: readFileSync(tls("client1.key"), "utf8") }
+      })
+      const discovery = await undiciFetch(`${playground.info.issuer}/.well-known/openid-configuration`, {
+        dispatcher: agent
+      })
+      assert.strictEqual(discovery.status, 200)
+      assert.strictEqual(
+        (await discovery.json() as { token_endpoint: string }).token_endpoint,
+        playground.info.tokenEndpoint
+      )
+      await agent.close()
+    } finally {
+      await kill(playground)
+      rmSync(directory, { recursive: true, force: true })
+    }
+  }, 60_000)
 
   it.scoped("simulate on a port in use says so", () =>
     Effect.gen(function*() {

@@ -5,11 +5,13 @@
  */
 import * as Console from "effect/Console"
 import * as Effect from "effect/Effect"
+import { readFileSync } from "node:fs"
 import { pages, pageUrls } from "../playground/Pages.js"
 import * as Playground from "../playground/Playground.js"
 import { listening, runCommand } from "./CliOptions.js"
 import type { ValuesOf } from "./internal/args.js"
 import { limitsOf } from "./internal/limits.js"
+import { tlsProblems } from "./internal/tls.js"
 
 /** The one line `--json` prints: every field named, nothing positional. */
 export const playgroundJson = (info: Playground.PlaygroundInfo) => {
@@ -71,9 +73,33 @@ const printText = (info: Playground.PlaygroundInfo) =>
     yield* Console.log("\nCtrl-C stops.")
   })
 
+/** The TLS files the flags name, read; or every problem with them. */
+const tlsOf = (flags: ValuesOf<"playground">) => {
+  const problems = [...tlsProblems(flags)]
+  if (problems.length > 0 || flags.tlsCert === undefined || flags.tlsKey === undefined) {
+    return { problems, tls: undefined }
+  }
+  const read = (flag: string, file: string) => {
+    try {
+      return readFileSync(file, "utf8")
+    } catch (cause) {
+      problems.push(`--${flag} ${file} cannot be read: ${(cause as Error).message}`)
+      return ""
+    }
+  }
+  const tls = {
+    certificate: read("tls-cert", flags.tlsCert),
+    privateKey: read("tls-key", flags.tlsKey),
+    ...(flags.clientCa === undefined ? {} : { clientCa: read("client-ca", flags.clientCa) })
+  }
+  return { problems, tls }
+}
+
 export const program = (flags: ValuesOf<"playground">) => {
   const limits = limitsOf(flags)
-  if (limits._tag === "Left") return Effect.fail(new Error(limits.left.join("; ")))
+  const { problems, tls } = tlsOf(flags)
+  const all = [...(limits._tag === "Left" ? limits.left : []), ...problems]
+  if (limits._tag === "Left" || all.length > 0) return Effect.fail(new Error(all.join("; ")))
   return Effect.gen(function*() {
     const info = yield* Playground.Playground
     yield* flags.json ? Console.log(JSON.stringify(playgroundJson(info))) : printText(info)
@@ -87,6 +113,10 @@ export const program = (flags: ValuesOf<"playground">) => {
       userCodeRequired: flags.noUserCode ? [] : flags.userCode,
       limits: limits.right,
       profile: flags.profile,
+      tls,
+      ...(flags.clientCertificateHeader === undefined
+        ? {}
+        : { clientCertificate: { header: flags.clientCertificateHeader, trustedProxies: flags.trustedProxy } }),
       routes: pages()
     })),
     listening(flags.port)

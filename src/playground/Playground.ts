@@ -32,7 +32,7 @@ import { AuthleteSimulator } from "../simulator/index.js"
 import { UndiciTransport } from "../undici/index.js"
 import * as UserClaims from "../UserClaims.js"
 import * as UserIdentifier from "../UserIdentifier.js"
-import { type FapiSetup, makeFapiSetup, simulatedClients } from "./internal/fapi.js"
+import { type FapiSetup, makeFapiSetup, mtlsAliasesOf, plainClients, simulatedClients } from "./internal/fapi.js"
 import { PING_CALLBACK_PATH, PUSH_CALLBACK_PATH } from "./internal/paths.js"
 import { resource, RESOURCE_PATH } from "./internal/resource.js"
 
@@ -155,6 +155,15 @@ export interface PlaygroundOptions {
    * Default `"plain"`: HTTP, and POLL, PING and PUSH clients with secrets.
    */
   readonly profile?: "plain" | "fapi-ciba" | undefined
+  /**
+   * HTTPS with this certificate and key (PEM) instead of HTTP, or of the FAPI profile's own; with
+   * `clientCa`, client certificates are asked for (mutual TLS, judged by the simulator).
+   */
+  readonly tls?:
+    | { readonly certificate: string; readonly privateKey: string; readonly clientCa?: string | undefined }
+    | undefined
+  /** Where the routes find the client certificate (`CibaRoutes.router`). Default: the TLS connection, with mutual TLS. */
+  readonly clientCertificate?: CibaRoutes.CibaRoutesOptions["clientCertificate"]
   /** The abuse limits (`BackchannelLimits.layerMemory`). Default: `BackchannelLimits.defaults`. */
   readonly limits?: BackchannelLimits.BackchannelLimitsOptions | undefined
   /** Extra routes served by the same server (the device pages mount here). */
@@ -235,29 +244,6 @@ class FapiSetupTag
   extends Context.Tag("effect-authlete/Playground/FapiSetup")<FapiSetupTag, Option.Option<FapiSetup>>()
 {}
 
-/** The same listener serves mutual TLS: the aliases are the endpoints themselves. */
-const mtlsAliasesOf = (issuer: string) => ({
-  token_endpoint: `${issuer}/token`,
-  backchannel_authentication_endpoint: `${issuer}/backchannel`
-})
-
-const clientsOf = (
-  options: PlaygroundOptions,
-  endpointOf: (mode: "POLL" | "PING" | "PUSH") => string | undefined
-): ReadonlyArray<AuthleteSimulator.SimulatedClient> =>
-  (["POLL", "PING", "PUSH"] as const).map((deliveryMode, i) => {
-    const endpoint = endpointOf(deliveryMode)
-    return {
-      clientId: 1001 + i,
-      clientIdAlias: `${deliveryMode.toLowerCase()}-client`,
-      clientSecret: `${deliveryMode.toLowerCase()}-secret-${crypto.randomUUID()}`,
-      clientName: `Playground ${deliveryMode} client`,
-      deliveryMode,
-      ...(endpoint === undefined ? {} : { clientNotificationEndpoint: endpoint }),
-      ...(options.userCodeRequired?.includes(deliveryMode) === true ? { userCodeRequired: true } : {})
-    }
-  })
-
 /**
  * Everything, on 127.0.0.1, for the lifetime of the layer. The authorization server's routes are
  * at the root of its origin (the issuer): `/backchannel`, `/token`, `/.well-known/openid-configuration`,
@@ -286,18 +272,20 @@ export const layer = (
   )
   // One Node server per build of the layer: HTTPS with client certificates requested for FAPI.
   const serverLayer = Layer.unwrapEffect(Effect.map(FapiSetupTag, (setup) => {
-    const nodeServer = Option.match(setup, {
-      onNone: () => Http.createServer(),
-      onSome: ({ pki }) =>
-        Https.createServer({
-          cert: pki.server.certificate,
-          key: pki.server.privateKey,
-          ca: pki.ca.certificate,
-          // Asked for, not checked here: Authlete (the simulator) judges the certificate, as FAPI deployments do.
-          requestCert: true,
-          rejectUnauthorized: false
-        }) as unknown as Http.Server
-    })
+    const { tls } = options
+    const pki = Option.getOrUndefined(setup)?.pki
+    const clientCas = [
+      ...(tls?.clientCa === undefined ? [] : [tls.clientCa]),
+      ...(pki === undefined ? [] : [pki.ca.certificate])
+    ]
+    const nodeServer = tls === undefined && pki === undefined
+      ? Http.createServer()
+      : Https.createServer({
+        cert: tls?.certificate ?? pki!.server.certificate,
+        key: tls?.privateKey ?? pki!.server.privateKey,
+        // Asked for, not checked here: Authlete (the simulator) judges the certificate, as FAPI deployments do.
+        ...(clientCas.length === 0 ? {} : { ca: clientCas, requestCert: true, rejectUnauthorized: false })
+      }) as unknown as Http.Server
     return Layer.merge(
       NodeHttpServer.layer(() => nodeServer, { port: options.port ?? 0, host: "127.0.0.1" }),
       Layer.succeed(NodeServer, nodeServer)
@@ -308,7 +296,7 @@ export const layer = (
     const server = yield* HttpServer.HttpServer
     const setup = yield* FapiSetupTag
     const address = server.address
-    const scheme = Option.isSome(setup) ? "https" : "http"
+    const scheme = Option.isSome(setup) || options.tls !== undefined ? "https" : "http"
     const issuer = address._tag === "TcpAddress" ? `${scheme}://127.0.0.1:${address.port}` : `${scheme}://127.0.0.1`
     const endpointOf = (mode: "POLL" | "PING" | "PUSH") =>
       mode === "PING"
@@ -324,7 +312,7 @@ export const layer = (
       interval: options.interval ?? 5,
       authReqIdLifetime: options.expiresIn ?? 120,
       clients: Option.match(setup, {
-        onNone: () => clientsOf(options, endpointOf),
+        onNone: () => plainClients(options.userCodeRequired ?? [], endpointOf),
         onSome: (setup) => simulatedClients(setup, endpointOf)
       }),
       ...(Option.isSome(setup)
@@ -413,7 +401,12 @@ export const layer = (
 
     const app = CibaRoutes.router({
       automatedApproval: APPROVAL_PATH,
-      ...(Option.isSome(setup) ? { clientCertificate: { fromTls: true }, baseUrl: issuer } : {})
+      ...(options.clientCertificate !== undefined
+        ? { clientCertificate: options.clientCertificate }
+        : Option.isSome(setup) || options.tls?.clientCa !== undefined
+        ? { clientCertificate: { fromTls: true } }
+        : {}),
+      ...(Option.isSome(setup) ? { baseUrl: issuer } : {})
     }).pipe(
       // FAPI: a resource server that takes only tokens bound to the certificate they come with.
       Option.isSome(setup) ? HttpRouter.get(RESOURCE_PATH, resource) : (router) => router,

@@ -284,6 +284,7 @@ export const COMMANDS = {
         description:
           "fapi-ciba: HTTPS with mutual TLS, its own CA, and four FAPI clients (private_key_jwt, tls_client_auth)"
       },
+      ...TLS_FLAGS,
       ...LIMIT_FLAGS,
       json("Print one JSON line: endpoints, pages, clients and users")
     ]

@@ -1,5 +1,6 @@
 /**
- * The playground's FAPI-CIBA setup (`--profile fapi-ciba`): its own CA and server certificate for
+ * The playground's clients: the plain profile's, with secrets, and the FAPI-CIBA setup
+ * (`--profile fapi-ciba`): its own CA and server certificate for
  * HTTPS with mutual TLS, and four FAPI clients, POLL and PING each with `private_key_jwt` and with
  * `tls_client_auth`. Every client has an ES256 key (its client assertions and request objects) and a
  * certificate (mutual TLS: `tls_client_auth` authenticates with it; every client's access tokens are
@@ -86,3 +87,27 @@ export const simulatedClients = (
 /** The certificate's subject in RFC 4514 order (most specific first), as Authlete's console takes it. */
 const subjectDnOf = (certificate: string) =>
   new Crypto.X509Certificate(certificate).subject.split("\n").reverse().join(", ")
+
+/** The same listener serves mutual TLS: the aliases are the endpoints themselves. */
+export const mtlsAliasesOf = (issuer: string) => ({
+  token_endpoint: `${issuer}/token`,
+  backchannel_authentication_endpoint: `${issuer}/backchannel`
+})
+
+/** The plain profile's clients: POLL, PING and PUSH with secrets, and user codes where asked. */
+export const plainClients = (
+  userCodeRequired: ReadonlyArray<"POLL" | "PING" | "PUSH">,
+  endpointOf: (mode: "POLL" | "PING" | "PUSH") => string | undefined
+): ReadonlyArray<AuthleteSimulator.SimulatedClient> =>
+  (["POLL", "PING", "PUSH"] as const).map((deliveryMode, i) => {
+    const endpoint = endpointOf(deliveryMode)
+    return {
+      clientId: 1001 + i,
+      clientIdAlias: `${deliveryMode.toLowerCase()}-client`,
+      clientSecret: `${deliveryMode.toLowerCase()}-secret-${crypto.randomUUID()}`,
+      clientName: `Playground ${deliveryMode} client`,
+      deliveryMode,
+      ...(endpoint === undefined ? {} : { clientNotificationEndpoint: endpoint }),
+      ...(userCodeRequired.includes(deliveryMode) ? { userCodeRequired: true } : {})
+    }
+  })
