@@ -287,6 +287,48 @@ describe("the playground's pages in Chromium", () => {
     noProblems(device, client)
   }, 60_000)
 
+  it("authorization_details: the device says what exactly is approved, in words, as text", async () => {
+    const { device, playground } = await setUp(PHONE)
+    const poll = playground.info.clients.find((client) => client.deliveryMode === "POLL")!
+    const details = [{
+      type: "payment_initiation",
+      actions: ["initiate"],
+      locations: ["https://bank.example/payments"],
+      instructedAmount: { currency: "EUR", amount: "123.50" },
+      creditorName: "<b>Merchant</b> A"
+    }]
+    const answer = await fetch(playground.info.backchannelAuthenticationEndpoint, {
+      method: "POST",
+      headers: {
+        authorization: `Basic ${Buffer.from(`${poll.clientId}:${poll.clientSecret}`).toString("base64")}`,
+        "content-type": "application/x-www-form-urlencoded"
+      },
+      body: new URLSearchParams({
+        scope: "openid",
+        login_hint: "user-1",
+        binding_message: "PAY",
+        authorization_details: JSON.stringify(details)
+      }).toString()
+    })
+    assert.strictEqual(answer.status, 200, await answer.text())
+    const card = cardOf(device.page, "PAY")
+    await card.waitFor()
+    const shown = await card.locator("dl").innerText()
+    for (
+      const line of [
+        "payment_initiation",
+        "Actions: initiate",
+        "Locations: https://bank.example/payments",
+        "Instructed amount: 123.50 EUR",
+        "Creditor name: <b>Merchant</b> A"
+      ]
+    ) assert.include(shown, line)
+    // Shown as text: the markup in a value is not an element of the page.
+    assert.strictEqual(await card.locator("dl b").count(), 0)
+    await fitsTheWidth(device.page)
+    noProblems(device)
+  }, 60_000)
+
   it("the device shows only the chosen user's requests", async () => {
     const { client, device } = await setUp(DESKTOP)
     await device.page.getByLabel("Signed in as").selectOption("user-3")
