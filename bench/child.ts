@@ -51,6 +51,10 @@ const loadClient = async (): Promise<ClientFactory> => {
       return (await import("./effect-clients.js")).effectPlatform
     case "effect-fetch":
       return (await import("./effect-clients.js")).effectFetch
+    case "platform-raw":
+      return (await import("./platform-clients.js")).platformRaw
+    case "fetch-effect":
+      return (await import("./platform-clients.js")).fetchEffect
     case "sdk":
       return (await import("./clients.js")).authleteSdk
     case "dispatch":

@@ -15,7 +15,7 @@
  * Loaded only by the children that measure these clients (bench/child.ts imports it on demand).
  */
 import * as NodeHttpClient from "@effect/platform-node/NodeHttpClient"
-import { Effect, Either, Layer, ManagedRuntime, Redacted, RuntimeFlags } from "effect"
+import { Effect, Either, Layer, ManagedRuntime, Redacted } from "effect"
 import { Pool } from "undici"
 import {
   AuthenticationDevice,
@@ -58,6 +58,7 @@ import {
   TOKEN_PATH,
   tokenRequestWire
 } from "./fixtures.js"
+import { applicationRuntime } from "./runtime.js"
 import type { Operation } from "./spec.js"
 
 /** Fails the child when the library's wire text for call `i` is not what the other clients send. */
@@ -202,16 +203,6 @@ const checkProgramWire = async (
     await runtime.dispose()
   }
 }
-
-/**
- * The application's runtime, as the README's Performance section advises for a server that does not
- * read Effect's own fiber metrics: runtime metrics off (Effect 3 counts every fiber's start, end and
- * lifetime by default, a few µs per `runPromise`). `BENCH_RUNTIME_METRICS=on` keeps Effect's default.
- */
-const applicationRuntime = <A, E>(layer: Layer.Layer<A, E>) =>
-  ManagedRuntime.make(
-    process.env.BENCH_RUNTIME_METRICS === "on" ? layer : Layer.merge(layer, RuntimeFlags.disableRuntimeMetrics)
-  )
 
 const authleteLayer = (baseUrl: string) =>
   AuthleteClient.layer({

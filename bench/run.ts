@@ -7,8 +7,8 @@
  *   --rounds N              rounds (default 5)
  *   --workloads a,b         among seq, c32, program-seq, program-c32, auth-seq, token-seq, backchannel-seq,
  *                           encode, prepare, validate, decode, memory
- *   --clients a,b           among effect-undici, effect-platform, effect-fetch, sdk, dispatch, effect-floor,
- *                           undici, fetch, effect-authlete, sdk-zod
+ *   --clients a,b           among effect-undici, effect-platform, effect-fetch, platform-raw, fetch-effect, sdk,
+ *                           dispatch, effect-floor, undici, fetch, effect-authlete, sdk-zod
  *   --scale X               multiply every count by X (smoke tests only)
  *   --out FILE              write the Markdown report there (and the raw results beside it, as .json)
  *   --from FILE.json        measure nothing: report a saved run again (with --out, write it again)

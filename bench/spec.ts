@@ -7,6 +7,8 @@ export type NetworkClient =
   | "effect-undici-limits"
   | "effect-platform"
   | "effect-fetch"
+  | "platform-raw"
+  | "fetch-effect"
   | "sdk"
   | "dispatch"
   | "effect-floor"
@@ -63,6 +65,8 @@ export const CLIENT_TITLES: Record<ClientName, string> = {
     "effect-undici with BackchannelLimits.layerMemory counting every request (per client and per user)",
   "effect-platform": "effect-authlete over HttpTransport.layer + NodeHttpClient.layerUndici (@effect/platform-node)",
   "effect-fetch": "effect-authlete over HttpTransport.layerFetch",
+  "platform-raw": "NodeHttpClient.layerUndici's HttpClient used directly (what effect-platform runs over; no library)",
+  "fetch-effect": "FetchHttpClient.layer's HttpClient used directly (what effect-fetch runs over; no library)",
   sdk: "@authlete/typescript-sdk (ciba.complete, ciba.processAuthentication, ciba.issue, token.process)",
   dispatch: "undici Pool.dispatch, one handler object + JSON (the floor)",
   "effect-floor": "the floor inside Effect: the same dispatch in Effect.async, run by runtime.runPromise (no library)",
@@ -82,6 +86,8 @@ const network: ReadonlyArray<NetworkClient> = [
   "effect-undici",
   "effect-platform",
   "effect-fetch",
+  "platform-raw",
+  "fetch-effect",
   "sdk",
   "dispatch",
   "effect-floor",

@@ -13,18 +13,23 @@
  * @since 0.1.0
  */
 import * as FetchHttpClient from "@effect/platform/FetchHttpClient"
+import * as Headers from "@effect/platform/Headers"
+import * as HttpBody from "@effect/platform/HttpBody"
 import * as HttpClient from "@effect/platform/HttpClient"
 import type * as HttpClientError from "@effect/platform/HttpClientError"
 import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
 import type * as HttpClientResponse from "@effect/platform/HttpClientResponse"
-import * as Chunk from "effect/Chunk"
 import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
+import type * as FiberId from "effect/FiberId"
+import * as FiberRefs from "effect/FiberRefs"
+import { constTrue } from "effect/Function"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import * as Stream from "effect/Stream"
 import type * as NodeDns from "node:dns"
 import type { AuthleteTransportError } from "./AuthleteError.js"
+import { type DeadlineFiberOptions, Deadlines, withDeadline } from "./internal/deadlines.js"
 import * as Transport from "./internal/transport.js"
 
 /**
@@ -83,53 +88,121 @@ export interface HttpTransportService {
 
 // ------------------------------------------------------------------------------ the portable path
 
-/** Reads a body counting the bytes as the client delivers them (decoded, with fetch), stopping past the cap. */
-const readCapped = (response: HttpClientResponse.HttpClientResponse, maxBytes: number) => {
-  const declared = response.headers["content-length"]
-  if (declared !== undefined && Number(declared) > maxBytes) {
-    // Open the stream and close it at once: its finaliser cancels the body, and the connection with it.
-    return Effect.as(Effect.ignore(Stream.runHead(response.stream)), undefined)
-  }
-  return response.stream.pipe(
-    Stream.runFoldWhile(
-      { chunks: Chunk.empty<Uint8Array>(), size: 0 },
-      (acc) => acc.size <= maxBytes,
-      (acc, chunk) => ({ chunks: Chunk.append(acc.chunks, chunk), size: acc.size + chunk.length })
-    ),
-    Effect.map(({ chunks, size }) => size > maxBytes ? undefined : utf8(chunks, size)),
-    // fetch gives a 204 no body at all; that is an empty body, not an error.
-    Effect.catchIf(
-      (error) => error._tag === "ResponseError" && error.reason === "EmptyBody",
-      () => Effect.succeed("")
-    )
-  )
-}
-
 const decoder = new TextDecoder()
 
-const utf8 = (chunks: Chunk.Chunk<Uint8Array>, size: number): string => {
+const isIdentity = (encoding: string | undefined): boolean => {
+  if (encoding === undefined) return true
+  const value = encoding.trim().toLowerCase()
+  return value === "" || value === "identity"
+}
+
+/**
+ * Reads an answer's body, at most `maxBytes` of it as the client delivers it (decoded, with fetch):
+ * `undefined` when it is larger, the rest unread.
+ *
+ * - `Content-Length` above the cap: nothing is read (the stream is opened and closed at once: its
+ *   finaliser cancels the body, and the connection with it).
+ * - `Content-Length` within the cap and no content encoding: the body is read whole, in one step
+ *   (`arrayBuffer`). HTTP frames such a body by its length, so no more than the cap can come; its
+ *   size is checked again all the same.
+ * - Otherwise (no length, or a compressed body, whose decoded size its length does not bound): the
+ *   body is streamed, counting the bytes, and the stream stops (cancelling the rest) past the cap.
+ */
+const readCapped = (
+  response: HttpClientResponse.HttpClientResponse,
+  headers: Headers.Headers,
+  maxBytes: number
+): Effect.Effect<string | undefined, HttpClientError.ResponseError> => {
+  const declared = headers["content-length"]
+  if (declared !== undefined) {
+    const length = Number(declared)
+    if (length > maxBytes) return Effect.as(Effect.ignore(Stream.runHead(response.stream)), undefined)
+    if (Number.isSafeInteger(length) && length >= 0 && isIdentity(headers["content-encoding"])) {
+      return Effect.map(
+        response.arrayBuffer,
+        (buffer) => buffer.byteLength > maxBytes ? undefined : decoder.decode(buffer)
+      )
+    }
+  }
+  return readStreamed(response, maxBytes)
+}
+
+const readStreamed = (
+  response: HttpClientResponse.HttpClientResponse,
+  maxBytes: number
+): Effect.Effect<string | undefined, HttpClientError.ResponseError> =>
+  Effect.suspend(() => {
+    const chunks: Array<Uint8Array> = []
+    let size = 0
+    return response.stream.pipe(
+      Stream.runForEachWhile((chunk) => {
+        size += chunk.length
+        if (size > maxBytes) return Effect.succeed(false)
+        chunks.push(chunk)
+        return Effect.succeed(true)
+      }),
+      Effect.map(() => size > maxBytes ? undefined : decoder.decode(concat(chunks, size))),
+      // fetch gives a 204 no body at all; that is an empty body, not an error.
+      Effect.catchIf(
+        (error) => error.reason === "EmptyBody",
+        () => Effect.succeed("")
+      )
+    )
+  })
+
+const concat = (chunks: ReadonlyArray<Uint8Array>, size: number): Uint8Array => {
+  if (chunks.length === 1) return chunks[0]!
   const bytes = new Uint8Array(size)
   let offset = 0
   for (const chunk of chunks) {
     bytes.set(chunk, offset)
     offset += chunk.length
   }
-  return decoder.decode(bytes)
+  return bytes
 }
 
 /**
  * fetch follows redirects unless told not to, and a followed redirect would carry the credentials to
  * another host: ask for the redirect itself (other clients never follow, and ignore this setting).
+ * Applied to the context the exchange's fiber starts with.
  */
-const withoutRedirects = <A, E, R>(effect: Effect.Effect<A, E, R>) =>
-  Effect.flatMap(
-    Effect.serviceOption(FetchHttpClient.RequestInit),
-    (init) =>
-      Effect.provideService(effect, FetchHttpClient.RequestInit, {
-        ...Option.getOrElse(init, () => ({})),
-        redirect: "manual"
-      })
+const MANUAL_REDIRECTS: globalThis.RequestInit = { redirect: "manual" }
+
+const withoutRedirects = <R>(context: Context.Context<R>): Context.Context<R> => {
+  const init = Context.getOption(context, FetchHttpClient.RequestInit)
+  return Context.add(
+    context,
+    FetchHttpClient.RequestInit,
+    Option.isNone(init) ? MANUAL_REDIRECTS : { ...init.value, redirect: "manual" }
   )
+}
+
+/**
+ * No trace context for a third party, and no transport span: it would keep the failed request,
+ * Authorization header included, in its exit. Set in the exchange's fiber (what
+ * `HttpClient.withTracerPropagation(false)` and `withTracerDisabledWhen` set around each request).
+ */
+const quiet = (refs: FiberRefs.FiberRefs, fiberId: FiberId.Runtime): FiberRefs.FiberRefs =>
+  FiberRefs.updateManyAs(refs, {
+    entries: [
+      [HttpClient.currentTracerDisabledWhen, [[fiberId, constTrue]]],
+      [HttpClient.currentTracerPropagation, [[fiberId, false]]]
+    ]
+  })
+
+const exchangeFiber: DeadlineFiberOptions<never> = { context: withoutRedirects, updateRefs: quiet }
+
+// The outgoing headers of a frozen header object (a service sends the same few on every request).
+const outgoingHeaders = new WeakMap<object, Headers.Headers>()
+
+const headersOf = (headers: Readonly<Record<string, string>>): Headers.Headers => {
+  let out = outgoingHeaders.get(headers)
+  if (out === undefined) {
+    out = Headers.fromInput({ "accept-encoding": "identity", ...headers })
+    if (Object.isFrozen(headers)) outgoingHeaders.set(headers, out)
+  }
+  return out
+}
 
 type Lookup = (hostname: string) => Promise<ReadonlyArray<string>>
 
@@ -193,25 +266,29 @@ const checkResolved = (
  * @category constructors
  */
 export const make = (client: HttpClient.HttpClient): HttpTransportService => {
-  // No trace context for a third party, and no transport span: it would keep the failed request,
-  // Authorization header included, in its exit.
-  const quiet = client.pipe(HttpClient.withTracerPropagation(false), HttpClient.withTracerDisabledWhen(() => true))
+  const deadlines = new Deadlines()
   const send = (request: HttpTransportRequest): Effect.Effect<HttpTransportResponse, AuthleteTransportError> =>
     Effect.suspend(() => {
       const url = new URL(request.url)
       const refused = Transport.refusal(request, url)
       if (refused !== undefined) return Effect.fail(refused)
-      const headers = { "accept-encoding": "identity", ...request.headers }
+      const headers = headersOf(request.headers)
+      // The URL as text: the platform parses it once more, as it does for any request.
       const outgoing = request.method === "GET"
-        ? HttpClientRequest.get(url, { headers })
-        : HttpClientRequest.bodyText(HttpClientRequest.post(url, { headers }), request.body ?? "", "application/json")
+        ? HttpClientRequest.get(request.url, { headers })
+        : HttpClientRequest.post(request.url, {
+          headers,
+          body: HttpBody.text(request.body ?? "", "application/json")
+        })
       const exchange = Effect.flatMap(
-        withoutRedirects(quiet.execute(outgoing)),
-        (response) =>
-          Effect.map(
-            readCapped(response, request.maxResponseBytes),
-            (body): HttpTransportResponse => ({ status: response.status, headers: response.headers, body })
+        client.execute(outgoing),
+        (response) => {
+          const answered = response.headers
+          return Effect.map(
+            readCapped(response, answered, request.maxResponseBytes),
+            (body): HttpTransportResponse => ({ status: response.status, headers: answered, body })
           )
+        }
       ).pipe(
         Effect.catchAll((error: HttpClientError.HttpClientError) =>
           Effect.fail(
@@ -225,13 +302,15 @@ export const make = (client: HttpClient.HttpClient): HttpTransportService => {
         )
       )
       // The deadline covers the lookup too: a resolver that never answers is a timeout, as on undici.
-      return Transport.withDeadline(
+      return withDeadline(
         request.destination === undefined ? exchange : Effect.zipRight(
           checkResolved(request, url, request.destination),
           exchange
         ),
         request.timeoutMillis,
-        () => Transport.timeoutFailure(request.timeoutMillis)
+        () => Transport.timeoutFailure(request.timeoutMillis),
+        deadlines,
+        exchangeFiber
       )
     })
   return { send }

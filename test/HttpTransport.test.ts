@@ -1,22 +1,25 @@
 /**
- * `HttpTransport`: the portable transport's deadline, destinations that cannot be checked, and
- * interruption that is real on every transport (a call its caller gave up is never sent; interrupted
- * calls leave nothing behind).
+ * `HttpTransport`: the portable transport's deadline, cap, interruption and quiet on every kind of
+ * `HttpClient`, destinations that cannot be checked, and interruption that is real on every transport
+ * (a call its caller gave up is never sent; interrupted calls leave nothing behind).
  */
 import { HttpClient, HttpClientResponse } from "@effect/platform"
+import { NodeHttpClient } from "@effect/platform-node"
 import { assert, describe, it, vi } from "@effect/vitest"
 import { Duration, Effect, Either, Exit, Fiber, Layer, Redacted } from "effect"
 import { AuthleteClient, HttpTransport } from "effect-authlete"
 import { UndiciTransport } from "effect-authlete/undici"
 import { execFile } from "node:child_process"
 import * as Dns from "node:dns"
+import type * as Http from "node:http"
 import { fileURLToPath } from "node:url"
 import * as V8 from "node:v8"
 import * as Vm from "node:vm"
-import { json, loopbackServer } from "./support/loopback.js"
+import { type Answer, json, loopbackServer } from "./support/loopback.js"
 import { observe } from "./support/observe.js"
 
 const POLL_OK = { resultCode: "A198001", resultMessage: "[A198001] ok", action: "NO_ACTION" }
+const raw = (f: (response: Http.ServerResponse) => void): Answer => f
 const request = { ticket: "ticket-0123456789", result: "AUTHORIZED", subject: "user-1" } as const
 
 /** Polls (in real time) until `condition` holds, for at most `millis`. */
@@ -74,6 +77,110 @@ describe("the portable transport's deadline", () => {
       assert.isTrue(Exit.isFailure(exit))
       for (const line of observed.logs) assert.notMatch(line, /unhandled/i)
     }))
+})
+
+/** The portable transport over each kind of `HttpClient` it is meant for. */
+const portables = {
+  fetch: HttpTransport.layerFetch,
+  "NodeHttpClient.layerUndici": HttpTransport.layer.pipe(Layer.provide(NodeHttpClient.layerUndici)),
+  "NodeHttpClient.layer (node:http)": HttpTransport.layer.pipe(Layer.provide(NodeHttpClient.layer))
+} as const
+
+describe("the portable transport's promises, on every HttpClient", () => {
+  const COMPLETE = "/api/715948317/backchannel/authentication/complete"
+  const sendTo = (url: string, options: { readonly timeoutMillis?: number; readonly maxResponseBytes?: number } = {}) =>
+    Effect.flatMap(HttpTransport.HttpTransport, (transport) =>
+      transport.send({
+        method: "POST",
+        url: `${url}${COMPLETE}`,
+        headers: Object.freeze({
+          authorization: "Bearer service-access-token-0123",
+          "content-type": "application/json"
+        }),
+        body: "{}",
+        timeoutMillis: options.timeoutMillis ?? 3_600_000,
+        maxResponseBytes: options.maxResponseBytes ?? 1_024
+      }))
+  /** A server that answers with `answer` and counts the connections that closed. */
+  const counting = (answer: (response: Http.ServerResponse) => void) =>
+    Effect.gen(function*() {
+      const closed = { count: 0 }
+      const server = yield* loopbackServer(() => (response, request) => {
+        request.socket.once("close", () => closed.count++)
+        answer(response)
+      })
+      return { server, closed }
+    })
+
+  for (const [name, layer] of Object.entries(portables)) {
+    it.live(`${name}: an interrupted call is aborted at once, its connection closed`, () =>
+      Effect.scoped(Effect.gen(function*() {
+        const { closed, server } = yield* counting(() => {
+          // Never answers.
+        })
+        const fiber = yield* Effect.fork(sendTo(server.url))
+        assert.isTrue(yield* eventually(() => server.received.length === 1))
+        yield* Fiber.interrupt(fiber)
+        assert.isTrue(yield* eventually(() => closed.count === 1, 2_000), "the request was not aborted")
+      })).pipe(Effect.provide(layer)))
+
+    it.live(`${name}: the deadline covers a body announced by Content-Length, and aborts it`, () =>
+      Effect.scoped(Effect.gen(function*() {
+        const { closed, server } = yield* counting((response) => {
+          response.writeHead(200, { "content-type": "application/json", "content-length": "100" })
+          response.write("{\"action\":")
+        })
+        const [elapsed, error] = yield* Effect.timed(Effect.flip(sendTo(server.url, { timeoutMillis: 300 })))
+        assert.strictEqual(error.reason, "Timeout", error.message)
+        assert.isAtLeast(Duration.toMillis(elapsed), 295)
+        assert.isBelow(Duration.toMillis(elapsed), 2_000)
+        assert.isTrue(yield* eventually(() => closed.count === 1, 2_000), "the body was not aborted")
+      })).pipe(Effect.provide(layer)))
+
+    it.live(`${name}: the deadline holds, and aborts, where the caller cannot be interrupted`, () =>
+      Effect.scoped(Effect.gen(function*() {
+        const { closed, server } = yield* counting(() => {
+          // Never answers.
+        })
+        const error = yield* Effect.flip(Effect.uninterruptible(sendTo(server.url, { timeoutMillis: 200 }))).pipe(
+          Effect.timeout("5 seconds")
+        )
+        assert.strictEqual(error._tag, "AuthleteTransportError")
+        assert.strictEqual(error._tag === "AuthleteTransportError" ? error.reason : undefined, "Timeout")
+        assert.isTrue(yield* eventually(() => closed.count === 1, 2_000), "the request was not aborted")
+      })).pipe(Effect.provide(layer)))
+
+    it.scoped(`${name}: at most the cap is read, announced or not; past it the body is undefined`, () =>
+      Effect.gen(function*() {
+        const exact = "x".repeat(64)
+        const answers: ReadonlyArray<Answer> = [
+          { status: 200, headers: { "content-length": "64" }, body: exact },
+          { status: 200, body: exact }, // chunked: no length
+          { status: 200, headers: { "content-length": "65" }, body: `${exact}x` },
+          raw((response) => {
+            response.writeHead(200, { "content-type": "application/json" })
+            response.write(exact)
+            setTimeout(() => response.end("x".repeat(1_000)), 20)
+          })
+        ]
+        const server = yield* loopbackServer((_, index) => answers[index]!)
+        const bodies = yield* Effect.forEach(
+          answers,
+          () => Effect.map(sendTo(server.url, { maxResponseBytes: 64 }), (response) => response.body)
+        )
+        assert.deepStrictEqual(bodies, [exact, exact, undefined, undefined])
+      }).pipe(Effect.provide(layer)))
+
+    it.scoped(`${name}: no trace context leaves and no client span is recorded`, () =>
+      Effect.gen(function*() {
+        const server = yield* loopbackServer(() => json(200, POLL_OK))
+        const { exit, observed } = yield* observe(Effect.withSpan(sendTo(server.url), "caller"))
+        assert.isTrue(Exit.isSuccess(exit))
+        assert.deepStrictEqual(observed.spans.map((span) => span.name), ["caller"])
+        assert.isUndefined(server.received[0]!.headers.traceparent)
+        assert.isUndefined(server.received[0]!.headers.b3)
+      }).pipe(Effect.provide(layer)))
+  }
 })
 
 describe("the transport's interruption", () => {

@@ -6,7 +6,18 @@
  * time, and one timer, set for the oldest, serves the whole queue. (A timer per request costs Node's
  * timer lists an insert and an unenroll on every call, several microseconds.) A timeout beyond the
  * first few seen (a retry cut short by its budget) gets a timer of its own.
+ *
+ * `withDeadline` puts an Effect under such a deadline (the portable transport's exchange, over an
+ * `HttpClient`); the undici transport's handler objects are `Expiring` themselves.
  */
+import type * as Context from "effect/Context"
+import * as Effect from "effect/Effect"
+import type * as Exit from "effect/Exit"
+import type * as Fiber from "effect/Fiber"
+import type * as FiberId from "effect/FiberId"
+import type * as FiberRefs from "effect/FiberRefs"
+import * as Runtime from "effect/Runtime"
+import * as RuntimeFlags from "effect/RuntimeFlags"
 
 /** What a deadline watches: told once, when its time is up, unless it left before. */
 export interface Expiring {
@@ -77,10 +88,12 @@ class DeadlineQueue {
     item.previous = item.next = item.queue = undefined
   }
 
-  // Not a reason to keep the process alive: a request in flight holds its socket, which is.
+  // Not a reason to keep the process alive: a request in flight holds its socket, which is. (Where
+  // timers are plain numbers, in browsers, there is nothing to unref.)
   private arm(millis: number) {
-    this.timer = setTimeout(this.fire, Math.max(1, Math.ceil(millis)))
-    this.timer.unref()
+    const timer = setTimeout(this.fire, Math.max(1, Math.ceil(millis)))
+    if (typeof timer === "object" && typeof timer.unref === "function") timer.unref()
+    this.timer = timer
   }
 
   // The timer is left running when the oldest settles (clearing it would cost what is saved);
@@ -96,3 +109,97 @@ class DeadlineQueue {
     if (this.oldest !== undefined) this.arm(this.oldest.deadlineAt - now)
   }
 }
+
+/** What `withDeadline` may change in the fiber it runs the effect in. */
+export interface DeadlineFiberOptions<R> {
+  /** The context the effect runs with (the caller's, by default). */
+  readonly context?: ((context: Context.Context<R>) => Context.Context<R>) | undefined
+  /** The fiber's refs, as `Runtime.RunForkOptions.updateRefs`. */
+  readonly updateRefs?: ((refs: FiberRefs.FiberRefs, fiberId: FiberId.Runtime) => FiberRefs.FiberRefs) | undefined
+}
+
+/**
+ * One call under its deadline: the fiber that runs it, the caller waiting for it, and its place in
+ * `Deadlines`. Whichever comes first settles it: the fiber's exit, the deadline (the fiber is
+ * interrupted, the caller fails with the timeout) or the caller's end (it was interrupted: the fiber is
+ * interrupted too).
+ */
+class DeadlineCall<A, E, E2> implements Expiring {
+  private settled = false
+  fiber: Fiber.RuntimeFiber<Exit.Exit<A, E>> | undefined = undefined
+  deadlineAt = 0
+  previous: Expiring | undefined = undefined
+  next: Expiring | undefined = undefined
+  queue: Expiring["queue"] = undefined
+  ownTimer: ReturnType<typeof setTimeout> | undefined = undefined
+
+  constructor(
+    private readonly resume: (effect: Effect.Effect<A, E | E2>) => void,
+    private readonly caller: Fiber.RuntimeFiber<unknown, unknown>,
+    private readonly deadlines: Deadlines,
+    private readonly onTimeout: () => E2
+  ) {}
+
+  readonly expire = () => {
+    if (this.settled) return
+    this.settled = true
+    this.caller.removeObserver(this.abandoned)
+    this.fiber?.unsafeInterruptAsFork(this.caller.id())
+    this.resume(Effect.fail(this.onTimeout()))
+  }
+
+  /**
+   * The caller ended first (it was interrupted): the call is interrupted too. (An observer of the
+   * caller's fiber rather than a canceler: a canceler costs Effect an `onInterrupt` around every call.)
+   */
+  readonly abandoned = () => {
+    if (this.settled) return
+    this.settled = true
+    this.deadlines.remove(this)
+    this.fiber?.unsafeInterruptAsFork(this.caller.id())
+  }
+
+  /** The call's own end: its exit is the caller's (an interruption comes only from the two above). */
+  readonly done = (exit: Exit.Exit<Exit.Exit<A, E>>) => {
+    if (this.settled || exit._tag === "Failure") return
+    this.settled = true
+    this.deadlines.remove(this)
+    this.caller.removeObserver(this.abandoned)
+    this.resume(exit.value)
+  }
+}
+
+/**
+ * Fails with `onTimeout` unless `effect` ends within `millis`, interrupting it. The effect runs in a
+ * fiber of its own, started with the caller's context and refs (adjusted by `options`) and always
+ * interruptible, so that the deadline can stop it wherever the caller stands; the deadline is one of
+ * `deadlines` (one timer for the calls in flight, not one per call), and the caller's interruption
+ * interrupts the call. `Effect.timeout` races two fibers and a sleep; this is one fiber and a place in
+ * a queue.
+ */
+export const withDeadline = <A, E, R, E2>(
+  effect: Effect.Effect<A, E, R>,
+  millis: number,
+  onTimeout: () => E2,
+  deadlines: Deadlines,
+  options: DeadlineFiberOptions<R> = {}
+): Effect.Effect<A, E | E2, R> =>
+  Effect.withFiberRuntime<A, E | E2, R>((caller, status) =>
+    Effect.async<A, E | E2>((resume) => {
+      const context = caller.currentContext as Context.Context<R>
+      const runtime = Runtime.make({
+        context: options.context === undefined ? context : options.context(context),
+        fiberRefs: caller.getFiberRefs(),
+        runtimeFlags: RuntimeFlags.enable(status.runtimeFlags, RuntimeFlags.Interruption)
+      })
+      const call = new DeadlineCall<A, E, E2>(resume, caller, deadlines, onTimeout)
+      deadlines.add(call, millis)
+      caller.addObserver(call.abandoned)
+      // The fiber ends with its exit as a value: a failure is the caller's to report, never an
+      // "unhandled error" of a fiber nobody joins.
+      const fiber = Runtime.runFork(runtime, Effect.exit(effect), { updateRefs: options.updateRefs })
+      call.fiber = fiber
+      // Called at once when the fiber has ended already (an answer that needed no waiting).
+      fiber.addObserver(call.done)
+    })
+  )

@@ -5,9 +5,7 @@
  * only in how bytes move.
  */
 import * as Duration from "effect/Duration"
-import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
-import * as Runtime from "effect/Runtime"
 import { AuthleteTransportError } from "../AuthleteError.js"
 import type { HttpTransportRequest } from "../HttpTransport.js"
 
@@ -345,37 +343,3 @@ export const timeoutFailure = (timeoutMillis: number) =>
     reason: "Timeout",
     detail: `No complete answer within ${Duration.format(Duration.millis(timeoutMillis))}`
   })
-
-/**
- * Fails with `onTimeout` unless `effect` ends within `millis`, interrupting it. `Effect.timeout`
- * races two fibers; one fiber and a timer do the same for less.
- */
-export const withDeadline = <A, E, R, E2>(
-  effect: Effect.Effect<A, E, R>,
-  millis: number,
-  onTimeout: () => E2
-): Effect.Effect<A, E | E2, R> =>
-  Effect.flatMap(Effect.runtime<R>(), (runtime) =>
-    Effect.async<A, E | E2>((resume) => {
-      let settled = false
-      const timer = setTimeout(() => {
-        settled = true
-        cancel()
-        resume(Effect.fail(onTimeout()))
-      }, millis)
-      // The inner fiber ends with its exit as a value: a failure is the caller's to report, never
-      // an "unhandled error" of a fiber nobody joins.
-      const cancel = Runtime.runCallback(runtime)(Effect.exit(effect), {
-        onExit: (exit) => {
-          if (settled || exit._tag === "Failure") return
-          settled = true
-          clearTimeout(timer)
-          resume(exit.value)
-        }
-      })
-      return Effect.sync(() => {
-        settled = true
-        clearTimeout(timer)
-        cancel()
-      })
-    }))
