@@ -7,18 +7,14 @@
 import { assert, describe, it, vi } from "@effect/vitest"
 import { Clock, Effect, Layer } from "effect"
 import {
-  AuthenticationDevice,
   BackchannelAuthenticationEndpoint,
   BackchannelChecks,
   BackchannelLimits,
-  ClientNotifier,
-  Decisions,
-  PendingRequestStore,
-  UserClaims,
-  UserIdentifier
+  PendingRequestStore
 } from "effect-authlete"
 import { Pages, Playground } from "effect-authlete/playground"
 import { AuthleteSimulator } from "effect-authlete/simulator"
+import { authleteSaw, backchannelServer } from "./support/backchannelServer.js"
 
 const problem = (message: string, options?: BackchannelChecks.BindingMessageOptions) =>
   BackchannelChecks.bindingMessageProblem(message, options)
@@ -266,20 +262,7 @@ const POLL = { clientId: 1, clientSecret: "poll-secret", deliveryMode: "POLL" } 
 
 /** An authorization server on the endpoint's program and the simulator, with your binding message check. */
 const ServerWith = (checks: Layer.Layer<BackchannelChecks.BackchannelChecks>) =>
-  Layer.mergeAll(
-    UserIdentifier.layerFromRecord({ "user-1": { loginHints: ["taro@example.com"] } }),
-    checks,
-    BackchannelLimits.layerMemory(),
-    AuthenticationDevice.layerNoop,
-    Decisions.layer
-  ).pipe(
-    Layer.provideMerge(Layer.mergeAll(
-      PendingRequestStore.layerMemory,
-      ClientNotifier.layerTest(),
-      UserClaims.layerFromRecord({ "user-1": {} })
-    )),
-    Layer.provideMerge(AuthleteSimulator.layerClient({ clients: [POLL] }))
-  )
+  backchannelServer({ clients: [POLL], checks, limits: BackchannelLimits.layerMemory() })
 
 const backchannel = (bindingMessage: string) =>
   BackchannelAuthenticationEndpoint.handleBackchannelAuthentication({
@@ -292,17 +275,6 @@ const backchannel = (bindingMessage: string) =>
     clientId: String(POLL.clientId),
     clientSecret: POLL.clientSecret
   })
-
-/** The reasons the server gave `/fail`, and how many times it called `/issue`. */
-const authleteSaw = Effect.map(
-  Effect.flatMap(AuthleteSimulator.AuthleteSimulator, (simulator) => simulator.requests),
-  (requests) => ({
-    failed: requests.filter((request) => request.path.endsWith("/backchannel/authentication/fail")).map((request) =>
-      (request.body as { reason?: string }).reason
-    ),
-    issued: requests.filter((request) => request.path.endsWith("/backchannel/authentication/issue")).length
-  })
-)
 
 describe("the backchannel endpoint with the binding message check", () => {
   it.scoped("fails a refused message with INVALID_BINDING_MESSAGE: 400 invalid_binding_message to the client", () =>

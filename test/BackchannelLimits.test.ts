@@ -9,17 +9,12 @@ import * as RateLimiter from "@effect/experimental/RateLimiter"
 import { assert, describe, it } from "@effect/vitest"
 import { Clock, Duration, Effect, Layer, TestClock } from "effect"
 import {
-  AuthenticationDevice,
   BackchannelAuthenticationEndpoint,
   BackchannelChecks,
   BackchannelLimits,
-  ClientNotifier,
-  Decisions,
-  PendingRequestStore,
-  UserClaims,
-  UserIdentifier
+  PendingRequestStore
 } from "effect-authlete"
-import { AuthleteSimulator } from "effect-authlete/simulator"
+import { authleteSaw, backchannelServer } from "./support/backchannelServer.js"
 
 describe("BackchannelLimits.settingsOf", () => {
   it("gives the defaults, yours over them, and false for a limit turned off", () => {
@@ -198,20 +193,11 @@ const POLL = { clientId: 1, clientSecret: "poll-secret", deliveryMode: "POLL" } 
 const CODES = { clientId: 2, clientSecret: "codes-secret", deliveryMode: "POLL", userCodeRequired: true } as const
 
 const ServerWith = (limits: BackchannelLimits.BackchannelLimitsOptions) =>
-  Layer.mergeAll(
-    UserIdentifier.layerFromRecord({ "user-1": { loginHints: ["taro@example.com"] } }),
-    BackchannelChecks.layer({ isUserCodeValid: (_, code) => Effect.succeed(code === "1111") }),
-    BackchannelLimits.layerMemory(limits),
-    AuthenticationDevice.layerNoop,
-    Decisions.layer
-  ).pipe(
-    Layer.provideMerge(Layer.mergeAll(
-      PendingRequestStore.layerMemory,
-      ClientNotifier.layerTest(),
-      UserClaims.layerFromRecord({ "user-1": {} })
-    )),
-    Layer.provideMerge(AuthleteSimulator.layerClient({ clients: [POLL, CODES] }))
-  )
+  backchannelServer({
+    clients: [POLL, CODES],
+    checks: BackchannelChecks.layer({ isUserCodeValid: (_, code) => Effect.succeed(code === "1111") }),
+    limits: BackchannelLimits.layerMemory(limits)
+  })
 
 const backchannel = (client: { clientId: number; clientSecret: string }, extra: Record<string, string> = {}) =>
   BackchannelAuthenticationEndpoint.handleBackchannelAuthentication({
@@ -219,18 +205,6 @@ const backchannel = (client: { clientId: number; clientSecret: string }, extra: 
     clientId: String(client.clientId),
     clientSecret: client.clientSecret
   })
-
-/** The paths Authlete was asked, and the reasons given to `/fail`. */
-const authleteSaw = Effect.map(
-  Effect.flatMap(AuthleteSimulator.AuthleteSimulator, (simulator) => simulator.requests),
-  (requests) => ({
-    calls: requests.length,
-    issued: requests.filter((request) => request.path.endsWith("/issue")).length,
-    failed: requests.filter((request) => request.path.endsWith("/fail")).map((request) =>
-      (request.body as { reason?: string }).reason
-    )
-  })
-)
 
 const errorOf = (answer: { readonly body: string }) => (JSON.parse(answer.body) as { error: string }).error
 
