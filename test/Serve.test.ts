@@ -68,6 +68,11 @@ describe("effect-authlete serve", () => {
       try {
         const first = await serve()
         assert.strictEqual(first.info.database, "sqlite")
+        // Health for a load balancer: the process serves, its database and Authlete answer.
+        assert.strictEqual((await fetch(`${first.info.issuer}/health/live`)).status, 200)
+        const ready = await fetch(`${first.info.issuer}/health/ready`)
+        assert.strictEqual(ready.status, 200)
+        assert.deepStrictEqual(await ready.json(), { status: "ready", checks: { database: "up", authlete: "up" } })
         const later = await post(`${first.info.issuer}/backchannel`, { scope: "openid", login_hint: "user-1" })
         const soon = await post(`${first.info.issuer}/backchannel`, {
           scope: "openid",

@@ -6,7 +6,9 @@
  * one authorization server.
  */
 import * as NodeHttpServer from "@effect/platform-node/NodeHttpServer"
+import * as HttpRouter from "@effect/platform/HttpRouter"
 import * as HttpServer from "@effect/platform/HttpServer"
+import * as SqlClient from "@effect/sql/SqlClient"
 import * as Console from "effect/Console"
 import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
@@ -18,7 +20,7 @@ import * as Http from "node:http"
 import * as Https from "node:https"
 import { AuthenticationDevice, AuthleteClient, BackchannelLimits, ClientNotifier } from "../index.js"
 import { APPROVAL_PATH, defaultUsers, type PlaygroundUsers, usersLayer } from "../playground/Playground.js"
-import { CibaRoutes } from "../routes/index.js"
+import { CibaRoutes, HealthRoutes } from "../routes/index.js"
 import {
   ClusterNode,
   DurableDecisions,
@@ -145,7 +147,17 @@ const nodeLayer = (options: {
       }) as unknown as Http.Server
   // The port opens once the node is ready: a request never waits on a node that is still starting.
   const listening = NodeHttpServer.layer(createServer, options.listen).pipe(Layer.provideMerge(durable))
-  return HttpServer.serve(app).pipe(Layer.provideMerge(listening))
+  // Health for the load balancer: the database answers, and Authlete's configuration can be read.
+  const served = Layer.unwrapEffect(
+    Effect.map(HealthRoutes.authleteCheck(), (authlete) =>
+      HttpServer.serve(HttpRouter.concat(
+        app,
+        HealthRoutes.healthRouter({
+          checks: [{ name: "database", check: Effect.flatMap(SqlClient.SqlClient, (sql) => sql`SELECT 1`) }, authlete]
+        })
+      )))
+  )
+  return served.pipe(Layer.provideMerge(listening))
 }
 
 /**

@@ -6,3 +6,4 @@
  * @since 0.1.0
  */
 export * as CibaRoutes from "../CibaRoutes.js"
+export * as HealthRoutes from "../HealthRoutes.js"

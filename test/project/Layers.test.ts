@@ -66,7 +66,7 @@ const layerOf = (module: string): number => {
   if (module.startsWith("simulator/")) return 3.5
   if (PROGRAMS.includes(module)) return 4
   if (module.startsWith("sql/")) return 4.5
-  if (module === "CibaRoutes" || module.startsWith("routes/")) return 5
+  if (module === "CibaRoutes" || module === "HealthRoutes" || module.startsWith("routes/")) return 5
   if (module.startsWith("playground/")) return 6
   if (module.startsWith("cli/")) return 7
   throw new Error(`${module} has no layer in ARCHITECTURE.md: add it to the table and to this test`)
