@@ -17,6 +17,7 @@ import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Schema from "effect/Schema"
+import { nodeBuiltin } from "./internal/nodeBuiltin.js"
 
 /**
  * A limit over a window: at most `limit` in any `window` (a fixed window that each counted event
@@ -187,13 +188,9 @@ export const settingsOf = (options: BackchannelLimitsOptions = {}): BackchannelL
 }
 
 /** Node's `crypto` where the runtime has it (Node, Bun, Deno): a digest without a round trip to a thread. */
-const nodeCrypto = (globalThis as {
-  readonly process?: { readonly getBuiltinModule?: (name: string) => unknown }
-}).process?.getBuiltinModule?.("node:crypto") as
-  | {
-    readonly createHash: (algorithm: "sha256") => { update(data: string): { digest(encoding: "base64url"): string } }
-  }
-  | undefined
+const nodeCrypto = nodeBuiltin<{
+  readonly createHash: (algorithm: "sha256") => { update(data: string): { digest(encoding: "base64url"): string } }
+}>("node:crypto")
 
 const BASE64URL: Record<string, string> = { "+": "-", "/": "_", "=": "" }
 

@@ -17,6 +17,7 @@ import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
 import * as Option from "effect/Option"
 import * as Schema from "effect/Schema"
+import { nodeBuiltin } from "./internal/nodeBuiltin.js"
 
 /**
  * Where the certificate is read from. With neither `fromTls` nor `header`, nowhere.
@@ -231,11 +232,7 @@ const isCertificateOutline = (der: Uint8Array): boolean => {
 }
 
 /** Node's `crypto.X509Certificate` where the runtime has it (Node, Bun, Deno), without an import. */
-const X509Certificate = ((globalThis as {
-  readonly process?: { readonly getBuiltinModule?: (name: string) => unknown }
-}).process?.getBuiltinModule?.("node:crypto") as
-  | { readonly X509Certificate?: new(der: Uint8Array) => unknown }
-  | undefined)
+const X509Certificate = nodeBuiltin<{ readonly X509Certificate?: new(der: Uint8Array) => unknown }>("node:crypto")
   ?.X509Certificate
 
 /** Whether `der` is an X.509 certificate: its outline everywhere, and Node's parser where there is one. */

@@ -30,6 +30,7 @@ import * as Stream from "effect/Stream"
 import type * as NodeDns from "node:dns"
 import type { AuthleteTransportError } from "./AuthleteError.js"
 import { type DeadlineFiberOptions, Deadlines, withDeadline } from "./internal/deadlines.js"
+import { nodeBuiltin } from "./internal/nodeBuiltin.js"
 import * as Transport from "./internal/transport.js"
 
 /**
@@ -211,10 +212,7 @@ type Lookup = (hostname: string) => Promise<ReadonlyArray<string>>
  * `process.getBuiltinModule` (no import, so the root entry loads anywhere).
  */
 const resolverOf = (): Lookup | undefined => {
-  const builtin = typeof process === "object"
-    ? (process as { getBuiltinModule?: (id: string) => unknown }).getBuiltinModule
-    : undefined
-  const dns = builtin?.("node:dns") as typeof NodeDns | undefined
+  const dns = nodeBuiltin<typeof NodeDns>("node:dns")
   if (dns === undefined) return undefined
   return (hostname) =>
     dns.promises.lookup(hostname, { all: true, verbatim: true }).then((all) => all.map((entry) => entry.address))

@@ -33,6 +33,7 @@ const MODELS = [
   "internal/peers",
   "internal/rules",
   "internal/unverifiedJwt",
+  "internal/nodeBuiltin",
   "internal/requestTarget"
 ]
 const TRANSPORT = ["HttpTransport", "internal/deadlines", "internal/http", "internal/transport"]
