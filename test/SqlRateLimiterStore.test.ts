@@ -331,7 +331,7 @@ describe("SqlRateLimiterStore", () => {
         const recorded = yield* sql<{ readonly migration_id: number }>`SELECT migration_id FROM ${
           sql(Migrations.tables.migrations)
         } ORDER BY migration_id`
-        assert.deepStrictEqual(recorded.map((row) => row.migration_id), [1, 2])
+        assert.deepStrictEqual(recorded.map((row) => row.migration_id), [1, 2, 3])
         assert.deepStrictEqual(yield* Migrations.migrate, [])
       }).pipe(Effect.provide(StoreOn(filename)))
     }))

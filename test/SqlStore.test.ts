@@ -74,7 +74,7 @@ describe("the SQL pending-request store", () => {
       const recorded = yield* sql<{ migration_id: number }>`SELECT migration_id FROM ${
         sql(Migrations.tables.migrations)
       }`
-      assert.deepStrictEqual(recorded.map((row) => row.migration_id), [1, 2])
+      assert.deepStrictEqual(recorded.map((row) => row.migration_id), [1, 2, 3])
     }).pipe(Effect.provide(StoreOn(":memory:"))))
 
   it.scoped("a request is taken once, however many take it at the same moment", () =>

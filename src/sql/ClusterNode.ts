@@ -44,6 +44,7 @@ import * as Schedule from "effect/Schedule"
 import { importPeer, MissingPeerError } from "../internal/peers.js"
 import * as CibaCompletion from "./CibaCompletion.js"
 import * as DurableDecisions from "./DurableDecisions.js"
+import { makeEnginePruner } from "./internal/retention.js"
 
 export {
   /**
@@ -251,21 +252,65 @@ const nudge = (executionIds: ReadonlyArray<string>) =>
   })
 
 /**
+ * How long the rows of a finished workflow are kept unless told otherwise: 7 days.
+ *
+ * @since 0.1.0
+ * @category config
+ */
+export const defaultRetention: Duration.Duration = Duration.days(7)
+
+/**
+ * @since 0.1.0
+ * @category models
+ */
+export interface SweeperOptions {
+  /** How often the upkeep runs. Default 2 seconds. */
+  readonly interval?: Duration.DurationInput | undefined
+  /**
+   * How long after a workflow finished its rows are kept: the engine's history of it, its request
+   * with the decision. Default `defaultRetention` (7 days); `Duration.infinity` keeps everything.
+   */
+  readonly retention?: Duration.DurationInput | undefined
+}
+
+const isSweeperOptions = (input: SweeperOptions | Duration.DurationInput): input is SweeperOptions =>
+  typeof input === "object" && !Array.isArray(input) && !Duration.isDuration(input)
+
+/** The most time between two rounds of pruning (less when the retention is shorter). */
+const PRUNE_EVERY_MILLIS = 60_000
+
+/**
  * Runs the durable decisions' upkeep (`DurableDecisions.Upkeep`) every `interval` (default 2
  * seconds) on one node of the cluster at a time (a cluster singleton: when its node dies, another
  * takes it), and revives stalled workflows: resumes those that are suspended and makes the
  * messages of the others readable again, each at most every five seconds.
  *
+ * It also deletes what finished longer ago than `retention` (default 7 days): the engine's
+ * messages and replies of those workflows (`cluster_messages`, `cluster_replies`, their durable
+ * clocks included), their requests, and the notification endpoints no notification refreshed
+ * since. It prunes once a minute (or once per retention, if shorter), in statements of at most
+ * 1,000 rows and at most ten of them per table, sooner again while a backlog remains. Sealed
+ * secrets never wait for it: they go once delivered or expired. A workflow that never finishes
+ * keeps its rows.
+ *
+ * The argument is the options, or (as before them) the interval alone.
+ *
  * @since 0.1.0
  * @category layers
  */
 export const layerSweeper = (
-  interval: Duration.DurationInput = "2 seconds"
-): Layer.Layer<never, never, Sharding | MessageStorage | DurableDecisions.Upkeep> =>
-  Singleton.make(
+  options: SweeperOptions | Duration.DurationInput = {}
+): Layer.Layer<never, never, Sharding | MessageStorage | SqlClient | DurableDecisions.Upkeep> => {
+  const { interval = "2 seconds", retention = defaultRetention } = isSweeperOptions(options)
+    ? options
+    : { interval: options }
+  const retentionMillis = Duration.toMillis(retention)
+  const pruneEvery = Math.min(PRUNE_EVERY_MILLIS, retentionMillis)
+  return Singleton.make(
     "effect-authlete/DurableDecisions/sweep",
     Effect.gen(function*() {
       const upkeep = yield* DurableDecisions.Upkeep
+      const engine = yield* makeEnginePruner(CibaCompletion.CibaCompletion.name)
       const nudged = new Map<string, number>()
       const round = Effect.gen(function*() {
         yield* upkeep.sweep
@@ -276,9 +321,30 @@ export const layerSweeper = (
         yield* upkeep.revive(due)
         yield* nudge(due)
       })
+      let pruneAt = 0
+      const prune = Effect.gen(function*() {
+        const now = yield* Clock.currentTimeMillis
+        if (!Number.isFinite(retentionMillis) || now < pruneAt) return
+        pruneAt = now + pruneEvery
+        const before = now - retentionMillis
+        const ours = yield* upkeep.prune(before)
+        const theirs = yield* engine.prune(before)
+        if (ours.backlog || theirs.backlog) pruneAt = now
+        if (ours.deleted + theirs.deleted > 0) {
+          yield* Effect.logDebug("Deleted what finished before the retention").pipe(
+            Effect.annotateLogs({ storeRows: ours.deleted, engineMessages: theirs.deleted })
+          )
+        }
+      })
       yield* round.pipe(
         Effect.catchAll((error) => Effect.logWarning(`The durable decisions' upkeep failed: ${error.message}`)),
+        Effect.zipRight(prune.pipe(
+          Effect.catchAll((error) =>
+            Effect.logWarning(`Deleting what finished before the retention failed: ${error.message}`)
+          )
+        )),
         Effect.repeat(Schedule.spaced(interval))
       )
     })
   )
+}

@@ -8,7 +8,7 @@
  *
  * Neither waits long for a node that died: the `Upkeep` (run by `ClusterNode.layerSweeper`) starts
  * the workflows and sends again the decisions that a dead node left, resumes the workflows that
- * stalled, and deletes what expired.
+ * stalled, deletes what expired, and what finished longer ago than the retention.
  *
  * @since 0.1.0
  */
@@ -32,6 +32,7 @@ import { PendingRequestStoreError } from "../PendingRequestStore.js"
 import type * as UserClaims from "../UserClaims.js"
 import * as CibaCompletion from "./CibaCompletion.js"
 import { DecisionSignal } from "./internal/decisionSignal.js"
+import { BATCH_ROWS, BATCHES_PER_ROUND } from "./internal/retention.js"
 import * as NotificationVault from "./NotificationVault.js"
 import * as SqlPendingRequestStore from "./SqlPendingRequestStore.js"
 
@@ -114,7 +115,8 @@ export type DurableDecisionsRequirements =
  * The upkeep of the durable decisions, for one node at a time (`ClusterNode.layerSweeper` runs it as
  * a cluster singleton): `sweep` starts the workflows of requests whose node died between recording
  * them and starting them, sends again the decisions whose sending was cut short, and deletes the
- * secrets of expired requests and the requests an hour past their expiry.
+ * secrets of expired requests and the unfinished requests an hour past their expiry; `prune`
+ * deletes what finished before the retention.
  *
  * @since 0.1.0
  * @category tags
@@ -135,6 +137,15 @@ export class Upkeep extends Context.Tag("effect-authlete/DurableDecisions/Upkeep
      * not suspended is left as it is). Counts and logs those that were suspended.
      */
     readonly revive: (executionIds: ReadonlyArray<string>) => Effect.Effect<void>
+    /**
+     * Deletes, in batches of at most 1,000 rows, the requests whose workflow finished before
+     * `beforeMillis` and the notification endpoints no notification refreshed since; how many, and
+     * whether it stopped with more to delete (the engine's rows are `ClusterNode.layerSweeper`'s).
+     */
+    readonly prune: (beforeMillis: number) => Effect.Effect<
+      { readonly deleted: number; readonly backlog: boolean },
+      PendingRequestStoreError | NotificationVault.NotificationVaultError
+    >
   }
 >() {}
 
@@ -278,6 +289,22 @@ export const layer: Layer.Layer<Decisions.Decisions | Upkeep, never, DurableDeci
           "resume a stalled workflow"
         ), { discard: true })
 
-    return Context.make(Decisions.Decisions, decisions).pipe(Context.add(Upkeep, { sweep, stalled, revive }))
+    const prune = (beforeMillis: number) =>
+      Effect.gen(function*() {
+        let deleted = 0
+        let backlog = false
+        for (let batch = 0; batch < BATCHES_PER_ROUND; batch++) {
+          const requests = yield* store.prune(beforeMillis)
+          deleted += requests
+          backlog = requests === BATCH_ROWS
+          if (!backlog) break
+        }
+        const endpoints = yield* vault.forgetEndpoints(beforeMillis)
+        return { deleted: deleted + endpoints, backlog: backlog || endpoints === BATCH_ROWS }
+      })
+
+    return Context.make(Decisions.Decisions, decisions).pipe(
+      Context.add(Upkeep, { sweep, stalled, revive, prune })
+    )
   }))
 )

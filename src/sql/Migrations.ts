@@ -76,8 +76,27 @@ const createRateLimits = Effect.gen(function*() {
   yield* sql`CREATE INDEX effect_authlete_rate_limits_expires ON ${sql(tables.rateLimits)} (expires_at)`
 })
 
+const addRetention = Effect.gen(function*() {
+  const sql = yield* SqlClient.SqlClient
+  // When a request's workflow finished: its rows are kept for the retention from then (`ClusterNode.layerSweeper`).
+  yield* sql`ALTER TABLE ${sql(tables.pendingRequests)} ADD COLUMN finished_at BIGINT`
+  // Finished before this column existed: a workflow ends by its request's expiry, near enough.
+  yield* sql`UPDATE ${sql(tables.pendingRequests)} SET finished_at = expires_at WHERE finished = 1`
+  // What the upkeep deletes, in batches: finished requests by age, unfinished ones past their expiry,
+  // endpoints no notification refreshed.
+  yield* sql`CREATE INDEX effect_authlete_pending_requests_finished ON ${sql(tables.pendingRequests)} (finished_at)`
+  yield* sql`CREATE INDEX effect_authlete_pending_requests_unfinished ON ${
+    sql(tables.pendingRequests)
+  } (finished, expires_at)`
+  yield* sql`CREATE INDEX effect_authlete_client_endpoints_updated ON ${sql(tables.clientEndpoints)} (updated_at)`
+})
+
 const run = Migrator.make({})({
-  loader: Migrator.fromRecord({ "1_create_tables": createTables, "2_create_rate_limits": createRateLimits }),
+  loader: Migrator.fromRecord({
+    "1_create_tables": createTables,
+    "2_create_rate_limits": createRateLimits,
+    "3_add_retention": addRetention
+  }),
   table: tables.migrations
 })
 

@@ -16,6 +16,7 @@ import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
 import * as Schema from "effect/Schema"
 import type { ClientNotification } from "../ClientNotifier.js"
+import { BATCH_ROWS } from "./internal/retention.js"
 import { migrate, tables } from "./Migrations.js"
 import * as SecretBox from "./SecretBox.js"
 
@@ -64,8 +65,13 @@ export interface NotificationVaultService {
   readonly endpointOf: (clientId: number) => Effect.Effect<Option.Option<string>, NotificationVaultError>
   /** Deletes every secret kept for a request (delivered, or no longer deliverable). */
   readonly forget: (authReqId: string) => Effect.Effect<void, NotificationVaultError>
-  /** Deletes the secrets of expired requests; how many. */
+  /** Deletes the secrets of expired requests, those of at most 500 requests a call; how many. */
   readonly purgeExpired: (nowMillis: number) => Effect.Effect<number, NotificationVaultError>
+  /**
+   * Deletes the endpoints of clients Authlete reported none for since `beforeMillis` (no notification
+   * since), at most 1,000 a call; how many. A later notification remembers the endpoint again.
+   */
+  readonly forgetEndpoints: (beforeMillis: number) => Effect.Effect<number, NotificationVaultError>
 }
 
 const SealedNotification = Schema.parseJson(Schema.Struct({
@@ -153,10 +159,20 @@ const make = Effect.gen(function*() {
         Effect.mapError(failWith("forget a request's secrets"))
       ),
     purgeExpired: (nowMillis) =>
+      // A request has at most two secrets: half a batch of requests is at most a batch of rows.
       sql<{ readonly auth_req_id: string }>`DELETE FROM ${secrets} WHERE expires_at <= ${nowMillis}
-        RETURNING auth_req_id`.pipe(
+        AND auth_req_id IN (
+          SELECT auth_req_id FROM ${secrets} WHERE expires_at <= ${nowMillis} LIMIT ${BATCH_ROWS / 2}
+        ) RETURNING auth_req_id`.pipe(
         Effect.map((rows) => rows.length),
         Effect.mapError(failWith("forget expired secrets"))
+      ),
+    forgetEndpoints: (beforeMillis) =>
+      sql<{ readonly client_id: number }>`DELETE FROM ${endpoints} WHERE updated_at < ${beforeMillis} AND client_id IN (
+          SELECT client_id FROM ${endpoints} WHERE updated_at < ${beforeMillis} LIMIT ${BATCH_ROWS}
+        ) RETURNING client_id`.pipe(
+        Effect.map((rows) => rows.length),
+        Effect.mapError(failWith("forget old notification endpoints"))
       )
   }
   return service

@@ -9,6 +9,7 @@
  */
 import * as SqlClient from "@effect/sql/SqlClient"
 import type { SqlError } from "@effect/sql/SqlError"
+import * as Clock from "effect/Clock"
 import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
@@ -17,6 +18,7 @@ import * as Schema from "effect/Schema"
 import { DECISION_MARGIN_MILLIS, decisionDeadline } from "../DeviceDecision.js"
 import * as PendingRequest from "../PendingRequest.js"
 import * as PendingRequestStore from "../PendingRequestStore.js"
+import { BATCH_ROWS } from "./internal/retention.js"
 import { migrate, tables } from "./Migrations.js"
 
 /**
@@ -79,7 +81,7 @@ export interface SqlPendingRequestStoreService extends PendingRequestStore.Pendi
     ReadonlyArray<{ readonly request: PendingRequest.PendingRequest; readonly decision: RecordedDecision }>,
     PendingRequestStore.PendingRequestStoreError
   >
-  /** The request's workflow finished (its last step ran). */
+  /** The request's workflow finished (its last step ran), now: the retention counts from then. */
   readonly markFinished: (authReqId: string) => Effect.Effect<void, PendingRequestStore.PendingRequestStoreError>
   /**
    * Workflows that should have moved on and did not finish: decided or failed more than
@@ -102,8 +104,14 @@ export interface SqlPendingRequestStoreService extends PendingRequestStore.Pendi
   readonly countCompletionAttempt: (
     authReqId: string
   ) => Effect.Effect<number, PendingRequestStore.PendingRequestStoreError>
-  /** Forgets requests an hour past their expiry (until then, a late decision is told why it is refused). */
+  /**
+   * Forgets requests an hour past their expiry (until then, a late decision is told why it is
+   * refused) whose workflow did not finish, or that had none; a finished one waits for `prune`. At
+   * most `BATCH_ROWS` (1,000) a call; how many.
+   */
   readonly purge: (nowMillis: number) => Effect.Effect<number, PendingRequestStore.PendingRequestStoreError>
+  /** Deletes requests whose workflow finished before `beforeMillis`, at most 1,000 a call; how many. */
+  readonly prune: (beforeMillis: number) => Effect.Effect<number, PendingRequestStore.PendingRequestStoreError>
 }
 
 /** How long an id is remembered after its request expired, as in the memory store. */
@@ -275,10 +283,13 @@ const make = Effect.gen(function*() {
       ),
 
     markFinished: (authReqId) =>
-      sql`UPDATE ${table} SET finished = 1 WHERE auth_req_id = ${authReqId}`.pipe(
-        Effect.asVoid,
-        Effect.mapError(failWith("mark a workflow finished"))
-      ),
+      Effect.flatMap(Clock.currentTimeMillis, (now) =>
+        // A replayed last step keeps the first time.
+        sql`UPDATE ${table} SET finished = 1, finished_at = COALESCE(finished_at, ${now})
+          WHERE auth_req_id = ${authReqId}`).pipe(
+          Effect.asVoid,
+          Effect.mapError(failWith("mark a workflow finished"))
+        ),
 
     stalled: (nowMillis, graceMillis, overdueMillis = graceMillis) =>
       sql<{ readonly request: string; readonly state: State }>`SELECT request, state FROM ${table}
@@ -312,11 +323,25 @@ const make = Effect.gen(function*() {
         Effect.mapError(failWith("count an attempt at /complete"))
       ),
 
+    // The outer conditions as well as the batch's: a row changed meanwhile is judged again (PostgreSQL).
     purge: (nowMillis) =>
       sql<{ readonly auth_req_id: string }>`DELETE FROM ${table}
-        WHERE expires_at < ${nowMillis - REMEMBERED_MILLIS} RETURNING auth_req_id`.pipe(
+        WHERE finished = 0 AND expires_at < ${nowMillis - REMEMBERED_MILLIS} AND auth_req_id IN (
+          SELECT auth_req_id FROM ${table}
+          WHERE finished = 0 AND expires_at < ${nowMillis - REMEMBERED_MILLIS} LIMIT ${BATCH_ROWS}
+        ) RETURNING auth_req_id`.pipe(
         Effect.map((rows) => rows.length),
         Effect.mapError(failWith("forget old requests"))
+      ),
+
+    prune: (beforeMillis) =>
+      sql<
+        { readonly auth_req_id: string }
+      >`DELETE FROM ${table} WHERE finished_at < ${beforeMillis} AND auth_req_id IN (
+          SELECT auth_req_id FROM ${table} WHERE finished_at < ${beforeMillis} LIMIT ${BATCH_ROWS}
+        ) RETURNING auth_req_id`.pipe(
+        Effect.map((rows) => rows.length),
+        Effect.mapError(failWith("delete finished requests"))
       )
   }
   return service
