@@ -4,6 +4,7 @@
  *
  * @since 0.1.0
  */
+import * as Cause from "effect/Cause"
 import type * as Config from "effect/Config"
 import type * as ConfigError from "effect/ConfigError"
 import * as Context from "effect/Context"
@@ -11,12 +12,14 @@ import type * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
 import * as Layer from "effect/Layer"
+import * as Metric from "effect/Metric"
 import * as Record from "effect/Record"
 import type * as Redacted from "effect/Redacted"
 import * as Ref from "effect/Ref"
 import type * as Schedule from "effect/Schedule"
 import * as AuthleteApi from "./AuthleteApi.js"
 import * as AuthleteError from "./AuthleteError.js"
+import * as CibaMetrics from "./CibaMetrics.js"
 import * as HttpTransport from "./HttpTransport.js"
 import * as Api from "./internal/api.js"
 import * as Exchange from "./internal/authleteExchange.js"
@@ -109,6 +112,23 @@ export type AuthleteClientOptions = AuthleteClientOptionsV3 | AuthleteClientOpti
 /** Ours: the default cap on an answer's size. */
 export const DEFAULT_MAX_RESPONSE_BYTES = Settings.DEFAULT_MAX_RESPONSE_BYTES
 
+/** How a call to Authlete failed, in a word, for `CibaMetrics.authleteCallDuration`. */
+const outcomeOf = (cause: Cause.Cause<AuthleteError.AuthleteError>): string => {
+  const failure = Cause.failureOption(cause)
+  if (failure._tag === "None") return Cause.isInterruptedOnly(cause) ? "interrupted" : "defect"
+  const error = failure.value
+  switch (error._tag) {
+    case "AuthleteTransportError":
+      return error.reason === "ForbiddenAddress" ? "forbidden_address" : error.reason.toLowerCase()
+    case "AuthleteApiError":
+      return "api_error"
+    case "AuthleteResponseError":
+      return "bad_response"
+    default:
+      return "invalid_request"
+  }
+}
+
 /** A method before it is given its API's types: the API's codecs check its request and answer at run time. */
 type UntypedMethod = (request?: unknown) => Effect.Effect<unknown, AuthleteError.AuthleteError>
 
@@ -139,6 +159,8 @@ export const make = (
         attributes: { "http.request.method": api.method, "server.address": serverAddress, "url.path": path }
       }
       const headers = api.method === "POST" ? settings.postHeaders : settings.getHeaders
+      const failed = Metric.tagged(CibaMetrics.authleteCallDuration, "api", name)
+      const succeeded = Metric.tagged(failed, "outcome", "ok")
       const policy = settings.retry(api)
       return (request: unknown = {}): Effect.Effect<unknown, AuthleteError.AuthleteError> => {
         const encoded = codecs.encodeRequest(request)
@@ -163,7 +185,7 @@ export const make = (
           })
         const answer = (response: HttpTransport.HttpTransportResponse) =>
           Exchange.interpret(response, codecs.decodeResponse, secrets, settings.maxResponseBytes)
-        return Tracing.spanned(spanName, spanOptions, (recording) => {
+        const exchange = Tracing.spanned(spanName, spanOptions, (recording) => {
           if (!recording) {
             return Retry.retrying(
               (timeoutMillis) => Effect.flatMap(send(timeoutMillis), answer),
@@ -184,6 +206,15 @@ export const make = (
           return Retry.retrying(annotated, settings.timeoutMillis, policy).pipe(
             Effect.ensuring(Effect.suspend(() => Effect.annotateCurrentSpan("authlete.attempts", attempts)))
           )
+        })
+        // Timed from when the call runs, not when it is made: a caller may run it again.
+        return Effect.suspend(() => {
+          const started = performance.now()
+          return Effect.onExit(exchange, (exit) =>
+            Metric.update(
+              exit._tag === "Success" ? succeeded : Metric.tagged(failed, "outcome", outcomeOf(exit.cause)),
+              (performance.now() - started) / 1000
+            ))
         })
       }
     }

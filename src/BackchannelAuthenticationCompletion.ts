@@ -14,6 +14,7 @@ import * as AuthleteClient from "./AuthleteClient.js"
 import * as AuthleteError from "./AuthleteError.js"
 import * as BackchannelAuthenticationCompleteRequest from "./BackchannelAuthenticationCompleteRequest.js"
 import type * as BackchannelAuthenticationCompleteResponse from "./BackchannelAuthenticationCompleteResponse.js"
+import * as CibaMetrics from "./CibaMetrics.js"
 import { type ClaimsSource, mergeClaimsEither } from "./Claims.js"
 import * as ClientNotifier from "./ClientNotifier.js"
 import * as Codec from "./internal/codec.js"
@@ -320,7 +321,8 @@ const notificationOf = (
 }
 
 const act = (
-  response: BackchannelAuthenticationCompleteResponse.BackchannelAuthenticationCompleteResponse
+  response: BackchannelAuthenticationCompleteResponse.BackchannelAuthenticationCompleteResponse,
+  started: number
 ): Effect.Effect<
   CompletionOutcome,
   AuthleteServerError | CompletionResponseError | UndeliveredNotificationError,
@@ -336,7 +338,13 @@ const act = (
         ClientNotifier.ClientNotifier,
         (notifier) =>
           Effect.matchEffect(notifier.notify(notification.right), {
-            onSuccess: ({ status }) => Effect.succeed(CompletionOutcome.Notified({ response, status })),
+            onSuccess: ({ status }) =>
+              Effect.as(
+                CibaMetrics.recordMillis(CibaMetrics.deliveryDuration, performance.now() - started, {
+                  mode: response.deliveryMode ?? "unknown"
+                }),
+                CompletionOutcome.Notified({ response, status })
+              ),
             onFailure: (cause) =>
               Effect.fail(
                 new UndeliveredNotificationError({
@@ -398,8 +406,13 @@ export const completeBackchannelAuthentication = (
       if (Either.isLeft(request)) return Effect.fail(request.left)
       // Checked just now and held by no one else: sending it need not check it again.
       Models.checkedByLibrary.add(request.right)
+      const started = performance.now()
       return Effect.flatMap(
         AuthleteClient.AuthleteClient,
-        (authlete) => Effect.flatMap(authlete.backchannelAuthenticationComplete(request.right), act)
+        (authlete) =>
+          Effect.flatMap(
+            authlete.backchannelAuthenticationComplete(request.right),
+            (response) => act(response, started)
+          )
       )
     }))

@@ -9,6 +9,7 @@
  */
 import * as Clock from "effect/Clock"
 import * as Effect from "effect/Effect"
+import * as Exit from "effect/Exit"
 import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
 import * as AuthenticationDevice from "./AuthenticationDevice.js"
@@ -18,6 +19,7 @@ import type { BackchannelAuthenticationResponse } from "./BackchannelAuthenticat
 import type { BackchannelAuthenticationFailReason } from "./BackchannelAuthenticationFail.js"
 import * as BackchannelChecks from "./BackchannelChecks.js"
 import * as BackchannelLimits from "./BackchannelLimits.js"
+import * as CibaMetrics from "./CibaMetrics.js"
 import * as ClientCredentials from "./ClientCredentials.js"
 import * as Decisions from "./Decisions.js"
 import * as Endpoint from "./EndpointResponse.js"
@@ -68,6 +70,12 @@ const unsignedRequest = Endpoint.oauthError(
 
 /** Past a rate limit: 429 with `Retry-After`. */
 const tooManyRequests = (refused: Extract<BackchannelLimits.Admission, { _tag: "Refused" }>) =>
+  Effect.as(
+    CibaMetrics.count(CibaMetrics.limitsExceeded, { limit: refused.limit === "perClient" ? "per_client" : "per_user" }),
+    tooManyRefusal(refused)
+  )
+
+const tooManyRefusal = (refused: Extract<BackchannelLimits.Admission, { _tag: "Refused" }>) =>
   Endpoint.oauthError(
     429,
     "slow_down",
@@ -129,7 +137,10 @@ const judge = (response: BackchannelAuthenticationResponse) =>
     if (response.userCodeRequired === true) {
       if (response.userCode === undefined || response.userCode === "") return refuse("MISSING_USER_CODE")
       // Locked out for wrong codes: refused before the code is looked at, so guessing on learns nothing.
-      if (yield* limits.isUserCodeLocked(subject.value)) return refuse("INVALID_USER_CODE")
+      if (yield* limits.isUserCodeLocked(subject.value)) {
+        yield* CibaMetrics.count(CibaMetrics.limitsExceeded, { limit: "wrong_user_codes" })
+        return refuse("INVALID_USER_CODE")
+      }
       if (!(yield* checks.isUserCodeValid(subject.value, response.userCode))) {
         yield* limits.wrongUserCode(subject.value)
         return refuse("INVALID_USER_CODE")
@@ -140,6 +151,21 @@ const judge = (response: BackchannelAuthenticationResponse) =>
     }
     return { _tag: "Identified", subject: subject.value } as const
   })
+
+/** How a request ended, for `CibaMetrics.backchannelRequests`. */
+const outcomeOf = (exit: Exit.Exit<Endpoint.EndpointResponse, unknown>): string => {
+  if (Exit.isFailure(exit)) return "error"
+  const { status } = exit.value
+  return status === 200
+    ? "issued"
+    : status === 429
+    ? "limited"
+    : status === 503
+    ? "unavailable"
+    : status < 500
+    ? "refused"
+    : "error"
+}
 
 const isStoreFull = (error: PendingRequestStore.PendingRequestStoreError): boolean => error.reason === "Full"
 
@@ -189,7 +215,7 @@ export const handleBackchannelAuthentication = (
     const requester = requesterOf(input, form)
     // Past a limit already: refused without a call to Authlete.
     const admission = yield* limits.check(requester)
-    if (admission._tag === "Refused") return tooManyRequests(admission)
+    if (admission._tag === "Refused") return yield* tooManyRequests(admission)
     // Absent and undefined are one on the wire: the fields go as they came.
     const response = yield* authlete.backchannelAuthentication({
       parameters: input.parameters,
@@ -221,7 +247,7 @@ export const handleBackchannelAuthentication = (
     const counted = yield* limits.count(requester)
     if (counted._tag === "Refused") {
       yield* authlete.backchannelAuthenticationFail({ ticket, reason: "ACCESS_DENIED" })
-      return tooManyRequests(counted)
+      return yield* tooManyRequests(counted)
     }
     // Authlete's answer leaves out `claims_locales`; the client's form has it.
     const claimsLocales = (form.get("claims_locales") ?? "")
@@ -237,6 +263,7 @@ export const handleBackchannelAuthentication = (
       pendingPerUser !== false &&
       (yield* store.list(yield* Clock.currentTimeMillis, judged.subject)).length >= pendingPerUser
     ) {
+      yield* CibaMetrics.count(CibaMetrics.limitsExceeded, { limit: "pending_per_user" })
       const failed = yield* authlete.backchannelAuthenticationFail({
         ticket,
         reason: "ACCESS_DENIED",
@@ -301,4 +328,4 @@ export const handleBackchannelAuthentication = (
       Effect.catchAllCause((cause) => Effect.logWarning("The authentication device could not be reached", cause))
     )
     return Endpoint.json(200, issued.responseContent ?? JSON.stringify({ auth_req_id: issued.authReqId }))
-  })
+  }).pipe(Effect.onExit((exit) => CibaMetrics.count(CibaMetrics.backchannelRequests, { outcome: outcomeOf(exit) })))

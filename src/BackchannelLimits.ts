@@ -17,7 +17,7 @@ import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Schema from "effect/Schema"
-import { nodeBuiltin } from "./internal/nodeBuiltin.js"
+import { sha256 } from "./internal/digest.js"
 
 /**
  * A limit over a window: at most `limit` in any `window` (a fixed window that each counted event
@@ -186,22 +186,6 @@ export const settingsOf = (options: BackchannelLimitsOptions = {}): BackchannelL
     wrongUserCodes: checkWindow("wrongUserCodes", options.wrongUserCodes ?? defaults.wrongUserCodes)
   }
 }
-
-/** Node's `crypto` where the runtime has it (Node, Bun, Deno): a digest without a round trip to a thread. */
-const nodeCrypto = nodeBuiltin<{
-  readonly createHash: (algorithm: "sha256") => { update(data: string): { digest(encoding: "base64url"): string } }
-}>("node:crypto")
-
-const BASE64URL: Record<string, string> = { "+": "-", "/": "_", "=": "" }
-
-/** SHA-256, base64url: Node's synchronous `createHash` where there is one (about 1 µs), else Web Crypto (about 45 µs). */
-const sha256 = (value: string): Effect.Effect<string> =>
-  nodeCrypto !== undefined
-    ? Effect.sync(() => nodeCrypto.createHash("sha256").update(value).digest("base64url"))
-    : Effect.map(
-      Effect.promise(() => globalThis.crypto.subtle.digest("SHA-256", new TextEncoder().encode(value))),
-      (digest) => btoa(String.fromCharCode(...new Uint8Array(digest))).replace(/[+/=]/g, (c) => BASE64URL[c]!)
-    )
 
 /**
  * The store's key for a value: its SHA-256, so that a key is short whatever the value's length and

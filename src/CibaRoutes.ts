@@ -64,6 +64,7 @@ import * as ClientCredentials from "./ClientCredentials.js"
 import * as Decisions from "./Decisions.js"
 import { handleDiscoveryWith, handleJwks } from "./Discovery.js"
 import * as Endpoint from "./EndpointResponse.js"
+import { annotateFlow } from "./internal/digest.js"
 import { baseUrlOf, pathOf, targetUri } from "./internal/requestTarget.js"
 import { TokenRequest } from "./Token.js"
 import { handleTokenRequest } from "./TokenEndpoint.js"
@@ -404,7 +405,8 @@ export const router = (
           ),
           Effect.catchAll((error) =>
             Effect.as(Effect.logError(`The decision could not be completed: ${error.message}`), toHttp(serverError))
-          )
+          ),
+          annotateFlow(authReqId)
         )
       })
     )

@@ -7,16 +7,19 @@
  *
  * @since 0.1.0
  */
+import * as Cause from "effect/Cause"
 import * as ConfigError from "effect/ConfigError"
 import * as Context from "effect/Context"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
+import * as FiberRef from "effect/FiberRef"
 import * as Layer from "effect/Layer"
 import * as Redacted from "effect/Redacted"
 import * as Ref from "effect/Ref"
 import * as Schedule from "effect/Schedule"
 import * as Schema from "effect/Schema"
+import * as CibaMetrics from "./CibaMetrics.js"
 import * as HttpTransport from "./HttpTransport.js"
 import * as Http from "./internal/http.js"
 import * as Retry from "./internal/retry.js"
@@ -169,6 +172,23 @@ const check = (
   return Either.right({ url, endpoint, token })
 }
 
+/** How a notification attempt failed, in a word, for `CibaMetrics.notifications`. */
+const outcomeOf = (cause: Cause.Cause<ClientNotificationError>): string => {
+  const failure = Cause.failureOption(cause)
+  if (failure._tag === "None") return Cause.isInterruptedOnly(cause) ? "interrupted" : "defect"
+  switch (failure.value.reason) {
+    case "Status":
+    case "Redirect":
+      return "refused"
+    case "Timeout":
+      return "timeout"
+    case "ForbiddenAddress":
+      return "forbidden_address"
+    default:
+      return "unreachable"
+  }
+}
+
 const policyOf = (options: ClientNotifierOptions): Transport.DestinationPolicy => ({
   allowLoopback: options.allowLoopback === true,
   allowPrivate: options.allowPrivateNetworks === true
@@ -216,7 +236,7 @@ export const make = (
             )
         const headers = { authorization: `Bearer ${token}`, "content-type": "application/json" }
         // Written out rather than `{ ...request, timeoutMillis }`, which takes V8's slow path.
-        const attempt = (timeoutMillis: number) =>
+        const send = (timeoutMillis: number) =>
           transport.send({
             method: "POST",
             url: url.href,
@@ -239,18 +259,24 @@ export const make = (
               )),
             Effect.flatMap(answered)
           )
+        // Every attempt counted by how it ended (`CibaMetrics.notifications`).
+        let attempts = 0
+        const attempt = (timeoutMillis: number) =>
+          Effect.flatMap(FiberRef.get(CibaMetrics.earlierNotificationAttempts), (earlier) => {
+            attempts++
+            const number = CibaMetrics.attemptLabel(earlier + attempts)
+            return Effect.onExit(send(timeoutMillis), (exit) =>
+              CibaMetrics.count(CibaMetrics.notifications, {
+                outcome: exit._tag === "Success" ? "delivered" : outcomeOf(exit.cause),
+                attempt: number
+              }))
+          })
         return Tracing.spanned(
           "ClientNotifier.notify",
           { kind: "client", attributes: { "http.request.method": "POST", "server.address": url.host } },
           (recording) => {
             if (!recording) return Retry.retrying(attempt, timeoutMillis, policy)
-            let attempts = 0
-            const counted = (timeoutMillis: number) =>
-              Effect.suspend(() => {
-                attempts++
-                return attempt(timeoutMillis)
-              })
-            return Retry.retrying(counted, timeoutMillis, policy).pipe(
+            return Retry.retrying(attempt, timeoutMillis, policy).pipe(
               Effect.tap((delivered) => Effect.annotateCurrentSpan("http.response.status_code", delivered.status)),
               Effect.ensuring(Effect.suspend(() => Effect.annotateCurrentSpan("ciba.notification.attempts", attempts)))
             )

@@ -16,7 +16,9 @@ import {
   type CompletionError,
   type CompletionOutcome
 } from "./BackchannelAuthenticationCompletion.js"
+import * as CibaMetrics from "./CibaMetrics.js"
 import type * as ClientNotifier from "./ClientNotifier.js"
+import { annotateFlow } from "./internal/digest.js"
 import type * as PendingRequest from "./PendingRequest.js"
 import * as PendingRequestStore from "./PendingRequestStore.js"
 import * as UserClaims from "./UserClaims.js"
@@ -103,10 +105,24 @@ export const decide = (
  * @category program
  */
 export const completionFor = (
-  request: Pick<PendingRequest.PendingRequest, "ticket" | "subject" | "claimNames" | "claimsLocales" | "acrValues">,
+  request: Pick<
+    PendingRequest.PendingRequest,
+    "ticket" | "subject" | "claimNames" | "claimsLocales" | "acrValues" | "createdAt"
+  >,
   decision: Omit<Decision, "authReqId"> | undefined
 ): Effect.Effect<CompleteBackchannelAuthenticationInput, never, UserClaims.UserClaims> =>
   Effect.gen(function*() {
+    const result = decision === undefined
+      ? "TRANSACTION_FAILED"
+      : decision.decision === "deny"
+      ? "ACCESS_DENIED"
+      : "AUTHORIZED"
+    yield* CibaMetrics.count(CibaMetrics.decisions, { result })
+    yield* CibaMetrics.recordMillis(
+      CibaMetrics.decisionDuration,
+      (yield* Clock.currentTimeMillis) - request.createdAt,
+      { result }
+    )
     if (decision === undefined || decision.decision === "deny") {
       return {
         ticket: request.ticket,
@@ -177,10 +193,11 @@ export const failOverdueRequests: Effect.Effect<
         Effect.as({ authReqId: request.authReqId, outcome: "Completed" as const }),
         Effect.catchAll((error) =>
           Effect.as(
-            Effect.logWarning(`Failing the overdue request ${request.authReqId} did not end cleanly: ${error.message}`),
+            Effect.logWarning(`Failing an overdue request did not end cleanly: ${error.message}`),
             { authReqId: request.authReqId, outcome: "Failed" as const }
           )
-        )
+        ),
+        annotateFlow(request.authReqId)
       )
   )
 })

@@ -16,6 +16,7 @@ export * as BackchannelAuthenticationFail from "./BackchannelAuthenticationFail.
 export * as BackchannelAuthenticationIssue from "./BackchannelAuthenticationIssue.js"
 export * as BackchannelChecks from "./BackchannelChecks.js"
 export * as BackchannelLimits from "./BackchannelLimits.js"
+export * as CibaMetrics from "./CibaMetrics.js"
 export * as Claims from "./Claims.js"
 export * as ClientCertificate from "./ClientCertificate.js"
 export * as ClientCredentials from "./ClientCredentials.js"

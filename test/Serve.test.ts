@@ -72,7 +72,10 @@ describe("effect-authlete serve", () => {
         assert.strictEqual((await fetch(`${first.info.issuer}/health/live`)).status, 200)
         const ready = await fetch(`${first.info.issuer}/health/ready`)
         assert.strictEqual(ready.status, 200)
-        assert.deepStrictEqual(await ready.json(), { status: "ready", checks: { database: "up", authlete: "up" } })
+        assert.deepStrictEqual(await ready.json(), {
+          status: "ready",
+          checks: { database: "up", cluster: "up", authlete: "up" }
+        })
         const later = await post(`${first.info.issuer}/backchannel`, { scope: "openid", login_hint: "user-1" })
         const soon = await post(`${first.info.issuer}/backchannel`, {
           scope: "openid",

@@ -9,21 +9,27 @@ import * as NodeHttpServer from "@effect/platform-node/NodeHttpServer"
 import * as HttpRouter from "@effect/platform/HttpRouter"
 import * as HttpServer from "@effect/platform/HttpServer"
 import * as SqlClient from "@effect/sql/SqlClient"
+import * as Clock from "effect/Clock"
 import * as Console from "effect/Console"
 import * as Context from "effect/Context"
+import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
+import * as Metric from "effect/Metric"
 import * as Redacted from "effect/Redacted"
+import * as Schedule from "effect/Schedule"
 import * as Schema from "effect/Schema"
 import { readFileSync } from "node:fs"
 import * as Http from "node:http"
 import * as Https from "node:https"
-import { AuthenticationDevice, AuthleteClient, BackchannelLimits, ClientNotifier } from "../index.js"
+import { AuthenticationDevice, AuthleteClient, BackchannelLimits, CibaMetrics, ClientNotifier } from "../index.js"
 import { APPROVAL_PATH, defaultUsers, type PlaygroundUsers, usersLayer } from "../playground/Playground.js"
 import { CibaRoutes, HealthRoutes } from "../routes/index.js"
 import {
   ClusterNode,
+  ClusterReadiness,
   DurableDecisions,
+  Migrations,
   NotificationVault,
   SecretBox,
   SqlPendingRequestStore,
@@ -33,6 +39,8 @@ import { UndiciTransport } from "../undici/index.js"
 import { explain, listening, runCommand } from "./CliOptions.js"
 import type { ValuesOf } from "./internal/args.js"
 import { limitsOf } from "./internal/limits.js"
+import * as Observability from "./internal/observability.js"
+import { durationMillis, otlpEndpointProblem } from "./internal/operations.js"
 import { tlsProblems } from "./internal/tls.js"
 
 /**
@@ -89,6 +97,25 @@ const secretBox = SecretBox.secretKeyConfig.pipe(
   )
 )
 
+/**
+ * `CibaMetrics.pendingRequests`, counted in the database every five seconds: every node shows the
+ * whole cluster's count (take the maximum across nodes, not the sum).
+ */
+const pendingGauge = Layer.scopedDiscard(Effect.gen(function*() {
+  const sql = yield* SqlClient.SqlClient
+  const count = Effect.gen(function*() {
+    const now = yield* Clock.currentTimeMillis
+    const rows = yield* sql<{ readonly pending: number | string }>`SELECT count(*) AS pending
+      FROM ${sql(Migrations.tables.pendingRequests)} WHERE state = 'pending' AND expires_at > ${now}`
+    yield* Metric.set(CibaMetrics.pendingRequests, Number(rows[0]?.pending ?? 0))
+  })
+  yield* count.pipe(
+    Effect.catchAll((error) => Effect.logDebug(`Could not count the pending requests: ${error.message}`)),
+    Effect.repeat(Schedule.spaced("5 seconds")),
+    Effect.forkScoped
+  )
+}))
+
 /** Every layer of one node, on its database and HTTP server. */
 const nodeLayer = (options: {
   readonly database: string
@@ -103,6 +130,9 @@ const nodeLayer = (options: {
   readonly tls: { readonly cert: string; readonly key: string; readonly clientCa?: string | undefined } | undefined
   readonly clientCertificate: CibaRoutes.CibaRoutesOptions["clientCertificate"]
   readonly listen: { readonly host: string; readonly port: number }
+  readonly health: { readonly livePath: string; readonly readyPath: string }
+  /** How long finished flows stay in the database. */
+  readonly retentionMillis: number
 }) => {
   const cluster = ClusterNode.isPostgresUrl(options.database)
     ? ClusterNode.layerPg({ url: Redacted.make(options.database), runnerAddress: options.runner })
@@ -125,7 +155,7 @@ const nodeLayer = (options: {
     usersLayer(users),
     AuthenticationDevice.layerNoop
   ).pipe(Layer.provide(UndiciTransport.layer))
-  const durable = ClusterNode.layerSweeper().pipe(
+  const durable = ClusterNode.layerSweeper({ retention: Duration.millis(options.retentionMillis) }).pipe(
     Layer.provideMerge(DurableDecisions.layer),
     Layer.provideMerge(stores),
     Layer.provideMerge(services),
@@ -147,17 +177,24 @@ const nodeLayer = (options: {
       }) as unknown as Http.Server
   // The port opens once the node is ready: a request never waits on a node that is still starting.
   const listening = NodeHttpServer.layer(createServer, options.listen).pipe(Layer.provideMerge(durable))
-  // Health for the load balancer: the database answers, and Authlete's configuration can be read.
+  // Health for the load balancer: the database answers, the node holds its share of the cluster,
+  // and Authlete's configuration was read recently.
   const served = Layer.unwrapEffect(
     Effect.map(HealthRoutes.authleteCheck(), (authlete) =>
       HttpServer.serve(HttpRouter.concat(
         app,
         HealthRoutes.healthRouter({
-          checks: [{ name: "database", check: Effect.flatMap(SqlClient.SqlClient, (sql) => sql`SELECT 1`) }, authlete]
+          livePath: options.health.livePath,
+          readyPath: options.health.readyPath,
+          checks: [
+            { name: "database", check: Effect.flatMap(SqlClient.SqlClient, (sql) => sql`SELECT 1`) },
+            { name: "cluster", check: ClusterReadiness.holdsShare() },
+            authlete
+          ]
         })
       )))
   )
-  return served.pipe(Layer.provideMerge(listening))
+  return Layer.mergeAll(served, pendingGauge).pipe(Layer.provideMerge(listening))
 }
 
 /**
@@ -184,6 +221,27 @@ const settings = (flags: ValuesOf<"serve">) =>
         clientCa: flags.clientCa === undefined ? Effect.succeed(undefined) : read("client-ca", flags.clientCa)
       })
     }),
+    retentionMillis: Effect.suspend(() => {
+      const problems: Array<string> = []
+      const retention = durationMillis(flags.retention)
+      if (retention === undefined) {
+        problems.push(`--retention ${flags.retention} is not a duration such as 30s, 15m, 12h or 7d`)
+      }
+      for (
+        const [flag, path] of [
+          ["health-live-path", flags.healthLivePath],
+          ["health-ready-path", flags.healthReadyPath],
+          ["metrics-path", flags.metricsPath]
+        ] as const
+      ) {
+        if (!path.startsWith("/")) problems.push(`--${flag} ${path} must start with /`)
+      }
+      const otlp = flags.otlpEndpoint === undefined ? undefined : otlpEndpointProblem(flags.otlpEndpoint)
+      if (otlp !== undefined) problems.push(otlp)
+      return problems.length > 0 || retention === undefined
+        ? Effect.fail(new ServeError({ detail: problems.join("; ") }))
+        : Effect.succeed(retention)
+    }),
     limits: Effect.suspend(() => {
       const limits = limitsOf(flags)
       return limits._tag === "Right"
@@ -201,12 +259,15 @@ const settings = (flags: ValuesOf<"serve">) =>
     })
   )
 
+const nonEmpty = (value: string | undefined) => value === undefined || value === "" ? undefined : value
+
 /**
  * The `serve` command's program.
  */
-export const program = (flags: ValuesOf<"serve">) =>
-  Effect.gen(function*() {
-    const { authlete, box, limits, tls, users } = yield* settings(flags)
+export const program = (flags: ValuesOf<"serve">) => {
+  const otlpEndpoint = flags.otlpEndpoint ?? nonEmpty(process.env["OTEL_EXPORTER_OTLP_ENDPOINT"])
+  return Effect.gen(function*() {
+    const { authlete, box, limits, retentionMillis, tls, users } = yield* settings(flags)
     const context = yield* Layer.build(nodeLayer({
       database: flags.database,
       runner: { host: flags.runnerHost, port: flags.runnerPort },
@@ -222,8 +283,17 @@ export const program = (flags: ValuesOf<"serve">) =>
         : tls?.clientCa !== undefined
         ? { fromTls: true }
         : undefined,
-      listen: { host: flags.host, port: flags.port }
+      listen: { host: flags.host, port: flags.port },
+      health: { livePath: flags.healthLivePath, readyPath: flags.healthReadyPath },
+      retentionMillis
     }))
+    const metrics = flags.metricsPort === undefined
+      ? undefined
+      : yield* Observability.prometheusLayer({
+        host: flags.metricsHost,
+        port: flags.metricsPort,
+        path: flags.metricsPath
+      })
     const address = Context.get(context, HttpServer.HttpServer).address
     const scheme = tls === undefined ? "http" : "https"
     const origin = address._tag === "TcpAddress"
@@ -241,13 +311,22 @@ export const program = (flags: ValuesOf<"serve">) =>
         : {}),
       database: postgres ? "postgresql" : "sqlite",
       ...(postgres ? { runnerAddress: `${flags.runnerHost}:${flags.runnerPort}` } : {}),
+      ...(metrics === undefined ? {} : { metricsUrl: metrics.url }),
+      ...(otlpEndpoint === undefined ? {} : { otlpEndpoint }),
       pid: process.pid
     }
     yield* flags.json
       ? Console.log(JSON.stringify(info))
       : Console.log(`effect-authlete: serving ${origin} (${info.database}); press Ctrl-C to stop.`)
     return yield* Effect.never
-  }).pipe(Effect.scoped, listening(flags.port))
+  }).pipe(
+    Effect.scoped,
+    listening(flags.port),
+    // Around everything the node runs: its fibers log in this format and trace to this endpoint.
+    Effect.provide(otlpEndpoint === undefined ? Layer.empty : Observability.otlpLayer(otlpEndpoint)),
+    Effect.provide(Observability.loggerLayer(flags.logFormat))
+  )
+}
 
 /**
  * The `serve` command.

@@ -10,6 +10,7 @@ import * as Schema from "effect/Schema"
 /** Every optional peer, with the range `package.json` declares (a test keeps the two equal). */
 export const OPTIONAL_PEERS = {
   "@effect/cluster": "~0.60.2",
+  "@effect/opentelemetry": "~0.64.1",
   "@effect/platform-node": "~0.108.2",
   "@effect/rpc": "~0.76.2",
   "@effect/sql": "~0.52.1",
@@ -17,6 +18,8 @@ export const OPTIONAL_PEERS = {
   "@effect/sql-sqlite-node": "~0.53.0",
   "@effect/workflow": "~0.19.1",
   "better-sqlite3": "~12.9.0",
+  "@opentelemetry/exporter-prometheus": "^0.223.0",
+  "@opentelemetry/sdk-metrics": "^2.12.0",
   jose: "^6.2.18",
   "node-forge": "^1.4.4",
   "openid-client": "^6.8.0",

@@ -40,8 +40,10 @@ import * as AuthleteClient from "../AuthleteClient.js"
 import type * as AuthleteError from "../AuthleteError.js"
 import type * as BackchannelAuthenticationCompleteResponse from "../BackchannelAuthenticationCompleteResponse.js"
 import { prepareCompleteRequest } from "../BackchannelAuthenticationCompletion.js"
+import * as CibaMetrics from "../CibaMetrics.js"
 import * as ClientNotifier from "../ClientNotifier.js"
 import { completionFor, decisionDeadline } from "../DeviceDecision.js"
+import { annotateFlow } from "../internal/digest.js"
 import * as PendingRequest from "../PendingRequest.js"
 import { DecisionSignal } from "./internal/decisionSignal.js"
 import { isRetriable, isTransient, persistently, refusesTicket, untilExpiry } from "./internal/retries.js"
@@ -222,7 +224,7 @@ const completeStep = (request: Payload, settled: Settlement) =>
         if (attempts > 1 && refusesTicket(answer)) {
           yield* Metric.increment(ticketAlreadyUsed)
           yield* Effect.logWarning(
-            `/complete of auth_req_id ${request.authReqId} was refused on a resumed attempt: an earlier attempt, ` +
+            "/complete was refused on a resumed attempt: an earlier attempt, " +
               "whose answer was lost, used the ticket"
           )
           const resultCode = Either.isRight(answer) ?
@@ -273,7 +275,12 @@ const rebuilt = (request: Payload, result: CompletionRecord["result"]) =>
   })
 
 /** The notification, retried with backoff until the `auth_req_id` expires. */
-const deliverStep = (request: Payload, result: CompletionRecord["result"], source: "sealed" | "rebuilt") =>
+const deliverStep = (
+  request: Payload,
+  result: CompletionRecord["result"],
+  source: "sealed" | "rebuilt",
+  decidedAt: number
+) =>
   Activity.make({
     name: "notify",
     success: DeliveryOutcome,
@@ -292,10 +299,17 @@ const deliverStep = (request: Payload, result: CompletionRecord["result"], sourc
       let attempts = 0
       const send = Effect.suspend(() => {
         attempts += 1
-        return notifier.notify(notification)
+        // The notifier does not retry here: it numbers its attempt in the metrics from the workflow's.
+        return Effect.locally(notifier.notify(notification), CibaMetrics.earlierNotificationAttempts, attempts - 1)
       })
       return yield* send.pipe(
         Effect.retry({ schedule: untilExpiry(request.expiresAt), while: isRetriable }),
+        Effect.tap(() =>
+          Effect.flatMap(Clock.currentTimeMillis, (now) =>
+            CibaMetrics.recordMillis(CibaMetrics.deliveryDuration, now - decidedAt, {
+              mode: request.deliveryMode ?? "unknown"
+            }))
+        ),
         Effect.match({
           onSuccess: (sent): DeliveryOutcome => ({
             _tag: "Delivered",
@@ -382,18 +396,25 @@ const run = (request: Payload) =>
     })
     // At the deadline the store decides: a decision taken just before it is carried out.
     const settled = raced._tag === "Decided" ? raced : yield* settleStep(request)
+    // When it was decided, as this run saw it (a resumed run sees its own time): for the metrics.
+    const decidedAt = yield* Clock.currentTimeMillis
     const result = resultOf(settled)
     const complete = yield* completeStep(request, settled)
     const delivery = yield* Option.match(deliveryOf(request, result, complete), {
       onNone: () => Effect.succeed(undefined),
       onSome: Either.match({
         onLeft: (reason) => Effect.succeed<DeliveryOutcome>({ _tag: "Lost", reason }),
-        onRight: (source) => deliverStep(request, result, source)
+        onRight: (source) => deliverStep(request, result, source, decidedAt)
       })
     })
     yield* finishStep(request)
+    yield* Effect.logInfo("The CIBA flow ended").pipe(Effect.annotateLogs({
+      result,
+      complete: complete._tag,
+      ...(delivery === undefined ? {} : { delivery: delivery._tag })
+    }))
     return { result, complete, ...(delivery === undefined ? {} : { delivery }) }
-  })
+  }).pipe(annotateFlow(request.authReqId))
 
 /**
  * The workflow's implementation, to register on every node of the engine.

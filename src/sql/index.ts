@@ -7,6 +7,7 @@
  */
 export * as CibaCompletion from "./CibaCompletion.js"
 export * as ClusterNode from "./ClusterNode.js"
+export * as ClusterReadiness from "./ClusterReadiness.js"
 export * as DurableDecisions from "./DurableDecisions.js"
 export * as Migrations from "./Migrations.js"
 export * as NotificationVault from "./NotificationVault.js"

@@ -5,6 +5,8 @@
 import { SqlClient } from "@effect/sql"
 import { PgClient } from "@effect/sql-pg"
 import { Effect, Layer, Redacted } from "effect"
+import { existsSync } from "node:fs"
+import { delimiter, join } from "node:path"
 
 export const postgresUrl = process.env.EFFECT_AUTHLETE_TEST_PG_URL ??
   "postgres://postgres@127.0.0.1:15432/effect_authlete_test"
@@ -33,7 +35,20 @@ const explain = (error: unknown): string => {
   return parts.join(": ") || String(error)
 }
 
+/** Debian's `prometheus`, which the operations test runs to scrape the nodes (`PROMETHEUS_PATH`, else on PATH). */
+const prometheusFound = (): boolean => {
+  if (process.env.PROMETHEUS_PATH !== undefined) return existsSync(process.env.PROMETHEUS_PATH)
+  return (process.env.PATH ?? "").split(delimiter).some((directory) => existsSync(join(directory, "prometheus")))
+}
+
 if (isMain) {
+  if (!prometheusFound()) {
+    console.error(
+      "The cluster test scrapes the nodes with a real Prometheus, and none is installed:\n" +
+        "  as root, `apt-get install -y prometheus` (Debian's package), or set PROMETHEUS_PATH to a prometheus binary."
+    )
+    process.exit(1)
+  }
   Effect.flatMap(SqlClient.SqlClient, (sql) => sql`SELECT 1`).pipe(
     Effect.provide(layer),
     Effect.timeout("10 seconds"),

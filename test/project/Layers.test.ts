@@ -21,6 +21,7 @@ const MODELS = [
   "BackchannelAuthenticationCompleteResult",
   "BackchannelAuthenticationFail",
   "BackchannelAuthenticationIssue",
+  "CibaMetrics",
   "ClientCertificate",
   "ClientCredentials",
   "Property",
@@ -34,6 +35,7 @@ const MODELS = [
   "internal/rules",
   "internal/unverifiedJwt",
   "internal/nodeBuiltin",
+  "internal/digest",
   "internal/requestTarget"
 ]
 const TRANSPORT = ["HttpTransport", "internal/deadlines", "internal/http", "internal/transport"]

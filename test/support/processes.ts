@@ -186,3 +186,36 @@ export const receiver = (answer: (authReqId: string, attempt: number) => number)
       })
     })
   })
+
+/** What `effect-authlete simulate --json` announces. */
+export interface SimulatorInfo {
+  readonly baseUrl: string
+  readonly serviceId: string
+  readonly accessToken: string
+  readonly clients: ReadonlyArray<
+    { readonly clientId: string; readonly clientSecret: string; readonly deliveryMode: string }
+  >
+}
+
+/** What `effect-authlete serve --json --automated-approval` announces (with `--metrics-port`, its metrics). */
+export interface ServeInfo {
+  readonly issuer: string
+  readonly automatedApprovalUrl: string
+  readonly metricsUrl: string
+}
+
+/** Probes every `everyMillis` until `probe` gives a value, which it resolves with; rejects after `millis`. */
+export const until = async <A>(
+  what: string,
+  probe: () => A | undefined | Promise<A | undefined>,
+  millis = 60_000,
+  everyMillis = 200
+): Promise<A> => {
+  const deadline = Date.now() + millis
+  for (;;) {
+    const value = await probe()
+    if (value !== undefined) return value
+    if (Date.now() > deadline) throw new Error(`Timed out waiting for ${what}`)
+    await new Promise<void>((resolve) => setTimeout(resolve, everyMillis))
+  }
+}

@@ -36,6 +36,7 @@ export interface CommandSpec {
 }
 
 import { LIMIT_FLAGS } from "./limits.js"
+import { OPERATIONS_FLAGS } from "./operations.js"
 import { TLS_FLAGS } from "./tls.js"
 
 const VARIABLES = "AUTHLETE_BASE_URL, AUTHLETE_API_VERSION (V3 unless V2), AUTHLETE_SERVICE_APIKEY " +
@@ -255,6 +256,7 @@ export const COMMANDS = {
       },
       ...TLS_FLAGS,
       ...LIMIT_FLAGS,
+      ...OPERATIONS_FLAGS,
       json("Print one JSON line with the node's URLs")
     ]
   },

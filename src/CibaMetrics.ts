@@ -1,0 +1,157 @@
+/**
+ * The library's own metrics, made with Effect's `Metric` and named in the OpenTelemetry style
+ * (`effect_authlete.<area>.<what>`, durations in seconds). They cost a few map lookups when nothing
+ * reads them; an application exports them as it exports its own (`effect-authlete serve` serves them
+ * to Prometheus and sends them over OTLP: see the README's Operations).
+ *
+ * Attributes are few and bounded (an outcome, a limit's name, an API's name): never an identifier,
+ * a client, a user or anything a request carries.
+ *
+ * @since 0.1.0
+ */
+import * as Effect from "effect/Effect"
+import * as FiberRef from "effect/FiberRef"
+import * as Metric from "effect/Metric"
+import * as MetricBoundaries from "effect/MetricBoundaries"
+
+const seconds = (boundaries: ReadonlyArray<number>) => MetricBoundaries.fromIterable(boundaries)
+
+/**
+ * Backchannel authentication requests by `outcome`: `issued` (200), `limited` (429), `refused` (any
+ * other 4xx), `unavailable` (503, a full store), `error` (5xx, or Authlete or the store unreachable).
+ *
+ * @since 0.1.0
+ * @category metrics
+ */
+export const backchannelRequests = Metric.counter("effect_authlete.backchannel.requests", {
+  description: "Backchannel authentication requests, by outcome",
+  incremental: true
+})
+
+/**
+ * Requests refused by a limit against abuse, by `limit`: `per_client`, `per_user`,
+ * `pending_per_user`, `wrong_user_codes` (a request failed because its user is locked out, or the
+ * wrong code that locks it).
+ *
+ * @since 0.1.0
+ * @category metrics
+ */
+export const limitsExceeded = Metric.counter("effect_authlete.limits.exceeded", {
+  description: "Backchannel requests refused by a limit against abuse, by limit",
+  incremental: true
+})
+
+/**
+ * Requests waiting for their user's decision (set by whoever can count them: `serve` counts the
+ * database's every few seconds).
+ *
+ * @since 0.1.0
+ * @category metrics
+ */
+export const pendingRequests = Metric.gauge("effect_authlete.backchannel.pending", {
+  description: "Backchannel requests waiting for a decision"
+})
+
+/**
+ * Decisions sent to Authlete's `/complete`, by `result`: `AUTHORIZED`, `ACCESS_DENIED`,
+ * `TRANSACTION_FAILED` (nobody decided in time).
+ *
+ * @since 0.1.0
+ * @category metrics
+ */
+export const decisions = Metric.counter("effect_authlete.decisions", {
+  description: "Decisions sent to Authlete, by result",
+  incremental: true
+})
+
+/**
+ * Seconds from the backchannel request to its decision (or its deadline), by `result`.
+ *
+ * @since 0.1.0
+ * @category metrics
+ */
+export const decisionDuration = Metric.histogram(
+  "effect_authlete.decision.duration",
+  seconds([0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600]),
+  "Seconds from the backchannel request to its decision, by result"
+)
+
+/**
+ * Seconds from the decision to the client's notification delivered (PING and PUSH), by `mode`.
+ * POLL clients take their tokens when they next ask: their time is the client's interval.
+ *
+ * @since 0.1.0
+ * @category metrics
+ */
+export const deliveryDuration = Metric.histogram(
+  "effect_authlete.delivery.duration",
+  seconds([0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60]),
+  "Seconds from the decision to the client's notification delivered, by delivery mode"
+)
+
+/**
+ * Notifications sent to clients' endpoints (one per attempt), by `outcome` (`delivered`,
+ * `refused`, `timeout`, `unreachable`, `forbidden_address`) and `attempt` (`1`, `2`, `3+`).
+ *
+ * @since 0.1.0
+ * @category metrics
+ */
+export const notifications = Metric.counter("effect_authlete.notifications", {
+  description: "Notification attempts to clients' endpoints, by outcome and attempt",
+  incremental: true
+})
+
+/**
+ * Attempts at one notification made before the notifier was called, by a caller that retries it
+ * itself (a durable workflow calls a notifier that does not retry): the notifier numbers its
+ * attempts from there.
+ *
+ * @since 0.1.0
+ * @category metrics
+ */
+export const earlierNotificationAttempts: FiberRef.FiberRef<number> = FiberRef.unsafeMake(0)
+
+/** The `attempt` attribute of `notifications`: `1`, `2` or `3+`. */
+export const attemptLabel = (attempt: number): string => attempt >= 3 ? "3+" : String(attempt)
+
+/**
+ * Seconds each call to Authlete took, retries included, by `api` (the client's method name) and
+ * `outcome` (`ok`, or the error's reason); the histogram's count is the number of calls.
+ *
+ * @since 0.1.0
+ * @category metrics
+ */
+export const authleteCallDuration = Metric.histogram(
+  "effect_authlete.authlete.duration",
+  seconds([0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10]),
+  "Seconds each call to Authlete took, by API and outcome"
+)
+
+/**
+ * Counts one event of `counter` under the given attributes.
+ *
+ * @since 0.1.0
+ * @category recording
+ */
+export const count = (
+  counter: Metric.Metric.Counter<number>,
+  attributes: Record<string, string>
+): Effect.Effect<void> => Metric.increment(tagged(counter, attributes))
+
+/**
+ * Records `millis` milliseconds, in seconds, in `histogram` under the given attributes.
+ *
+ * @since 0.1.0
+ * @category recording
+ */
+export const recordMillis = (
+  histogram: Metric.Metric.Histogram<number>,
+  millis: number,
+  attributes: Record<string, string>
+): Effect.Effect<void> => Metric.update(tagged(histogram, attributes), Math.max(0, millis) / 1000)
+
+const tagged = <M extends Metric.Metric<any, any, any>>(metric: M, attributes: Record<string, string>): M => {
+  let tagged = metric
+  for (const key in attributes) tagged = Metric.tagged(tagged, key, attributes[key]!) as M
+  return tagged
+}
