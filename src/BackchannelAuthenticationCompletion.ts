@@ -341,7 +341,7 @@ const act = (
             onSuccess: ({ status }) =>
               Effect.as(
                 CibaMetrics.recordMillis(CibaMetrics.deliveryDuration, performance.now() - started, {
-                  mode: response.deliveryMode ?? "unknown"
+                  mode: CibaMetrics.modeLabel(response.deliveryMode)
                 }),
                 CompletionOutcome.Notified({ response, status })
               ),

@@ -111,6 +111,10 @@ export const notifications = Metric.counter("effect_authlete.notifications", {
  */
 export const earlierNotificationAttempts: FiberRef.FiberRef<number> = FiberRef.unsafeMake(0)
 
+/** The `mode` attribute of `deliveryDuration`: `POLL`, `PING`, `PUSH`, or `other` (a value from Authlete is not trusted to be one). */
+export const modeLabel = (mode: string | undefined): string =>
+  mode === "POLL" || mode === "PING" || mode === "PUSH" ? mode : "other"
+
 /** The `attempt` attribute of `notifications`: `1`, `2` or `3+`. */
 export const attemptLabel = (attempt: number): string => attempt >= 3 ? "3+" : String(attempt)
 
@@ -150,8 +154,23 @@ export const recordMillis = (
   attributes: Record<string, string>
 ): Effect.Effect<void> => Metric.update(tagged(histogram, attributes), Math.max(0, millis) / 1000)
 
+/**
+ * The metric under these attributes, made once: Effect finds a tagged metric's state by the identity
+ * of its tags, so a metric tagged anew on every event would look its state up by hash every time.
+ * Attribute values are few (outcomes, names), so the cache stays small.
+ */
+const taggedCache = new WeakMap<object, Map<string, Metric.Metric<any, any, any>>>()
+
 const tagged = <M extends Metric.Metric<any, any, any>>(metric: M, attributes: Record<string, string>): M => {
-  let tagged = metric
-  for (const key in attributes) tagged = Metric.tagged(tagged, key, attributes[key]!) as M
-  return tagged
+  let byAttributes = taggedCache.get(metric)
+  if (byAttributes === undefined) taggedCache.set(metric, byAttributes = new Map())
+  let key = ""
+  for (const name in attributes) key += `${name}=${attributes[name]}\u0000`
+  let found = byAttributes.get(key)
+  if (found === undefined) {
+    found = metric
+    for (const name in attributes) found = Metric.tagged(found, name, attributes[name]!)
+    byAttributes.set(key, found)
+  }
+  return found as M
 }

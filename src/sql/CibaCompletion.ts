@@ -307,7 +307,7 @@ const deliverStep = (
         Effect.tap(() =>
           Effect.flatMap(Clock.currentTimeMillis, (now) =>
             CibaMetrics.recordMillis(CibaMetrics.deliveryDuration, now - decidedAt, {
-              mode: request.deliveryMode ?? "unknown"
+              mode: CibaMetrics.modeLabel(request.deliveryMode)
             }))
         ),
         Effect.match({
