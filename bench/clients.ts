@@ -38,7 +38,7 @@ export type ClientFactory = (baseUrl: string, operation: Operation) => Promise<B
  * Where a one-request operation goes, and its JSON body for call `i` (built and serialised per call).
  * `backchannel` makes two requests: its clients say what they do.
  */
-const wire = (operation: Operation): { readonly path: string; readonly body: (i: number) => string } => {
+export const wire = (operation: Operation): { readonly path: string; readonly body: (i: number) => string } => {
   switch (operation) {
     case "complete":
       return { path: COMPLETE_PATH, body: (i) => JSON.stringify(networkRequestWire(i)) }
@@ -58,13 +58,13 @@ const unexpectedStatus = (status: number): Error => new Error(`unexpected status
 type Action = string | undefined
 
 /** What the floor reads of an answer. */
-interface Answer {
+export interface Answer {
   readonly action?: string
   readonly ticket?: string
 }
 
 export const actionOf = (answer: Answer): Action => answer.action
-const wholeAnswer = (answer: Answer): Answer => answer
+export const wholeAnswer = (answer: Answer): Answer => answer
 
 /**
  * The floor's one object per request: undici's handler API (the one `UndiciTransport` uses),

@@ -36,7 +36,7 @@ import {
 } from "../src/index.js"
 import { codecsOf } from "../src/internal/api.js"
 import { UndiciTransport } from "../src/undici/index.js"
-import { actionOf, type BenchClient, FloorCall } from "./clients.js"
+import { actionOf, type Answer, type BenchClient, FloorCall, wholeAnswer, wire } from "./clients.js"
 import {
   ACCESS_TOKEN,
   AUTHENTICATION_PATH,
@@ -44,7 +44,7 @@ import {
   backchannelRequestWire,
   CANNED_AUTHENTICATION_RESPONSE,
   CANNED_TOKEN_RESPONSE,
-  COMPLETE_PATH,
+  EXPECTED_AUTHENTICATION_ACTION,
   EXPECTED_OK_ACTION,
   ISSUE_PATH,
   issuedAuthReqId,
@@ -318,35 +318,44 @@ export const effectFetch = (baseUrl: string, operation: Operation) =>
   makeEffectClient(baseUrl, operation, HttpTransport.layerFetch)
 
 /**
- * The floor run as an Effect application runs a call: `dispatchFloor`'s request and handler inside
- * `Effect.async`, by `runtime.runPromise` on the same runtime as the clients above. No library: what
- * any Effect client costs at least, so that its distance to `effect-undici` is the library's own.
+ * The floor run as an Effect application runs a call: `dispatchFloor`'s requests and handlers, each
+ * inside `Effect.async`, by `runtime.runPromise` on the same runtime as the clients above (for
+ * `backchannel`, its two requests in sequence, as the endpoint program makes them). No library: what
+ * any Effect client making the same Authlete calls costs at least, so that its distance to
+ * `effect-undici` is the library's own.
  */
 export const effectFloor = async (baseUrl: string, operation: Operation): Promise<BenchClient> => {
-  if (operation !== "complete") throw new Error(`effect-floor runs the complete workloads only, not ${operation}`)
   const pool = new Pool(baseUrl, { keepAliveTimeout: 60_000 })
   const runtime = applicationRuntime(Layer.empty)
   await runtime.runPromise(Effect.void)
-  return {
-    call: (i) =>
-      runtime.runPromise(Effect.async<string | undefined, Error>((resume) => {
-        pool.dispatch(
-          {
-            method: "POST",
-            path: COMPLETE_PATH,
-            headers: REQUEST_HEADERS,
-            body: JSON.stringify(networkRequestWire(i))
-          },
-          new FloorCall(
-            (action: string | undefined) => resume(Effect.succeed(action)),
-            (error: Error) => resume(Effect.fail(error)),
-            actionOf
-          )
+  const dispatched = <A>(path: string, body: string, read: (answer: Answer) => A) =>
+    Effect.async<A, Error>((resume) => {
+      pool.dispatch(
+        { method: "POST", path, headers: REQUEST_HEADERS, body },
+        new FloorCall(
+          (value: A) => resume(Effect.succeed(value)),
+          (error: Error) => resume(Effect.fail(error)),
+          read
         )
-      })),
-    close: async () => {
-      await runtime.dispose()
-      await pool.close()
-    }
+      )
+    })
+  const close = async () => {
+    await runtime.dispose()
+    await pool.close()
+  }
+  if (operation === "backchannel") {
+    const call = Effect.flatMap(
+      Effect.suspend(() => dispatched(AUTHENTICATION_PATH, JSON.stringify(backchannelRequestWire()), wholeAnswer)),
+      (first) =>
+        first.action !== EXPECTED_AUTHENTICATION_ACTION || first.ticket === undefined
+          ? Effect.succeed(`/backchannel/authentication answered ${String(first.action)}`)
+          : dispatched(ISSUE_PATH, JSON.stringify({ ticket: first.ticket }), actionOf)
+    )
+    return { call: () => runtime.runPromise(call), close }
+  }
+  const { body, path } = wire(operation)
+  return {
+    call: (i) => runtime.runPromise(Effect.suspend(() => dispatched(path, body(i), actionOf))),
+    close
   }
 }

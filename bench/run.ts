@@ -121,7 +121,8 @@ const startServer = (): Promise<{ server: ChildProcess; baseUrl: string }> =>
 const runChild = (spec: ChildSpec): Promise<ChildResult> =>
   new Promise((resolve, reject) => {
     const child = fork(Path.join(here, `child${extension}`), [JSON.stringify(spec)], {
-      execArgv: [...loader, "--expose-gc"],
+      // BENCH_CHILD_NODE_OPTIONS="--cpu-prof --cpu-prof-dir=DIR" profiles each child.
+      execArgv: [...loader, "--expose-gc", ...(process.env.BENCH_CHILD_NODE_OPTIONS?.split(" ").filter(Boolean) ?? [])],
       stdio: "inherit"
     })
     live.add(child)

@@ -80,6 +80,9 @@ export const CLIENT_TITLES: Record<ClientName, string> = {
 export const RECOMMENDED: NetworkClient = "effect-undici"
 /** What every ratio is against. */
 export const FLOOR: NetworkClient = "dispatch"
+
+/** What any Effect client pays at least: the floor's requests in `Effect.async`, run by a default runtime. The targets are judged against it. */
+export const EFFECT_FLOOR: NetworkClient = "effect-floor"
 export const EFFECT_CLIENTS: ReadonlyArray<ClientName> = ["effect-undici", "effect-platform", "effect-fetch"]
 
 const network: ReadonlyArray<NetworkClient> = [
@@ -96,7 +99,7 @@ const network: ReadonlyArray<NetworkClient> = [
 ]
 
 /** The program, authentication and endpoint workloads: the recommended client, the floor and the SDK. */
-const few: ReadonlyArray<NetworkClient> = ["effect-undici", "dispatch", "sdk"]
+const few: ReadonlyArray<NetworkClient> = ["effect-undici", "effect-floor", "dispatch", "sdk"]
 
 export const WORKLOADS: ReadonlyArray<Workload> = [
   {
@@ -174,7 +177,7 @@ export const WORKLOADS: ReadonlyArray<Workload> = [
     concurrency: 1,
     // No bound; two requests a call: 3 rounds keep the full run within ~12 minutes.
     rounds: 3,
-    clients: ["effect-undici", "effect-undici-limits", "dispatch", "sdk"]
+    clients: ["effect-undici", "effect-undici-limits", "effect-floor", "dispatch", "sdk"]
   },
   {
     name: "encode",
