@@ -12,7 +12,6 @@ import type * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
 import * as Layer from "effect/Layer"
-import * as Metric from "effect/Metric"
 import * as Record from "effect/Record"
 import type * as Redacted from "effect/Redacted"
 import * as Ref from "effect/Ref"
@@ -159,8 +158,7 @@ export const make = (
         attributes: { "http.request.method": api.method, "server.address": serverAddress, "url.path": path }
       }
       const headers = api.method === "POST" ? settings.postHeaders : settings.getHeaders
-      const failed = Metric.tagged(CibaMetrics.authleteCallDuration, "api", name)
-      const succeeded = Metric.tagged(failed, "outcome", "ok")
+      const succeeded = CibaMetrics.withAttributes(CibaMetrics.authleteCallDuration, { api: name, outcome: "ok" })
       const policy = settings.retry(api)
       return (request: unknown = {}): Effect.Effect<unknown, AuthleteError.AuthleteError> => {
         const encoded = codecs.encodeRequest(request)
@@ -207,14 +205,21 @@ export const make = (
             Effect.ensuring(Effect.suspend(() => Effect.annotateCurrentSpan("authlete.attempts", attempts)))
           )
         })
-        // Timed from when the call runs, not when it is made: a caller may run it again.
+        // Timed from when the call runs, not when it is made: a caller may run it again. Recorded in
+        // place (`unsafeUpdate`) rather than by another effect: the call is the library's hot path.
         return Effect.suspend(() => {
           const started = performance.now()
-          return Effect.onExit(exchange, (exit) =>
-            Metric.update(
-              exit._tag === "Success" ? succeeded : Metric.tagged(failed, "outcome", outcomeOf(exit.cause)),
-              (performance.now() - started) / 1000
-            ))
+          return Effect.tapErrorCause(
+            Effect.map(exchange, (answer) => {
+              succeeded.unsafeUpdate((performance.now() - started) / 1000, [])
+              return answer
+            }),
+            (cause) =>
+              Effect.sync(() =>
+                CibaMetrics.withAttributes(CibaMetrics.authleteCallDuration, { api: name, outcome: outcomeOf(cause) })
+                  .unsafeUpdate((performance.now() - started) / 1000, [])
+              )
+          )
         })
       }
     }

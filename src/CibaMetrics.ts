@@ -13,8 +13,20 @@ import * as Effect from "effect/Effect"
 import * as FiberRef from "effect/FiberRef"
 import * as Metric from "effect/Metric"
 import * as MetricBoundaries from "effect/MetricBoundaries"
+import * as MetricKey from "effect/MetricKey"
+import type * as MetricKeyType from "effect/MetricKeyType"
+import * as MetricLabel from "effect/MetricLabel"
 
 const seconds = (boundaries: ReadonlyArray<number>) => MetricBoundaries.fromIterable(boundaries)
+
+/** Each metric's key, to make its tagged variants from (`withAttributes`). */
+const keys = new WeakMap<object, MetricKey.MetricKey.Untyped>()
+
+const define = <Type extends MetricKeyType.MetricKeyType<any, any>>(key: MetricKey.MetricKey<Type>) => {
+  const metric = Metric.fromMetricKey(key)
+  keys.set(metric, key)
+  return metric
+}
 
 /**
  * Backchannel authentication requests by `outcome`: `issued` (200), `limited` (429), `refused` (any
@@ -23,10 +35,10 @@ const seconds = (boundaries: ReadonlyArray<number>) => MetricBoundaries.fromIter
  * @since 0.1.0
  * @category metrics
  */
-export const backchannelRequests = Metric.counter("effect_authlete.backchannel.requests", {
+export const backchannelRequests = define(MetricKey.counter("effect_authlete.backchannel.requests", {
   description: "Backchannel authentication requests, by outcome",
   incremental: true
-})
+}))
 
 /**
  * Requests refused by a limit against abuse, by `limit`: `per_client`, `per_user`,
@@ -36,10 +48,10 @@ export const backchannelRequests = Metric.counter("effect_authlete.backchannel.r
  * @since 0.1.0
  * @category metrics
  */
-export const limitsExceeded = Metric.counter("effect_authlete.limits.exceeded", {
+export const limitsExceeded = define(MetricKey.counter("effect_authlete.limits.exceeded", {
   description: "Backchannel requests refused by a limit against abuse, by limit",
   incremental: true
-})
+}))
 
 /**
  * Requests waiting for their user's decision (set by whoever can count them: `serve` counts the
@@ -48,9 +60,9 @@ export const limitsExceeded = Metric.counter("effect_authlete.limits.exceeded", 
  * @since 0.1.0
  * @category metrics
  */
-export const pendingRequests = Metric.gauge("effect_authlete.backchannel.pending", {
+export const pendingRequests = define(MetricKey.gauge("effect_authlete.backchannel.pending", {
   description: "Backchannel requests waiting for a decision"
-})
+}))
 
 /**
  * Decisions sent to Authlete's `/complete`, by `result`: `AUTHORIZED`, `ACCESS_DENIED`,
@@ -59,10 +71,10 @@ export const pendingRequests = Metric.gauge("effect_authlete.backchannel.pending
  * @since 0.1.0
  * @category metrics
  */
-export const decisions = Metric.counter("effect_authlete.decisions", {
+export const decisions = define(MetricKey.counter("effect_authlete.decisions", {
   description: "Decisions sent to Authlete, by result",
   incremental: true
-})
+}))
 
 /**
  * Seconds from the backchannel request to its decision (or its deadline), by `result`.
@@ -70,11 +82,11 @@ export const decisions = Metric.counter("effect_authlete.decisions", {
  * @since 0.1.0
  * @category metrics
  */
-export const decisionDuration = Metric.histogram(
+export const decisionDuration = define(MetricKey.histogram(
   "effect_authlete.decision.duration",
   seconds([0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600]),
   "Seconds from the backchannel request to its decision, by result"
-)
+))
 
 /**
  * Seconds from the decision to the client's notification delivered (PING and PUSH), by `mode`.
@@ -83,11 +95,11 @@ export const decisionDuration = Metric.histogram(
  * @since 0.1.0
  * @category metrics
  */
-export const deliveryDuration = Metric.histogram(
+export const deliveryDuration = define(MetricKey.histogram(
   "effect_authlete.delivery.duration",
   seconds([0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60]),
   "Seconds from the decision to the client's notification delivered, by delivery mode"
-)
+))
 
 /**
  * Notifications sent to clients' endpoints (one per attempt), by `outcome` (`delivered`,
@@ -96,10 +108,10 @@ export const deliveryDuration = Metric.histogram(
  * @since 0.1.0
  * @category metrics
  */
-export const notifications = Metric.counter("effect_authlete.notifications", {
+export const notifications = define(MetricKey.counter("effect_authlete.notifications", {
   description: "Notification attempts to clients' endpoints, by outcome and attempt",
   incremental: true
-})
+}))
 
 /**
  * Attempts at one notification made before the notifier was called, by a caller that retries it
@@ -125,11 +137,11 @@ export const attemptLabel = (attempt: number): string => attempt >= 3 ? "3+" : S
  * @since 0.1.0
  * @category metrics
  */
-export const authleteCallDuration = Metric.histogram(
+export const authleteCallDuration = define(MetricKey.histogram(
   "effect_authlete.authlete.duration",
   seconds([0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10]),
   "Seconds each call to Authlete took, by API and outcome"
-)
+))
 
 /**
  * Counts one event of `counter` under the given attributes.
@@ -140,7 +152,7 @@ export const authleteCallDuration = Metric.histogram(
 export const count = (
   counter: Metric.Metric.Counter<number>,
   attributes: Record<string, string>
-): Effect.Effect<void> => Metric.increment(tagged(counter, attributes))
+): Effect.Effect<void> => Metric.increment(withAttributes(counter, attributes))
 
 /**
  * Records `millis` milliseconds, in seconds, in `histogram` under the given attributes.
@@ -152,25 +164,35 @@ export const recordMillis = (
   histogram: Metric.Metric.Histogram<number>,
   millis: number,
   attributes: Record<string, string>
-): Effect.Effect<void> => Metric.update(tagged(histogram, attributes), Math.max(0, millis) / 1000)
+): Effect.Effect<void> => Metric.update(withAttributes(histogram, attributes), Math.max(0, millis) / 1000)
 
 /**
- * The metric under these attributes, made once: Effect finds a tagged metric's state by the identity
- * of its tags, so a metric tagged anew on every event would look its state up by hash every time.
- * Attribute values are few (outcomes, names), so the cache stays small.
+ * One of this module's metrics under these attributes, made once with the attributes in its key.
+ * `Metric.tagged` would do the same at every update: it joins its tags into a new array each time,
+ * and Effect then finds the metric's state by that array's identity, so each update would make a
+ * key and look it up by hash. Attribute values are few (outcomes, names), so the cache stays small.
+ *
+ * @since 0.1.0
+ * @category recording
  */
-const taggedCache = new WeakMap<object, Map<string, Metric.Metric<any, any, any>>>()
-
-const tagged = <M extends Metric.Metric<any, any, any>>(metric: M, attributes: Record<string, string>): M => {
-  let byAttributes = taggedCache.get(metric)
-  if (byAttributes === undefined) taggedCache.set(metric, byAttributes = new Map())
-  let key = ""
-  for (const name in attributes) key += `${name}=${attributes[name]}\u0000`
-  let found = byAttributes.get(key)
+export const withAttributes = <M extends Metric.Metric<any, any, any>>(
+  metric: M,
+  attributes: Record<string, string>
+): M => {
+  let byAttributes = cache.get(metric)
+  if (byAttributes === undefined) cache.set(metric, byAttributes = new Map())
+  let id = ""
+  for (const name in attributes) id += `${name}=${attributes[name]}\u0000`
+  let found = byAttributes.get(id)
   if (found === undefined) {
-    found = metric
-    for (const name in attributes) found = Metric.tagged(found, name, attributes[name]!)
-    byAttributes.set(key, found)
+    const key = keys.get(metric)
+    if (key === undefined) throw new Error("CibaMetrics.withAttributes takes this module's metrics only")
+    found = Metric.fromMetricKey(
+      MetricKey.taggedWithLabels(key, Object.entries(attributes).map(([name, value]) => MetricLabel.make(name, value)))
+    )
+    byAttributes.set(id, found)
   }
   return found as M
 }
+
+const cache = new WeakMap<object, Map<string, Metric.Metric<any, any, any>>>()
