@@ -324,7 +324,7 @@ export const program = (flags: ValuesOf<"serve">) => {
     listening(flags.port),
     // Around everything the node runs: its fibers log in this format and trace to this endpoint.
     Effect.provide(otlpEndpoint === undefined ? Layer.empty : Observability.otlpLayer(otlpEndpoint)),
-    Effect.provide(Observability.loggerLayer(flags.logFormat))
+    Effect.provide(Observability.loggerLayer(flags.logFormat, flags.logLevel))
   )
 }
 

@@ -13,6 +13,7 @@ import * as HashMap from "effect/HashMap"
 import * as HashSet from "effect/HashSet"
 import * as Layer from "effect/Layer"
 import * as Logger from "effect/Logger"
+import * as LogLevel from "effect/LogLevel"
 import * as Option from "effect/Option"
 import type * as Scope from "effect/Scope"
 import * as Tracer from "effect/Tracer"
@@ -48,13 +49,26 @@ const withTraceIds = <Output>(logger: Logger.Logger<unknown, Output>): Logger.Lo
     }
   })
 
+const LEVELS = {
+  debug: LogLevel.Debug,
+  info: LogLevel.Info,
+  warning: LogLevel.Warning,
+  error: LogLevel.Error
+} as const
+
 /** Every log line in one format, on stderr (stdout holds only what the command prints). */
-export const loggerLayer = (format: "pretty" | "json" | "logfmt"): Layer.Layer<never> => {
+export const loggerLayer = (
+  format: "pretty" | "json" | "logfmt",
+  level: "debug" | "info" | "warning" | "error" = "info"
+): Layer.Layer<never> => {
   const logger = format === "pretty"
     ? withTraceIds(Logger.prettyLogger({ stderr: true }))
     : Logger.withConsoleError(withTraceIds(format === "json" ? Logger.jsonLogger : Logger.logfmtLogger))
   // The only logger: it replaces whichever the command line installed before the flags were read.
-  return Layer.locallyScoped(FiberRef.currentLoggers, HashSet.make<Array<Logger.Logger<unknown, any>>>(logger))
+  return Layer.merge(
+    Layer.locallyScoped(FiberRef.currentLoggers, HashSet.make<Array<Logger.Logger<unknown, any>>>(logger)),
+    Logger.minimumLogLevel(LEVELS[level])
+  )
 }
 
 /** Where the metrics are served: the address bound, for the startup line and for tests. */

@@ -57,6 +57,13 @@ export const OPERATIONS_FLAGS = [
     description: "One line per event, with the flow's auth_req_id hash and the trace id"
   },
   {
+    name: "log-level",
+    type: "choice",
+    choices: ["debug", "info", "warning", "error"],
+    default: "info",
+    description: "The least severe log lines written"
+  },
+  {
     name: "retention",
     type: "string",
     default: "7d",
