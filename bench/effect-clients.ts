@@ -123,8 +123,9 @@ const backchannelServicesWith = (limits: Layer.Layer<BackchannelLimits.Backchann
     UserIdentifier.layerFromRecord({ "user-1": {} }),
     BackchannelChecks.layer(),
     limits,
-    // Grows by one request per call (each auth_req_id differs): part of the program's cost.
-    PendingRequestStore.layerMemory,
+    // Grows by one request per call (each auth_req_id differs): part of the program's cost. Room for
+    // the warm-up and the timed calls of one child.
+    PendingRequestStore.layerMemoryWith({ maxRequests: 50_000 }),
     AuthenticationDevice.layerNoop,
     // Where a durable engine would start its workflow: nothing here.
     Layer.succeed(Decisions.Decisions, { awaiting: () => Effect.void, decide: () => Effect.die("unused") })

@@ -108,7 +108,7 @@ export const WORKLOADS: ReadonlyArray<Workload> = [
     kind: "network",
     operation: "complete",
     calls: 10_000,
-    warmup: 1_000,
+    warmup: 10_000,
     concurrency: 1,
     clients: network
   },
@@ -118,7 +118,7 @@ export const WORKLOADS: ReadonlyArray<Workload> = [
     kind: "network",
     operation: "complete",
     calls: 20_000,
-    warmup: 2_000,
+    warmup: 10_000,
     concurrency: 32,
     clients: network
   },
@@ -128,7 +128,7 @@ export const WORKLOADS: ReadonlyArray<Workload> = [
     kind: "network",
     operation: "program",
     calls: 10_000,
-    warmup: 1_000,
+    warmup: 10_000,
     concurrency: 1,
     clients: few
   },
@@ -138,7 +138,7 @@ export const WORKLOADS: ReadonlyArray<Workload> = [
     kind: "network",
     operation: "program",
     calls: 20_000,
-    warmup: 2_000,
+    warmup: 10_000,
     concurrency: 32,
     // No bound, and the SDK's row alone takes about 10 s: 3 rounds keep the full run within ~10 minutes.
     rounds: 3,
@@ -150,7 +150,7 @@ export const WORKLOADS: ReadonlyArray<Workload> = [
     kind: "network",
     operation: "authentication",
     calls: 10_000,
-    warmup: 1_000,
+    warmup: 10_000,
     concurrency: 1,
     clients: few
   },
@@ -160,7 +160,7 @@ export const WORKLOADS: ReadonlyArray<Workload> = [
     kind: "network",
     operation: "token",
     calls: 10_000,
-    warmup: 1_000,
+    warmup: 10_000,
     concurrency: 1,
     // No bound; 3 rounds keep the full run within ~12 minutes (the SDK's row takes ~7 s a round).
     rounds: 3,
@@ -173,7 +173,7 @@ export const WORKLOADS: ReadonlyArray<Workload> = [
     kind: "network",
     operation: "backchannel",
     calls: 5_000,
-    warmup: 500,
+    warmup: 5_000,
     concurrency: 1,
     // No bound; two requests a call: 3 rounds keep the full run within ~12 minutes.
     rounds: 3,

@@ -103,6 +103,7 @@ const STACKING_MARK = /[\p{Mn}\p{Me}]/u
 const SPACING_MARK = /\p{Mc}/u
 const STARTS_WITH_MARK = /^\p{M}/u
 const VISIBLE = /\P{White_Space}/u
+const PRINTABLE_ASCII = /^[\x20-\x7e]*$/
 
 const codePointName = (character: string) =>
   `U+${character.codePointAt(0)!.toString(16).toUpperCase().padStart(4, "0")}`
@@ -155,6 +156,14 @@ export const bindingMessageProblem = (message: string, options: BindingMessageOp
   if (message.length === 0) return "The binding message is empty."
   // No message of maxLength clusters of at most MAX_CLUSTER_UNITS each is longer than this.
   if (message.length > maxLength * MAX_CLUSTER_UNITS) return tooLong
+  // Printable ASCII, the usual message, is one cluster per character, with no mark and nothing hidden.
+  if (PRINTABLE_ASCII.test(message)) {
+    return message.length > maxLength
+      ? tooLong
+      : message.trim() === ""
+      ? "The binding message is only white space."
+      : undefined
+  }
   const codePoints = Array.from(message)
   let stacked = 0
   for (let i = 0; i < codePoints.length; i++) {

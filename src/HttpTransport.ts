@@ -169,13 +169,21 @@ const concat = (chunks: ReadonlyArray<Uint8Array>, size: number): Uint8Array => 
  */
 const MANUAL_REDIRECTS: globalThis.RequestInit = { redirect: "manual" }
 
+// A caller's context, with redirects turned off: most calls come with the same (immutable) context.
+const redirectFree = new WeakMap<Context.Context<never>, Context.Context<never>>()
+
 const withoutRedirects = <R>(context: Context.Context<R>): Context.Context<R> => {
-  const init = Context.getOption(context, FetchHttpClient.RequestInit)
-  return Context.add(
-    context,
-    FetchHttpClient.RequestInit,
-    Option.isNone(init) ? MANUAL_REDIRECTS : { ...init.value, redirect: "manual" }
-  )
+  let out = redirectFree.get(context as Context.Context<never>)
+  if (out === undefined) {
+    const init = Context.getOption(context, FetchHttpClient.RequestInit)
+    out = Context.add(
+      context as Context.Context<never>,
+      FetchHttpClient.RequestInit,
+      Option.isNone(init) ? MANUAL_REDIRECTS : { ...init.value, redirect: "manual" }
+    )
+    redirectFree.set(context as Context.Context<never>, out)
+  }
+  return out as Context.Context<R>
 }
 
 /**

@@ -237,7 +237,13 @@ describe("the binding message check's cost", () => {
       // Past the cap of 64 × 32 code units, nothing is read: one unit less is segmented.
       assert.match(problem("a".repeat(64 * 32 + 1))!, /longer than 64/)
       assert.strictEqual(segment.mock.calls.length, 0)
+      assert.match(problem("\u00e9".repeat(64 * 32))!, /longer than 64/)
+      assert.strictEqual(segment.mock.calls.length, 1)
+      // Printable ASCII is one cluster a character: counted without segmenting, at the cap or not.
       assert.match(problem("a".repeat(64 * 32))!, /longer than 64/)
+      assert.match(problem("a".repeat(65))!, /longer than 64/)
+      assert.isUndefined(problem("a".repeat(64)))
+      assert.match(problem(" ".repeat(10))!, /only white space/)
       assert.strictEqual(segment.mock.calls.length, 1)
     } finally {
       segment.mockRestore()
