@@ -9,8 +9,10 @@
  *   the database, and talks to them over TCP at its `runnerAddress`; when a node dies, the others
  *   take its share over.
  *
- * The timings default to a quick failover (a dead node's work moves within a few seconds when the
- * health check finds it, at most about twenty, and durable timers fire within half a second of their
+ * The timings default to a quick failover (a dead node's work moves within a few seconds: on
+ * PostgreSQL every node marks a runner unhealthy within about a second once none of its connections
+ * is left and it does not answer a ping; otherwise the engine's health check finds it, or its
+ * heartbeat expires after twenty seconds; and durable timers fire within half a second of their
  * time) that stays steady on a loaded machine; every node of an engine must use the same
  * `shardsPerGroup`.
  *
@@ -22,6 +24,7 @@ import { EntityId } from "@effect/cluster/EntityId"
 import { EntityType } from "@effect/cluster/EntityType"
 import { MessageStorage } from "@effect/cluster/MessageStorage"
 import * as RunnerAddress from "@effect/cluster/RunnerAddress"
+import { Runners } from "@effect/cluster/Runners"
 import { Sharding } from "@effect/cluster/Sharding"
 import * as ShardingConfig from "@effect/cluster/ShardingConfig"
 import * as SingleRunner from "@effect/cluster/SingleRunner"
@@ -143,6 +146,73 @@ export interface PgNodeOptions {
   readonly shardingConfig?: Partial<ShardingConfig.ShardingConfig["Type"]> | undefined
 }
 
+/**
+ * The `application_name` of a node's connections to PostgreSQL: it names the node's runner address,
+ * so that the other nodes see in `pg_stat_activity` whether that node's process still holds any.
+ */
+const APPLICATION_NAME_PREFIX = "effect-authlete "
+
+const applicationNameOf = (address: { readonly host: string; readonly port: number }): string =>
+  `${APPLICATION_NAME_PREFIX}${address.host}:${address.port}`
+
+/** How often each node looks for runners whose process died. */
+const DEAD_RUNNER_CHECK_MILLIS = 1_000
+
+/**
+ * Marks unhealthy, as soon as it is seen, a runner whose process died: one that PostgreSQL knows no
+ * connection of any more (a killed process's connections end with it, and with them its shard locks)
+ * and that does not answer a ping. @effect/cluster finds dead runners with its health check, a
+ * singleton that pings each runner six times half a second apart every `runnerHealthCheckInterval`
+ * (3 to 7 seconds after a death, more on a loaded machine), and which does not run at all while the
+ * node that held it is the dead one: that node's shards, the health check's among them, then wait
+ * for its restart or for its heartbeat to expire (`shardLockExpiration`, 20 seconds), and so do the
+ * durable timers due on them. Every node runs this check, so it does not depend on which one died;
+ * the engine's own health check and a restarted node's registration mark the runner healthy again.
+ * A live node always has connections (its shard locks keep one), and one that lost all of them but
+ * answers the ping is left alone.
+ */
+const deadRunnerDetector = (self: { readonly host: string; readonly port: number }) =>
+  Layer.scopedDiscard(Effect.gen(function*() {
+    const sql = yield* SqlClient
+    const runners = yield* Runners
+    const selfAddress = `${self.host}:${self.port}`
+    // PostgreSQL keeps the first 63 bytes of an application_name.
+    const withoutConnection = (address: string) =>
+      sql`NOT EXISTS (
+        SELECT 1 FROM pg_stat_activity a WHERE a.application_name = left(${APPLICATION_NAME_PREFIX} || ${address}, 63)
+      )`
+    const check = Effect.gen(function*() {
+      const candidates = yield* sql<{ address: string }>`
+        SELECT r.address FROM cluster_runners r
+        WHERE r.healthy AND r.address <> ${selfAddress}
+        AND EXISTS (SELECT 1 FROM cluster_runners s WHERE s.address = ${selfAddress} AND s.healthy)
+        AND NOT EXISTS (
+          SELECT 1 FROM pg_stat_activity a WHERE a.application_name = left(${APPLICATION_NAME_PREFIX} || r.address, 63)
+        )`
+      for (const { address } of candidates) {
+        const colon = address.lastIndexOf(":")
+        const alive = yield* runners.ping(RunnerAddress.make(address.slice(0, colon), Number(address.slice(colon + 1))))
+          .pipe(Effect.timeout("2 seconds"), Effect.isSuccess)
+        if (alive) continue
+        // Not if it came back meanwhile: a restarted node connects before it registers.
+        const marked = yield* sql<{ address: string }>`
+          UPDATE cluster_runners SET healthy = FALSE
+          WHERE address = ${address} AND healthy AND ${withoutConnection(address)}
+          RETURNING address`
+        if (marked.length > 0) {
+          yield* Effect.logInfo("A runner died: its shards move to the others").pipe(
+            Effect.annotateLogs({ runner: address })
+          )
+        }
+      }
+    })
+    yield* check.pipe(
+      Effect.catchAllCause((cause) => Effect.logDebug("Could not look for dead runners", cause)),
+      Effect.repeat(Schedule.spaced(Duration.millis(DEAD_RUNNER_CHECK_MILLIS))),
+      Effect.forkScoped
+    )
+  }))
+
 /** The PostgreSQL advisory lock under which a node creates the engine's tables (a fixed key of ours). */
 const ENGINE_TABLES_LOCK = 0x65_61_75_74
 
@@ -187,6 +257,7 @@ const engineTables = (
  */
 export const layerPg = (options: PgNodeOptions): Layer.Layer<ClusterNodeServices, ClusterNodeError> =>
   ClusterWorkflowEngine.layer.pipe(
+    Layer.provideMerge(deadRunnerDetector(options.runnerAddress)),
     Layer.provideMerge(
       NodeClusterSocket.layer({
         storage: "sql",
@@ -206,7 +277,7 @@ export const layerPg = (options: PgNodeOptions): Layer.Layer<ClusterNodeServices
           PgClient.layer({
             url: options.url,
             maxConnections: options.maxConnections ?? 10,
-            applicationName: "effect-authlete"
+            applicationName: applicationNameOf(options.runnerAddress)
           })
         )
       )

@@ -10,6 +10,8 @@
  * its `auth_req_id` expired. It runs idle, and loaded: two busy-loop processes take the two cores as
  * a noisy neighbour would. The figures (decision to `/complete`, the durable timers' lateness, the
  * margin before expiry) are printed and written to `test/cluster/.last-run-{idle,loaded}.json`.
+ * With EFFECT_AUTHLETE_CRASH_DEBUG set, the nodes log at debug level, and `timeline.json` in the run's
+ * logs directory lists every kill and restart and each undecided flow's deadline and lateness.
  */
 import { SqlClient } from "@effect/sql"
 import { afterEach, assert, describe, it } from "@effect/vitest"
@@ -340,6 +342,8 @@ const crashRun = async (load: Load) => {
   let chaos = true
   let kills = 0
   const downtimes: Array<number> = []
+  /** Every kill and restart: which node, which process, when (for the debug report). */
+  const timeline: Array<{ node: number; pid: number; killedAt: number; servingAgainAt?: number; newPid?: number }> = []
   const restarts: Array<Promise<void>> = []
   const killer = (async () => {
     while (chaos) {
@@ -351,8 +355,16 @@ const crashRun = async (load: Load) => {
       victim.ready = false
       kills++
       const killedAt = Date.now()
+      const event: (typeof timeline)[number] = { node: victim.index, pid: victim.current!.info.pid, killedAt }
+      timeline.push(event)
       await kill(victim.current!)
-      restarts.push(start(victim).then(() => void downtimes.push(Date.now() - killedAt)))
+      restarts.push(
+        start(victim).then(() => {
+          event.servingAgainAt = Date.now()
+          event.newPid = victim.current?.info.pid ?? -1
+          downtimes.push(Date.now() - killedAt)
+        })
+      )
     }
   })()
 
@@ -544,6 +556,33 @@ const crashRun = async (load: Load) => {
     logs: directory
   }
   writeFileSync(new URL(`./.last-run-${load}.json`, import.meta.url), `${JSON.stringify(report, null, 2)}\n`)
+  if (process.env.EFFECT_AUTHLETE_CRASH_DEBUG !== undefined) {
+    // The undecided flows' deadlines and timers, and the kills, to correlate with the nodes' logs.
+    const deadlineOf = (flow: Flow) =>
+      flow.expiresAt! - Math.min(DeviceDecision.DECISION_MARGIN_MILLIS, UNDECIDED_EXPIRY * 500)
+    writeFileSync(
+      join(directory, "timeline.json"),
+      `${
+        JSON.stringify(
+          {
+            chaosBegan,
+            undecided: undecided.map((flow) => ({
+              authReqId: flow.authReqId,
+              ticket: ticketOf.get(flow.authReqId!),
+              expiresAt: flow.expiresAt,
+              deadline: deadlineOf(flow),
+              firstCompleteAt: completesOf(flow)[0]?.at,
+              latenessMillis: completesOf(flow)[0] === undefined ? null : completesOf(flow)[0]!.at - deadlineOf(flow)
+            })).sort((a, b) => (b.latenessMillis ?? 0) - (a.latenessMillis ?? 0)),
+            kills: timeline,
+            nodePids: nodes.map((node) => ({ node: node.index, pid: node.current?.info.pid }))
+          },
+          null,
+          2
+        )
+      }\n`
+    )
+  }
   console.log(`cluster crash test (${load}): ${JSON.stringify(report, null, 2)}`)
 
   for (const neighbour of neighbours) neighbour.kill("SIGKILL")
