@@ -22,6 +22,9 @@ const seconds = (boundaries: ReadonlyArray<number>) => MetricBoundaries.fromIter
 /** Each metric's key, to make its tagged variants from (`withAttributes`). */
 const keys = new WeakMap<object, MetricKey.MetricKey.Untyped>()
 
+/** Each metric's tagged variants, by their attributes (`withAttributes`). */
+const cache = new WeakMap<object, Map<string, Metric.Metric<any, any, any>>>()
+
 const define = <Type extends MetricKeyType.MetricKeyType<any, any>>(key: MetricKey.MetricKey<Type>) => {
   const metric = Metric.fromMetricKey(key)
   keys.set(metric, key)
@@ -31,6 +34,7 @@ const define = <Type extends MetricKeyType.MetricKeyType<any, any>>(key: MetricK
 /**
  * Backchannel authentication requests by `outcome`: `issued` (200), `limited` (429), `refused` (any
  * other 4xx), `unavailable` (503, a full store), `error` (5xx, or Authlete or the store unreachable).
+ * A request whose fiber is interrupted (its client went away) is not counted.
  *
  * @since 0.1.0
  * @category metrics
@@ -132,7 +136,9 @@ export const attemptLabel = (attempt: number): string => attempt >= 3 ? "3+" : S
 
 /**
  * Seconds each call to Authlete took, retries included, by `api` (the client's method name) and
- * `outcome` (`ok`, or the error's reason); the histogram's count is the number of calls.
+ * `outcome` (`ok`, or the error's reason); the histogram's count is the number of calls that ended.
+ * A call interrupted by its caller is not recorded: recording it would put a finaliser around every
+ * call, the library's hot path.
  *
  * @since 0.1.0
  * @category metrics
@@ -194,5 +200,3 @@ export const withAttributes = <M extends Metric.Metric<any, any, any>>(
   }
   return found as M
 }
-
-const cache = new WeakMap<object, Map<string, Metric.Metric<any, any, any>>>()
