@@ -116,6 +116,20 @@ const flaky = (authReqId: string) => authReqId.charCodeAt(0) % 10 === 0
 type Load = "idle" | "loaded"
 
 /**
+ * The simulator stands in for Authlete here; the nodes are what is tested. It starts in about two
+ * seconds under the busy loops; one CI run saw it print nothing for 60 s, once, so a start that
+ * fails is told (with what it printed) and tried once more.
+ */
+const startSimulator = async (args: ReadonlyArray<string>, logFile: string): Promise<Started<SimulatorInfo>> => {
+  try {
+    return await startCli<SimulatorInfo>(args, { logFile, timeoutMillis: 30_000 })
+  } catch (error) {
+    console.warn(`the simulator did not start; once more: ${String(error)}`)
+    return await startCli<SimulatorInfo>(args, { logFile, timeoutMillis: 30_000 })
+  }
+}
+
+/**
  * Every process a run started, killed when its test ends whatever happened (a failed assertion or a
  * timeout must not leave nodes on the ports of the next run); `stopping` ends the restart loops.
  */
@@ -139,7 +153,7 @@ const crashRun = async (load: Load) => {
 
   const ping = await receiver((id, attempt) => attempt === 0 && flaky(id) ? 503 : 204)
   const push = await receiver((id, attempt) => attempt === 0 && flaky(id) ? 503 : 204)
-  const simulator = await startCli<SimulatorInfo>([
+  const simulator = await startSimulator([
     "simulate",
     "--json",
     "--service-id",
@@ -156,7 +170,7 @@ const crashRun = async (load: Load) => {
     `${push.url}/push`,
     "--journal",
     journal
-  ], { logFile: join(directory, "simulator.log") })
+  ], join(directory, "simulator.log"))
   const clientOf = (mode: Mode) => simulator.info.clients.find((client) => client.deliveryMode === mode)!
   const env = {
     AUTHLETE_BASE_URL: simulator.info.baseUrl,

@@ -25,6 +25,8 @@ export type Answer = Reply | ((response: Http.ServerResponse, request: Http.Inco
 export interface LoopbackServer {
   readonly url: string
   readonly received: Array<Received>
+  /** How many of the server's own sockets are open (its side of each connection). */
+  readonly openConnections: () => number
 }
 
 /** Starts a server for the scope; `answer` sees each request and its index (0 for the first). */
@@ -34,6 +36,7 @@ export const loopbackServer = (
   Effect.acquireRelease(
     Effect.async<{ server: Http.Server; state: LoopbackServer }>((resume) => {
       const received: Array<Received> = []
+      let open = 0
       const server = Http.createServer((request, response) => {
         const chunks: Array<Buffer> = []
         request.on("data", (chunk: Buffer) => chunks.push(chunk))
@@ -53,9 +56,15 @@ export const loopbackServer = (
           })
         })
       })
+      server.on("connection", (socket) => {
+        open++
+        socket.once("close", () => open--)
+      })
       server.listen(0, "127.0.0.1", () => {
         const { port } = server.address() as AddressInfo
-        resume(Effect.succeed({ server, state: { url: `http://127.0.0.1:${port}`, received } }))
+        resume(
+          Effect.succeed({ server, state: { url: `http://127.0.0.1:${port}`, received, openConnections: () => open } })
+        )
       })
     }),
     ({ server }) =>

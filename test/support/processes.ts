@@ -5,7 +5,7 @@
  * in a file, and SIGKILL.
  */
 import { type ChildProcess, execFile, spawn } from "node:child_process"
-import { createWriteStream } from "node:fs"
+import { createWriteStream, readFileSync } from "node:fs"
 import * as Http from "node:http"
 import type { AddressInfo } from "node:net"
 import { fileURLToPath } from "node:url"
@@ -98,10 +98,27 @@ export const startCli = <Info>(
     child.stderr!.pipe(log, { end: false })
     let buffered = ""
     let announced = false
+    const spawnedAt = Date.now()
     const timer = setTimeout(() => {
       if (!announced) {
         child.kill("SIGKILL")
-        reject(new Error(`effect-authlete ${args[0]} did not start within ${options.timeoutMillis ?? 60_000} ms`))
+        // What it did print, and its log's end, say where it stopped.
+        const logged = (() => {
+          try {
+            return readFileSync(options.logFile, "utf8").slice(-2_000)
+          } catch {
+            return ""
+          }
+        })()
+        reject(
+          new Error(
+            `effect-authlete ${args[0]} did not start within ${
+              Date.now() - spawnedAt
+            } ms (pid ${child.pid}, ${buffered.length} bytes on stdout: ${
+              JSON.stringify(buffered.slice(0, 300))
+            }; its log ends: ${JSON.stringify(logged)})`
+          )
+        )
       }
     }, options.timeoutMillis ?? 60_000)
     child.stdout!.on("data", (chunk: Buffer) => {
