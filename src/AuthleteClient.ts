@@ -205,21 +205,21 @@ export const make = (
             Effect.ensuring(Effect.suspend(() => Effect.annotateCurrentSpan("authlete.attempts", attempts)))
           )
         })
-        // Timed from when the call runs, not when it is made: a caller may run it again. Recorded in
-        // place (`unsafeUpdate`) rather than by another effect: the call is the library's hot path.
+        // Timed from when the call runs, not when it is made: a caller may run it again. Recorded
+        // however it ends, an interruption by the caller included, and in place (`unsafeUpdate`)
+        // rather than by another effect: the call is the library's hot path.
         return Effect.suspend(() => {
           const started = performance.now()
-          return Effect.tapErrorCause(
-            Effect.map(exchange, (answer) => {
-              succeeded.unsafeUpdate((performance.now() - started) / 1000, [])
-              return answer
-            }),
-            (cause) =>
-              Effect.sync(() =>
-                CibaMetrics.withAttributes(CibaMetrics.authleteCallDuration, { api: name, outcome: outcomeOf(cause) })
-                  .unsafeUpdate((performance.now() - started) / 1000, [])
-              )
-          )
+          return Effect.onExit(exchange, (exit) => {
+            const series = exit._tag === "Success"
+              ? succeeded
+              : CibaMetrics.withAttributes(CibaMetrics.authleteCallDuration, {
+                api: name,
+                outcome: outcomeOf(exit.cause)
+              })
+            series.unsafeUpdate((performance.now() - started) / 1000, [])
+            return Effect.void
+          })
         })
       }
     }

@@ -7,6 +7,7 @@
  *
  * @since 0.1.0
  */
+import * as Cause from "effect/Cause"
 import * as Clock from "effect/Clock"
 import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
@@ -329,9 +330,15 @@ export const handleBackchannelAuthentication = (
     )
     return Endpoint.json(200, issued.responseContent ?? JSON.stringify({ auth_req_id: issued.authReqId }))
   }).pipe(
-    Effect.map((response) => {
-      counted(outcomeOf(response))
-      return response
-    }),
-    Effect.tapErrorCause(() => Effect.sync(() => counted("error")))
+    // Counted however it ends: a request whose client went away (its fiber interrupted) too.
+    Effect.onExit((exit) => {
+      counted(
+        exit._tag === "Success"
+          ? outcomeOf(exit.value)
+          : Cause.isInterruptedOnly(exit.cause)
+          ? "interrupted"
+          : "error"
+      )
+      return Effect.void
+    })
   )

@@ -33,8 +33,8 @@ const define = <Type extends MetricKeyType.MetricKeyType<any, any>>(key: MetricK
 
 /**
  * Backchannel authentication requests by `outcome`: `issued` (200), `limited` (429), `refused` (any
- * other 4xx), `unavailable` (503, a full store), `error` (5xx, or Authlete or the store unreachable).
- * A request whose fiber is interrupted (its client went away) is not counted.
+ * other 4xx), `unavailable` (503, a full store), `error` (5xx, or Authlete or the store unreachable),
+ * `interrupted` (its fiber was interrupted: its client went away).
  *
  * @since 0.1.0
  * @category metrics
@@ -136,9 +136,8 @@ export const attemptLabel = (attempt: number): string => attempt >= 3 ? "3+" : S
 
 /**
  * Seconds each call to Authlete took, retries included, by `api` (the client's method name) and
- * `outcome` (`ok`, or the error's reason); the histogram's count is the number of calls that ended.
- * A call interrupted by its caller is not recorded: recording it would put a finaliser around every
- * call, the library's hot path.
+ * `outcome` (`ok`, the error's reason, or `interrupted` when its caller interrupted it); the
+ * histogram's count is the number of calls that ended.
  *
  * @since 0.1.0
  * @category metrics

@@ -3,8 +3,22 @@
  * Effect's own `Metric.tagged`, so any exporter sees one series per attribute set.
  */
 import { assert, describe, it } from "@effect/vitest"
-import { Effect, Metric } from "effect"
-import { CibaMetrics } from "effect-authlete"
+import { Effect, Fiber, Layer, Metric, Redacted, Schedule } from "effect"
+import {
+  AuthenticationDevice,
+  AuthleteClient,
+  BackchannelAuthenticationEndpoint,
+  BackchannelChecks,
+  BackchannelLimits,
+  CibaMetrics,
+  ClientNotifier,
+  Decisions,
+  PendingRequestStore,
+  UserClaims,
+  UserIdentifier
+} from "effect-authlete"
+import { UndiciTransport } from "effect-authlete/undici"
+import { loopbackServer } from "./support/loopback.js"
 
 describe("CibaMetrics", () => {
   it.effect("counts under attributes into the series Metric.tagged names, and only that one", () =>
@@ -46,4 +60,70 @@ describe("CibaMetrics", () => {
     )
     assert.deepStrictEqual([1, 2, 3, 7].map(CibaMetrics.attemptLabel), ["1", "2", "3+", "3+"])
   })
+
+  it.scopedLive("records an Authlete call its caller interrupted, and counts a backchannel request whose client went away", () =>
+    Effect.gen(function*() {
+      // Authlete that never answers: every call waits until its caller gives up.
+      const server = yield* loopbackServer(() => () => {})
+      const services = yield* Layer.build(
+        Layer.mergeAll(
+          UserIdentifier.layerFromRecord({ "user-1": { loginHints: ["taro@example.com"] } }),
+          BackchannelChecks.layer(),
+          BackchannelLimits.layerNone,
+          AuthenticationDevice.layerNoop,
+          Decisions.layer
+        ).pipe(
+          Layer.provideMerge(Layer.mergeAll(
+            PendingRequestStore.layerMemory,
+            ClientNotifier.layerTest(),
+            UserClaims.layerFromRecord({ "user-1": {} })
+          )),
+          Layer.provideMerge(
+            AuthleteClient.layer({
+              baseUrl: server.url,
+              serviceId: "715948317",
+              accessToken: Redacted.make("service-access-token-0123"),
+              timeout: "1 hour",
+              retry: "none"
+            }).pipe(Layer.provide(UndiciTransport.layer))
+          )
+        )
+      )
+      const calls = CibaMetrics.authleteCallDuration.pipe(
+        Metric.tagged("api", "backchannelAuthenticationComplete"),
+        Metric.tagged("outcome", "interrupted")
+      )
+      const requests = Metric.tagged(CibaMetrics.backchannelRequests, "outcome", "interrupted")
+      const callsBefore = (yield* Metric.value(calls)).count
+      const requestsBefore = (yield* Metric.value(requests)).count
+      const received = (count: number) =>
+        Effect.repeat(Effect.sync(() => server.received.length), {
+          until: (length) => length >= count,
+          schedule: Schedule.spaced("10 millis")
+        })
+
+      const completion = yield* Effect.fork(Effect.provide(
+        Effect.flatMap(
+          AuthleteClient.AuthleteClient,
+          (client) =>
+            client.backchannelAuthenticationComplete({ ticket: "ticket-1", result: "AUTHORIZED", subject: "user-1" })
+        ),
+        services
+      ))
+      yield* received(1)
+      yield* Fiber.interrupt(completion)
+      assert.strictEqual((yield* Metric.value(calls)).count, callsBefore + 1)
+
+      const request = yield* Effect.fork(Effect.provide(
+        BackchannelAuthenticationEndpoint.handleBackchannelAuthentication({
+          parameters: "scope=openid&login_hint=taro%40example.com",
+          clientId: "1001",
+          clientSecret: "client-secret-1001"
+        }),
+        services
+      ))
+      yield* received(2)
+      yield* Fiber.interrupt(request)
+      assert.strictEqual((yield* Metric.value(requests)).count, requestsBefore + 1)
+    }))
 })
