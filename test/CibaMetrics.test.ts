@@ -4,20 +4,9 @@
  */
 import { assert, describe, it } from "@effect/vitest"
 import { Effect, Fiber, Layer, Metric, Redacted, Schedule } from "effect"
-import {
-  AuthenticationDevice,
-  AuthleteClient,
-  BackchannelAuthenticationEndpoint,
-  BackchannelChecks,
-  BackchannelLimits,
-  CibaMetrics,
-  ClientNotifier,
-  Decisions,
-  PendingRequestStore,
-  UserClaims,
-  UserIdentifier
-} from "effect-authlete"
+import { AuthleteClient, BackchannelAuthenticationEndpoint, CibaMetrics } from "effect-authlete"
 import { UndiciTransport } from "effect-authlete/undici"
+import { backchannelServices } from "./support/backchannelServer.js"
 import { loopbackServer } from "./support/loopback.js"
 
 describe("CibaMetrics", () => {
@@ -66,18 +55,7 @@ describe("CibaMetrics", () => {
       // Authlete that never answers: every call waits until its caller gives up.
       const server = yield* loopbackServer(() => () => {})
       const services = yield* Layer.build(
-        Layer.mergeAll(
-          UserIdentifier.layerFromRecord({ "user-1": { loginHints: ["taro@example.com"] } }),
-          BackchannelChecks.layer(),
-          BackchannelLimits.layerNone,
-          AuthenticationDevice.layerNoop,
-          Decisions.layer
-        ).pipe(
-          Layer.provideMerge(Layer.mergeAll(
-            PendingRequestStore.layerMemory,
-            ClientNotifier.layerTest(),
-            UserClaims.layerFromRecord({ "user-1": {} })
-          )),
+        backchannelServices().pipe(
           Layer.provideMerge(
             AuthleteClient.layer({
               baseUrl: server.url,

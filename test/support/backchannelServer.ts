@@ -1,7 +1,8 @@
 /**
- * The backchannel endpoint's program against the simulator, with the services a test chooses (its
- * checks, its limits, its clients) and the rest as an application would have them: user-1 with the
- * login hint taro@example.com, the in-memory store, the in-memory decisions. And what Authlete saw.
+ * The backchannel endpoint's program against the simulator (or an Authlete client the test
+ * provides), with the services a test chooses (its checks, its limits, its clients) and the rest as
+ * an application would have them: user-1 with the login hint taro@example.com, the in-memory store,
+ * the in-memory decisions. And what Authlete saw.
  */
 import { Effect, Layer } from "effect"
 import {
@@ -16,11 +17,11 @@ import {
 } from "effect-authlete"
 import { AuthleteSimulator } from "effect-authlete/simulator"
 
-export const backchannelServer = (options: {
-  readonly clients: ReadonlyArray<AuthleteSimulator.SimulatedClient>
+/** The endpoint's services but the Authlete client, which the test provides. */
+export const backchannelServices = (options: {
   readonly checks?: Layer.Layer<BackchannelChecks.BackchannelChecks>
   readonly limits?: Layer.Layer<BackchannelLimits.BackchannelLimits>
-}) =>
+} = {}) =>
   Layer.mergeAll(
     UserIdentifier.layerFromRecord({ "user-1": { loginHints: ["taro@example.com"] } }),
     options.checks ?? BackchannelChecks.layer(),
@@ -32,7 +33,15 @@ export const backchannelServer = (options: {
       PendingRequestStore.layerMemory,
       ClientNotifier.layerTest(),
       UserClaims.layerFromRecord({ "user-1": {} })
-    )),
+    ))
+  )
+
+export const backchannelServer = (options: {
+  readonly clients: ReadonlyArray<AuthleteSimulator.SimulatedClient>
+  readonly checks?: Layer.Layer<BackchannelChecks.BackchannelChecks>
+  readonly limits?: Layer.Layer<BackchannelLimits.BackchannelLimits>
+}) =>
+  backchannelServices(options).pipe(
     Layer.provideMerge(AuthleteSimulator.layerClient({ clients: options.clients }))
   )
 

@@ -102,7 +102,8 @@ export const startCli = <Info>(
     const timer = setTimeout(() => {
       if (!announced) {
         child.kill("SIGKILL")
-        // What it did print, and its log's end, say where it stopped.
+        // What it did print, and its log's end, say where it stopped; the time elapsed (rather than the
+        // limit) shows whether this process's own event loop was held up past it.
         const logged = (() => {
           try {
             return readFileSync(options.logFile, "utf8").slice(-2_000)
