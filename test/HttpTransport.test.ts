@@ -266,13 +266,14 @@ describe("the transport's interruption", () => {
           })
           // The first round warms up what stays anyway (the pool). Four more rounds that kept their
           // 8,000 calls (fibers, requests, handlers) would hold about 14 MB more; otherwise the heap
-          // only drifts, by up to 3 MB in a round on a busy machine (what is released late), so the
-          // lower of the last two readings is the one compared.
+          // only drifts, by up to 3 MB in a round on a busy machine (what is released late; 2.5 MB
+          // once in a CI run of the whole suite), so the lower of the last two readings is the one
+          // compared, against 4 MiB: well under what the kept calls would hold.
           const warm = yield* round
           yield* round
           yield* round
           const after = Math.min(yield* round, yield* round)
-          assert.isBelow(after - warm, 2_097_152, `the heap grew by ${after - warm} bytes over 8,000 interrupted calls`)
+          assert.isBelow(after - warm, 4_194_304, `the heap grew by ${after - warm} bytes over 8,000 interrupted calls`)
         }).pipe(Effect.provide(layer))
       })),
     120_000
